@@ -1,0 +1,87 @@
+# Two commands: `make run` (set up and serve the portal) and `make test` (set up and run every test).
+# Everything else here is a step they use.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := portal
+
+# Debian packages: WeasyPrint's libraries and Chinese fonts to run; a browser and poppler to test.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+
+.PHONY: run test setup setup-test system-packages-run system-packages-test translations \
+	migrate seed lint format extract-messages clean
+
+run: setup migrate seed
+	@echo
+	@echo "  Subsidy portal: http://$(HOST):$(PORT)/"
+	@echo "  Demo sign-ins (password: $${PORTAL_DEMO_PASSWORD:-Demo-Portal-2026}):"
+	@echo "    admin@example.com  officer@example.com  reviewer1..3@example.com  ent1..5@example.com"
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: system-packages-run $(VENV)/.installed translations
+setup-test: system-packages-test $(VENV)/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+system-packages-run:
+	@$(MAKE) --no-print-directory _system-packages PACKAGES="$(RUN_PACKAGES)"
+system-packages-test:
+	@$(MAKE) --no-print-directory _system-packages PACKAGES="$(TEST_PACKAGES)"
+
+# Installs missing Debian packages with apt-get when root; otherwise prints the command and stops.
+_system-packages:
+	@missing=""; \
+	for pkg in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "Install them with:  sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Compiled catalogues are built here, never committed.
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations 2>/dev/null || $(BIN)/pybabel compile -d portal/translations
+
+migrate: $(VENV)/.installed
+	$(BIN)/flask db upgrade
+
+seed: $(VENV)/.installed
+	$(BIN)/flask seed-demo
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Refresh the message catalogues after changing user-facing strings.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find portal -name '*.mo' -delete

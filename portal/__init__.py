@@ -1,0 +1,78 @@
+"""The subsidy portal: ``create_app`` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=os.environ.get("PORTAL_INSTANCE_DIR") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    from portal.config import settings_from_env
+
+    app.config.from_mapping(settings_from_env(os.environ, Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    if app.config["PROXY_FIX_HOPS"]:
+        # Only behind a configured proxy do we believe X-Forwarded-*; Flask-Login's strong
+        # session protection and the rate limiter key on the client address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (register every model on the metadata)
+    from portal.access import init_access
+    from portal.accounts.session import init_login
+    from portal.database import init_unit_of_work
+    from portal.errors import init_error_pages
+    from portal.extensions import csrf, db, limiter, migrate
+    from portal.i18n import init_i18n
+    from portal.security import init_security
+    from portal.templating import init_templating
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+    init_i18n(app)
+    init_access(app)
+    init_unit_of_work(app)
+    init_security(app)
+    init_error_pages(app)
+    init_templating(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.routes import bp as accounts_bp
+    from portal.admin.routes import bp as admin_bp
+    from portal.public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")

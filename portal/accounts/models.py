@@ -1,0 +1,103 @@
+"""Accounts: people who sign in, and the enterprises that own enterprise accounts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    ENTERPRISE = "enterprise"
+    OFFICER = "officer"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+    @classmethod
+    def staff_roles(cls) -> tuple[Role, ...]:
+        return (cls.OFFICER, cls.REVIEWER, cls.ADMIN)
+
+    @property
+    def is_staff(self) -> bool:
+        return self is not Role.ENTERPRISE
+
+
+role_type = Enum(
+    Role,
+    name="role",
+    native_enum=False,
+    length=20,
+    values_callable=lambda members: [m.value for m in members],
+    validate_strings=True,
+)
+
+
+class Enterprise(db.Model):
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    contact_person: Mapped[str] = mapped_column(String(100))
+    mobile: Mapped[str] = mapped_column(String(20))
+    founded_on: Mapped[date | None]
+    in_fluorine_park: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    account: Mapped[User | None] = relationship(back_populates="enterprise")
+
+    @property
+    def region_code(self) -> str:
+        return self.uscc[2:8]
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # An enterprise account always belongs to a firm, and a staff account never does: so an
+        # enterprise account can never be turned into staff by changing its role alone.
+        CheckConstraint(
+            "(role = 'enterprise' AND enterprise_id IS NOT NULL)"
+            " OR (role <> 'enterprise' AND enterprise_id IS NULL)",
+            name="role_matches_enterprise",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(role_type)
+    display_name: Mapped[str] = mapped_column(String(100))
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="RESTRICT"), unique=True
+    )
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the session identity: bumping it ends every other session of this account.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="account")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now

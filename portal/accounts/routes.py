@@ -1,0 +1,145 @@
+"""Registration, sign-in and sign-out, the home page of each role, password and language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.access import ANONYMOUS, PUBLIC, SIGNED_IN, allow
+from portal.accounts import services
+from portal.accounts.dashboards import home_context
+from portal.accounts.forms import ChangePasswordForm, LanguageForm, RegistrationForm, SignInForm
+from portal.database import keep_changes_on_refusal
+from portal.domain import DomainError
+from portal.extensions import limiter
+from portal.forms import INVALID_FORM_STATUS, attach_domain_error
+from portal.i18n import LANGUAGES, select_locale
+from portal.security import safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def _start_session(user) -> None:
+    # Drop whatever the anonymous session held (fixation) but keep the chosen language.
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def register():
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_enterprise(
+                services.EnterpriseRegistration(
+                    company_name=form.company_name.data,
+                    uscc=form.uscc.data,
+                    contact_person=form.contact_person.data,
+                    mobile=form.mobile.data,
+                    email=form.email.data,
+                    password=form.password.data,
+                    locale=select_locale(),
+                )
+            )
+        except DomainError as error:
+            attach_domain_error(form, error)
+        else:
+            _start_session(user)
+            flash(_("Welcome! Your enterprise account has been created."), "success")
+            return redirect(url_for("accounts.home"))
+    status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit(lambda: _login_limit(), methods=["POST"])
+def login():
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = safe_next_url(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        try:
+            user = services.sign_in(form.email.data, form.password.data)
+        except services.SignInRefused as refusal:
+            keep_changes_on_refusal()  # failed attempts and lockout must be recorded
+            if refusal.locked_until is not None:
+                form.form_errors.append(
+                    _(
+                        "Too many failed sign-ins: this account is locked. "
+                        "Try again after %(time)s.",
+                        time=format_datetime(refusal.locked_until, "yyyy-MM-dd HH:mm"),
+                    )
+                )
+            else:
+                form.form_errors.append(str(refusal.message))
+            form.password.data = ""
+        else:
+            _start_session(user)
+            return redirect(safe_next_url(form.next.data) or url_for("accounts.home"))
+    status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(*SIGNED_IN)
+def logout():
+    services.record_sign_out(current_user)
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/home")
+@allow(*SIGNED_IN)
+def home():
+    template, context = home_context(current_user)
+    return render_template(template, **context)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*SIGNED_IN)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = current_user._get_current_object()
+            services.change_password(user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            attach_domain_error(form, error)
+        else:
+            login_user(user)  # re-issue this session with the new session version
+            flash(
+                _("Your password has been changed. Other sessions have been signed out."), "success"
+            )
+            return redirect(url_for("accounts.home"))
+    status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.route("/language", methods=["POST"])
+@allow(PUBLIC)
+def set_language():
+    form = LanguageForm()
+    target = safe_next_url(form.next.data) or url_for("public.index")
+    if form.validate_on_submit() and form.locale.data in LANGUAGES:
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            services.set_locale(current_user, form.locale.data)
+    return redirect(target)

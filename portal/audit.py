@@ -1,0 +1,97 @@
+"""The append-only event log.
+
+Rows are only ever inserted: the ORM refuses to flush an update or delete of an audit row, and
+the migration installs database triggers that refuse them too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from portal.extensions import db
+from portal.timeutil import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise AuditLogIsAppendOnly("audit events cannot be changed or deleted")
+
+
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    actor: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    **summary: Any,
+) -> AuditEvent:
+    """Add an audit event to the current unit of work; it commits (or not) with the request."""
+    if obj is not None:
+        if getattr(obj, "id", None) is None:
+            db.session.flush()  # a new object needs its id before we can point at it
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    if actor is None and has_request_context():
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            actor = current_user
+    event_row = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        object_type=object_type or "system",
+        object_id=None if object_id is None else str(object_id),
+        summary=summary,
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event_row)
+    return event_row
+
+
+def _labels() -> dict[str, Any]:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "account.registered": _l("Enterprise registered"),
+        "account.signed_in": _l("Signed in"),
+        "account.signed_out": _l("Signed out"),
+        "account.sign_in_failed": _l("Failed sign-in"),
+        "account.sign_in_refused": _l("Sign-in refused"),
+        "account.locked": _l("Account locked"),
+        "account.password_changed": _l("Password changed"),
+        "account.disabled": _l("Account disabled"),
+        "account.enabled": _l("Account enabled"),
+        "staff.created": _l("Staff account created"),
+        "staff.role_changed": _l("Role changed"),
+    }
+
+
+def action_label(action: str) -> str:
+    """The human name of an audit action, in the current language (the code if unnamed)."""
+    return str(_labels().get(action, action))

@@ -1,0 +1,95 @@
+"""Settings, read from ``PORTAL_*`` environment variables in one place.
+
+Defaults are safe for production: secure cookies are switched on whenever the portal is told it
+is served over HTTPS, the secret key is never a constant, and SQLite lives in ``instance/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator used."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    """Keep a generated key in instance/ so sessions survive restarts without a shipped secret."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with 0600 so other local users cannot read it.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Return the Flask config mapping for this environment (pure apart from the key file)."""
+    https = _flag(env, "PORTAL_HTTPS", False)
+    database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+    secret_key = env.get("PORTAL_SECRET_KEY") or load_or_create_secret_key(instance_path)
+    redis_url = env.get("PORTAL_REDIS_URL", "")
+    return {
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "FILES_DIR": env.get("PORTAL_FILES_DIR") or str(instance_path / "files"),
+        "BASE_URL": env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        # Cookies: Lax blocks cross-site POSTs; Secure whenever served over HTTPS.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int(env, "PORTAL_REMEMBER_DAYS", 14)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "PORTAL_SESSION_HOURS", 12)),
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "MAX_CONTENT_LENGTH": _int(env, "PORTAL_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LOGIN_MAX_FAILURES": _int(env, "PORTAL_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_MINUTES": _int(env, "PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "PROXY_FIX_HOPS": _int(env, "PORTAL_PROXY_HOPS", 0),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": _flag(env, "PORTAL_RATELIMIT", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "30 per minute"),
+        "DEMO_PASSWORD": env.get("PORTAL_DEMO_PASSWORD", "Demo-Portal-2026"),
+        "LOG_LEVEL": env.get("PORTAL_LOG_LEVEL", "INFO"),
+    }

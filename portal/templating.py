@@ -1,0 +1,67 @@
+"""Values every template can use: navigation for the user's role, languages, formatting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.accounts.forms import LanguageForm
+from portal.accounts.models import Role
+from portal.audit import action_label
+from portal.i18n import LANGUAGES, select_locale
+
+NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
+    None: [
+        ("public.index", _l("Home")),
+        ("accounts.login", _l("Sign in")),
+        ("accounts.register", _l("Register an enterprise")),
+    ],
+    Role.ENTERPRISE: [("accounts.home", _l("My enterprise"))],
+    Role.OFFICER: [("accounts.home", _l("Officer desk"))],
+    Role.REVIEWER: [("accounts.home", _l("My reviews"))],
+    Role.ADMIN: [
+        ("accounts.home", _l("Administration")),
+        ("admin.accounts", _l("Accounts")),
+        ("admin.audit_log", _l("Audit log")),
+    ],
+}
+
+
+def _navigation() -> list[dict[str, object]]:
+    role = current_user.role if current_user.is_authenticated else None
+    return [
+        {"url": url_for(endpoint), "label": label, "current": request.endpoint == endpoint}
+        for endpoint, label in NAVIGATION[role]
+    ]
+
+
+def _language_form() -> LanguageForm:
+    form = LanguageForm(formdata=None)
+    form.locale.data = select_locale()
+    form.next.data = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return form
+
+
+def bureau_time(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    """Format a UTC time in Asia/Shanghai (Flask-Babel's configured zone)."""
+    return "" if value is None else format_datetime(value, pattern)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["bureau_time"] = bureau_time
+    app.jinja_env.filters["audit_action"] = action_label
+
+    @app.context_processor
+    def _shell_values():
+        locale = select_locale()
+        return {
+            "navigation": _navigation(),
+            "language_form": _language_form(),
+            "languages": LANGUAGES,
+            "current_locale": locale,
+            "html_lang": "zh-CN" if locale == "zh_CN" else locale,
+        }

@@ -1,0 +1,158 @@
+"""Shared fixtures: a migrated database per test (SQLite by default, PostgreSQL when
+PORTAL_TEST_DATABASE_URL is set), an app bound to it, and sign-in helpers.
+
+Isolation: on SQLite each test gets its own copy of a migrated template file; on PostgreSQL
+every table is truncated after each test. Both work for the live server of the e2e tests,
+which runs in another thread and so cannot share a test's transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+from sqlalchemy import create_engine, text
+
+# Keep tests away from a developer's instance/ and environment.
+os.environ["PORTAL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="portal-test-instance-")
+os.environ["PORTAL_SECRET_KEY"] = "test-secret-key"
+os.environ.pop("PORTAL_DATABASE_URL", None)
+
+from portal import PROJECT_ROOT, create_app
+from portal.config import normalise_database_url
+from portal.extensions import db
+from tests.helpers import DEMO_PASSWORD, sign_in
+
+TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+TEST_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    # Fast hashes in tests only: the production default is scrypt.
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "DEMO_PASSWORD": DEMO_PASSWORD,
+}
+
+
+def _compile_catalogues() -> None:
+    """`make test` compiles the catalogues; this keeps a bare `pytest` working too."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (PROJECT_ROOT / "portal" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+_compile_catalogues()
+
+
+def _run_migrations(url: str) -> None:
+    import flask_migrate
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """Run the real Alembic migrations once; return the URL (PG) or template path (SQLite)."""
+    if TEST_DATABASE_URL:
+        url = normalise_database_url(TEST_DATABASE_URL)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _run_migrations(url)
+        return url
+    template = tmp_path_factory.mktemp("template") / "template.db"
+    _run_migrations(f"sqlite:///{template}")
+    return str(template)
+
+
+def _truncate_all(url: str) -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE TABLE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path) -> str:
+    if TEST_DATABASE_URL:
+        yield migrated_database
+        _truncate_all(migrated_database)
+    else:
+        path = tmp_path / "portal.db"
+        shutil.copyfile(migrated_database, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    """Override in a test module to change settings."""
+    return {
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "FILES_DIR": str(tmp_path / "files"),
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    application = create_app(app_config)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo accounts of `seed-demo`, committed."""
+    from portal.demo import seed_demo_data
+
+    with app.app_context():
+        seed_demo_data()
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def signed_in(client, demo):
+    """Return a function that signs the test client in as a demo account."""
+
+    def _sign_in_as(email: str):
+        response = sign_in(client, email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return _sign_in_as
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)

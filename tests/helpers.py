@@ -1,0 +1,33 @@
+"""Helpers for tests: sign in through the real form, read CSRF tokens from pages."""
+
+from __future__ import annotations
+
+import re
+
+DEMO_PASSWORD = "Demo-Portal-2026"
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_PATTERN.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = DEMO_PASSWORD):
+    """Sign in through the real form (CSRF token included when CSRF is on)."""
+    page = client.get("/login")
+    data = {"email": email, "password": password}
+    token = CSRF_PATTERN.search(page.get_data(as_text=True))
+    if token:
+        data["csrf_token"] = token.group(1)
+    response = client.post("/login", data=data)
+    return response
+
+
+def use_english(client):
+    """Switch a test client to English so that assertions can quote the English messages."""
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    return client

@@ -1,0 +1,146 @@
+"""Every endpoint declares who may use it; each role gets exactly what is declared.
+
+EXPECTED_ACCESS is written out by hand on purpose: a new endpoint fails
+test_every_endpoint_is_listed until someone decides (here) who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from portal.access import ADMIN, ANONYMOUS, PUBLIC, SIGNED_IN, declared_access
+from portal.accounts.models import User
+from portal.extensions import db
+from tests.helpers import sign_in
+
+EXPECTED_ACCESS: dict[str, set[str]] = {
+    "static": {PUBLIC},
+    "public.index": {PUBLIC},
+    "public.healthz": {PUBLIC},
+    "accounts.set_language": {PUBLIC},
+    "accounts.register": {ANONYMOUS},
+    "accounts.login": {ANONYMOUS},
+    "accounts.logout": set(SIGNED_IN),
+    "accounts.home": set(SIGNED_IN),
+    "accounts.change_password": set(SIGNED_IN),
+    "admin.accounts": {ADMIN},
+    "admin.audit_log": {ADMIN},
+    "admin.create_staff": {ADMIN},
+    "admin.change_role": {ADMIN},
+    "admin.disable_account": {ADMIN},
+    "admin.enable_account": {ADMIN},
+}
+
+ROLE_ACCOUNTS = {
+    "anonymous": None,
+    "enterprise": "ent1@example.com",
+    "officer": "officer@example.com",
+    "reviewer": "reviewer1@example.com",
+    "admin": "admin@example.com",
+}
+
+
+def _url_for(app, rule, target_user_id: int) -> str:
+    values = {}
+    for argument in rule.arguments:
+        if argument == "user_id":
+            values[argument] = target_user_id
+        elif argument == "filename":
+            values[argument] = "css/portal.css"
+        else:
+            raise AssertionError(f"no sample value for <{argument}> in {rule.endpoint}")
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint)
+
+
+def test_every_endpoint_declares_access(app):
+    missing = [r.endpoint for r in _rules(app) if declared_access(app, r.endpoint) is None]
+    assert missing == []
+
+
+def test_every_endpoint_is_listed_with_its_audience(app):
+    actual = {r.endpoint: set(declared_access(app, r.endpoint) or ()) for r in _rules(app)}
+    assert actual == EXPECTED_ACCESS
+
+
+def test_an_undeclared_endpoint_is_refused(app, client):
+    @app.route("/forgotten")
+    def forgotten():
+        return "should never be served"
+
+    assert client.get("/forgotten").status_code == 403
+
+
+def _allowed(audience: set[str], role: str) -> bool:
+    if PUBLIC in audience:
+        return True
+    if role == "anonymous":
+        return ANONYMOUS in audience
+    return role in audience
+
+
+CASES = [
+    (endpoint, role)
+    for endpoint in sorted(EXPECTED_ACCESS)
+    if endpoint != "static"
+    for role in ROLE_ACCOUNTS
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CASES)
+def test_role_against_endpoint(app, client, demo, endpoint, role):
+    with app.app_context():
+        target = db.session.scalar(select(User).where(User.email == "reviewer3@example.com"))
+        target_id = target.id
+    if ROLE_ACCOUNTS[role]:
+        assert sign_in(client, ROLE_ACCOUNTS[role]).status_code == 302
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    url = _url_for(app, rule, target_id)
+    method = "GET" if "GET" in rule.methods else "POST"
+    response = client.open(url, method=method)
+    audience = EXPECTED_ACCESS[endpoint]
+    location = response.headers.get("Location", "")
+    if _allowed(audience, role):
+        assert response.status_code != 403
+        assert "/login" not in location or endpoint == "accounts.logout"
+    elif role == "anonymous":
+        assert response.status_code == 302 and location.startswith("/login?next=")
+    elif ANONYMOUS in audience:
+        assert response.status_code == 302 and location.endswith("/home")
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", list(ROLE_ACCOUNTS))
+def test_get_requests_never_write(app, client, demo, role):
+    if ROLE_ACCOUNTS[role]:
+        assert sign_in(client, ROLE_ACCOUNTS[role]).status_code == 302
+    with app.app_context():
+        target_id = db.session.scalar(select(User.id).where(User.email == "reviewer3@example.com"))
+        engine = db.engine
+    writes: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        visited = 0
+        for rule in _rules(app):
+            if "GET" not in rule.methods:
+                continue
+            response = client.get(_url_for(app, rule, target_id))
+            assert response.status_code < 500, rule.endpoint
+            visited += 1
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert visited >= 8
+    assert writes == []
