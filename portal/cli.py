@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.accounts import services
 from portal.accounts.models import Role
@@ -44,6 +44,7 @@ def create_user(email: str, role: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create the demo accounts and enterprises (safe to run again: changes nothing then)."""
     from portal.demo import seed_demo_data

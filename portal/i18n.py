@@ -7,7 +7,7 @@ looks for catalogues under ``zh_Hans_CN`` and ``zh``, so the Chinese catalogue l
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 
 from portal.extensions import babel
@@ -17,6 +17,8 @@ DEFAULT_LOCALE = "zh_CN"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and background jobs
+        return DEFAULT_LOCALE
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = session.get("locale")

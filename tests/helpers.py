@@ -27,7 +27,11 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
 
 
 def use_english(client):
-    """Switch a test client to English so that assertions can quote the English messages."""
-    with client.session_transaction() as session:
-        session["locale"] = "en"
+    """Switch a test client to English so that assertions can quote the English messages.
+
+    Goes through the language switch, so a signed-in account's preference changes too
+    (integration tests run without CSRF).
+    """
+    response = client.post("/language", data={"locale": "en", "next": "/"})
+    assert response.status_code == 302
     return client

@@ -132,3 +132,25 @@ def test_signed_in_user_is_sent_home_from_register(client, signed_in):
     signed_in("ent1@example.com")
     response = client.get("/register")
     assert response.status_code == 302 and response.headers["Location"] == "/home"
+
+
+def test_simultaneous_registrations_of_one_uscc_create_one_account(app):
+    import threading
+
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def register(n: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/register", data={**GOOD, "email": f"racer{n}@firm.example"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302, 422, 422, 422]
+    enterprises, users, _events = _counts(app)
+    assert (enterprises, users) == (1, 1)

@@ -1,0 +1,116 @@
+"""End-to-end fixtures: the app served on a real port, driven by Debian's Chromium.
+
+One browser per test session; every test gets its own browser context (fresh cookies) and page,
+and its own live server bound to that test's database (see tests/conftest.py). CSRF protection
+is ON here, as in production: the browser submits the real forms with their tokens.
+
+Set PORTAL_SCREENSHOTS=1 to save screenshots of key pages to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from portal import PROJECT_ROOT
+from tests.helpers import DEMO_PASSWORD
+
+CHROMIUM = os.environ.get("PORTAL_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+# Playwright's auto-waiting assertions give up after this many milliseconds.
+EXPECT_TIMEOUT_MS = 10_000
+
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+@pytest.fixture
+def app_config(app_config) -> dict:
+    """The parent settings, with CSRF protection switched back on."""
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """Serve this test's app on a free local port; yield its base URL."""
+    assert app.config["WTF_CSRF_ENABLED"], "e2e tests run with CSRF protection on"
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval so that shutdown() returns quickly after each test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="e2e-server", daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A page in a fresh browser context whose relative URLs go to the live server."""
+    context = browser.new_context(
+        base_url=live_server,
+        locale="zh-CN",
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Return save(page, name): a full-page PNG in test-artifacts/ when PORTAL_SCREENSHOTS=1."""
+
+    def save(page: Page, name: str) -> Path | None:
+        if os.environ.get("PORTAL_SCREENSHOTS") != "1":
+            return None
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        path = ARTIFACTS_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def sign_in():
+    """Return sign_in(page, email, password): open /login, type the credentials, submit."""
+
+    def _sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/login")
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(password)
+        page.locator("main form button[type=submit]").click()
+
+    return _sign_in
