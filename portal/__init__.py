@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if app.config["PROXY_FIX_HOPS"]:
         # Only behind a configured proxy do we believe X-Forwarded-*; Flask-Login's strong

@@ -22,11 +22,13 @@ bp = Blueprint("accounts", __name__)
 
 
 def _start_session(user) -> None:
-    # Drop whatever the anonymous session held (fixation) but keep the chosen language.
+    # Drop whatever the anonymous session held (fixation) but keep the chosen language; a
+    # language picked just before signing in is the latest wish, so the account takes it.
     locale = session.get("locale")
     session.clear()
-    if locale:
+    if locale in LANGUAGES:
         session["locale"] = locale
+        services.set_locale(user, locale)
     login_user(user)
 
 

@@ -50,8 +50,11 @@ def test_a_post_with_the_token_is_accepted(client, demo):
     page = client.get("/login").get_data(as_text=True)
     response = client.post(
         "/login",
-        data={"email": "ent1@example.com", "password": "Demo-Portal-2026",
-              "csrf_token": csrf_token_from(page)},
+        data={
+            "email": "ent1@example.com",
+            "password": "Demo-Portal-2026",
+            "csrf_token": csrf_token_from(page),
+        },
     )
     assert response.status_code == 302
 

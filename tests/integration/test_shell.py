@@ -56,8 +56,9 @@ def test_unexpected_error_gets_500_page_and_nothing_is_kept(app, client):
     @bp.route("/explode", methods=["POST"])
     @allow(PUBLIC)
     def explode():
-        db.session.add(Enterprise(name="half", uscc="914403001922038216",
-                                  contact_person="c", mobile="1"))
+        db.session.add(
+            Enterprise(name="half", uscc="914403001922038216", contact_person="c", mobile="1")
+        )
         db.session.flush()  # written to the transaction...
         raise RuntimeError("boom")  # ...and then the request fails
 
@@ -77,8 +78,9 @@ def test_refused_request_rolls_back(app, client):
     @bp.route("/refuse", methods=["POST"])
     @allow(PUBLIC)
     def refuse():
-        db.session.add(Enterprise(name="half", uscc="914403001922038216",
-                                  contact_person="c", mobile="1"))
+        db.session.add(
+            Enterprise(name="half", uscc="914403001922038216", contact_person="c", mobile="1")
+        )
         db.session.flush()
         return "no", 422
 
@@ -98,9 +100,10 @@ def test_language_switch_for_visitors_and_accounts(app, client, demo):
     sign_in(client, "ent2@example.com")
     client.post("/language", data={"locale": "zh_CN", "next": "/home"})
     with app.app_context():
-        assert db.session.scalar(
-            select(User.locale).where(User.email == "ent2@example.com")
-        ) == "zh_CN"
+        assert (
+            db.session.scalar(select(User.locale).where(User.email == "ent2@example.com"))
+            == "zh_CN"
+        )
     fresh = app.test_client()
     sign_in(fresh, "ent2@example.com")
     assert 'lang="zh-CN"' in fresh.get("/home").get_data(as_text=True)
@@ -124,8 +127,9 @@ def broken_app(app_config, tmp_path):
 
     # A directory cannot be opened as a database file.
     (tmp_path / "not-a-db").mkdir()
-    return create_app({**app_config,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'not-a-db'}"})
+    return create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'not-a-db'}"}
+    )
 
 
 def test_health_503_when_database_is_down(broken_app):

@@ -28,7 +28,15 @@ def _events(app, action):
 def test_cli_creates_staff_with_password_from_stdin(app, demo):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "Expert.Sun@example.com", "--role", "reviewer", "--name", "孙专家"],
+        args=[
+            "users",
+            "create",
+            "Expert.Sun@example.com",
+            "--role",
+            "reviewer",
+            "--name",
+            "孙专家",
+        ],
         input="a-good-password\n",
     )
     assert result.exit_code == 0, result.output
@@ -46,11 +54,17 @@ def test_cli_creates_staff_with_password_from_stdin(app, demo):
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["users", "create", "x@example.com", "--role", "enterprise"], "a-good-password\n",
-         "Invalid value for '--role'"),
+        (
+            ["users", "create", "x@example.com", "--role", "enterprise"],
+            "a-good-password\n",
+            "Invalid value for '--role'",
+        ),
         (["users", "create", "x@example.com", "--role", "officer"], "short\n", "10"),
-        (["users", "create", "officer@example.com", "--role", "officer"], "a-good-password\n",
-         "已注册"),
+        (
+            ["users", "create", "officer@example.com", "--role", "officer"],
+            "a-good-password\n",
+            "已注册",
+        ),
     ],
 )
 def test_cli_refuses_bad_input(app, demo, args, stdin, message):
@@ -65,9 +79,13 @@ def test_admin_creates_staff_account(app, client, signed_in):
     use_english(client)
     response = client.post(
         "/admin/staff/new",
-        data={"email": "new.officer@example.com", "display_name": "New Officer",
-              "role": "officer", "password": "a-good-password",
-              "password_confirm": "a-good-password"},
+        data={
+            "email": "new.officer@example.com",
+            "display_name": "New Officer",
+            "role": "officer",
+            "password": "a-good-password",
+            "password_confirm": "a-good-password",
+        },
     )
     assert response.status_code == 302
     assert _user(app, "new.officer@example.com").role is Role.OFFICER
@@ -80,9 +98,13 @@ def test_admin_staff_form_keeps_input_on_error(app, client, signed_in):
     use_english(client)
     response = client.post(
         "/admin/staff/new",
-        data={"email": "officer@example.com", "display_name": "Dup",
-              "role": "officer", "password": "a-good-password",
-              "password_confirm": "a-good-password"},
+        data={
+            "email": "officer@example.com",
+            "display_name": "Dup",
+            "role": "officer",
+            "password": "a-good-password",
+            "password_confirm": "a-good-password",
+        },
     )
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
@@ -94,8 +116,13 @@ def test_admin_cannot_offer_the_enterprise_role(client, signed_in):
     signed_in("admin@example.com")
     response = client.post(
         "/admin/staff/new",
-        data={"email": "sneaky@example.com", "display_name": "x", "role": "enterprise",
-              "password": "a-good-password", "password_confirm": "a-good-password"},
+        data={
+            "email": "sneaky@example.com",
+            "display_name": "x",
+            "role": "enterprise",
+            "password": "a-good-password",
+            "password_confirm": "a-good-password",
+        },
     )
     assert response.status_code == 422
 
@@ -113,8 +140,9 @@ def test_admin_changes_a_staff_role_and_it_is_audited(app, client, signed_in):
 
 def test_role_change_ends_the_accounts_sessions(app, client, signed_in):
     reviewer_client = app.test_client()
-    reviewer_client.post("/login", data={"email": "reviewer3@example.com",
-                                         "password": "Demo-Portal-2026"})
+    reviewer_client.post(
+        "/login", data={"email": "reviewer3@example.com", "password": "Demo-Portal-2026"}
+    )
     assert reviewer_client.get("/home").status_code == 200
     signed_in("admin@example.com")
     reviewer = _user(app, "reviewer3@example.com")

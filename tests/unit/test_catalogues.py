@@ -47,11 +47,14 @@ def test_every_message_is_translated(locale_dir):
         message = catalogue.get(msgid)
         if message is None:
             # plural entries are keyed by their singular
-            message = next((m for m in catalogue if isinstance(m.id, tuple)
-                            and m.id[0] == msgid), None)
+            message = next(
+                (m for m in catalogue if isinstance(m.id, tuple) and m.id[0] == msgid), None
+            )
         strings = message.string if message else None
-        if not message or message.fuzzy or not (
-            all(strings) if isinstance(strings, tuple) else strings
+        if (
+            not message
+            or message.fuzzy
+            or not (all(strings) if isinstance(strings, tuple) else strings)
         ):
             untranslated.append(msgid)
     assert untranslated == [], f"run `make extract-messages` and translate: {untranslated}"
