@@ -72,8 +72,20 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.routes import bp as accounts_bp
     from portal.admin.routes import bp as admin_bp
+    from portal.applications.downloads import bp as files_bp
+    from portal.applications.routes import bp as applications_bp
+    from portal.applications.staff_routes import bp as staff_applications_bp
+    from portal.profiles.routes import bp as profiles_bp
+    from portal.programs.admin_routes import bp as program_admin_bp
+    from portal.programs.routes import bp as programs_bp
     from portal.public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(profiles_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(program_admin_bp)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(staff_applications_bp)
+    app.register_blueprint(files_bp)

@@ -1,6 +1,21 @@
 """Imports every model so that the metadata (and Alembic) sees them all."""
 
 from portal.accounts.models import Enterprise, Role, User
+from portal.applications.models import Application, ApplicationSubmission, Attachment
 from portal.audit import AuditEvent
+from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
+from portal.programs.models import Program, ProgramVersion
 
-__all__ = ["AuditEvent", "Enterprise", "Role", "User"]
+__all__ = [
+    "Application",
+    "ApplicationSubmission",
+    "Attachment",
+    "AuditEvent",
+    "Enterprise",
+    "EnterpriseRecognition",
+    "EnterpriseYear",
+    "Program",
+    "ProgramVersion",
+    "Role",
+    "User",
+]

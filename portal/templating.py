@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from flask import Flask, request, url_for
 from flask_babel import format_datetime
@@ -17,15 +18,27 @@ from portal.i18n import LANGUAGES, select_locale
 NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
     None: [
         ("public.index", _l("Home")),
+        ("programs.index", _l("Programmes")),
         ("accounts.login", _l("Sign in")),
         ("accounts.register", _l("Register an enterprise")),
     ],
-    Role.ENTERPRISE: [("accounts.home", _l("My enterprise"))],
-    Role.OFFICER: [("accounts.home", _l("Officer desk"))],
+    Role.ENTERPRISE: [
+        ("accounts.home", _l("My enterprise")),
+        ("programs.index", _l("Programmes for me")),
+        ("applications.index", _l("My applications")),
+        ("profiles.edit_profile", _l("Enterprise profile")),
+    ],
+    Role.OFFICER: [
+        ("accounts.home", _l("Officer desk")),
+        ("staff_applications.index", _l("Applications")),
+        ("program_admin.index", _l("Programmes")),
+    ],
     Role.REVIEWER: [("accounts.home", _l("My reviews"))],
     Role.ADMIN: [
         ("accounts.home", _l("Administration")),
         ("admin.accounts", _l("Accounts")),
+        ("program_admin.index", _l("Programmes")),
+        ("staff_applications.index", _l("Applications")),
         ("admin.audit_log", _l("Audit log")),
     ],
 }
@@ -51,8 +64,26 @@ def bureau_time(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> st
     return "" if value is None else format_datetime(value, pattern)
 
 
+def yuan(value) -> str:
+    """Money with thousands separators and two decimals: 1,234,567.80."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def yes_no(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(_l("Yes")) if value else str(_l("No"))
+
+
 def init_templating(app: Flask) -> None:
+    from portal.applications.files import human_size
+
     app.jinja_env.filters["bureau_time"] = bureau_time
+    app.jinja_env.filters["yuan"] = yuan
+    app.jinja_env.filters["yes_no"] = yes_no
+    app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.filters["audit_action"] = action_label
 
     @app.context_processor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -44,3 +44,8 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def bureau_today() -> date:
+    """Today's date in the bureau's zone: "last year" and deadlines are counted from it."""
+    return utcnow().astimezone(BUREAU_ZONE).date()

@@ -50,6 +50,18 @@ class Enterprise(db.Model):
     in_fluorine_park: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    # Profile: what eligibility rules read. None means "not given yet".
+    high_tech_certificate: Mapped[bool | None]
+    high_tech_certificate_no: Mapped[str] = mapped_column(String(60), default="")
+    has_rd_institution: Mapped[bool | None]
+    branch_or_trading_company: Mapped[bool | None]
+    on_abnormal_list: Mapped[bool | None]
+    on_dishonesty_list: Mapped[bool | None]
+    ip_class_i: Mapped[int | None]
+    ip_class_ii: Mapped[int | None]
+    software_copyrights: Mapped[int | None]
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
     account: Mapped[User | None] = relationship(back_populates="enterprise")
 
     @property

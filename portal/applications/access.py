@@ -1,0 +1,33 @@
+"""Loading applications and files for the person asking: 404 for what is not theirs."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from portal.accounts.models import Role
+from portal.applications.models import Application, Attachment
+from portal.extensions import db
+
+STAFF_WHO_SEE_ALL = (Role.OFFICER, Role.ADMIN)
+
+
+def can_see_application(user, application: Application) -> bool:
+    if user.role is Role.ENTERPRISE:
+        return application.enterprise_id == user.enterprise_id
+    # Reviewers will see only their assignments (expert review); officers and admins see all.
+    return user.role in STAFF_WHO_SEE_ALL
+
+
+def application_or_404(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or not can_see_application(current_user, application):
+        abort(404)  # never 403: a firm must not learn that another firm's id exists
+    return application
+
+
+def attachment_or_404(attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not can_see_application(current_user, attachment.application):
+        abort(404)
+    return attachment

@@ -1,0 +1,145 @@
+"""Applications, their submitted versions, and their attachments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import UTCDateTime, utcnow
+
+MONEY = Numeric(14, 2)
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned_for_changes"
+    FORMAL_CHECK = "formal_check"
+    EXPERT_REVIEW = "expert_review"
+    MODERATION = "moderation"
+    DECIDED = "decided"
+    APPROVED = "approved"
+    PUBLICITY = "publicity"
+    AWARDED = "awarded"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+status_type = Enum(
+    Status,
+    name="application_status",
+    native_enum=False,
+    length=30,
+    values_callable=lambda members: [m.value for m in members],
+)
+
+
+class Application(db.Model):
+    __tablename__ = "applications"
+    __table_args__ = (
+        # One active application per programme per firm; a withdrawn one does not count.
+        Index(
+            "uq_applications_active_per_firm",
+            "enterprise_id",
+            "program_id",
+            unique=True,
+            sqlite_where=text("status <> 'withdrawn'"),
+            postgresql_where=text("status <> 'withdrawn'"),
+        ),
+        Index("ix_applications_program_status", "program_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    program_version_id: Mapped[int] = mapped_column(ForeignKey("program_versions.id"))
+    status: Mapped[Status] = mapped_column(status_type, default=Status.DRAFT)
+
+    project_title: Mapped[str] = mapped_column(String(200), default="")
+    project_summary: Mapped[str] = mapped_column(Text, default="")
+    # The profile figures this application uses, copied when it starts (and on refresh while a
+    # draft); a later profile edit does not change a submitted application.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {field: {"value": ..., "reason": ...}}: figures the firm changed, each with its reason.
+    figure_changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    project_figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    figures_confirmed: Mapped[bool] = mapped_column(default=False)
+    formula_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    requested_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    computation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    amount_confirmed: Mapped[bool] = mapped_column(default=False)
+    declaration_name: Mapped[str] = mapped_column(String(100), default="")
+    declaration_title: Mapped[str] = mapped_column(String(100), default="")
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    returned_sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    withdraw_reason: Mapped[str] = mapped_column(Text, default="")
+
+    submission_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    enterprise = relationship("Enterprise")
+    program = relationship("Program")
+    program_version = relationship("ProgramVersion")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="application", order_by="Attachment.id"
+    )
+
+
+class ApplicationSubmission(db.Model):
+    """What the firm sent, each time it submitted: the history keeps every version."""
+
+    __tablename__ = "application_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Attachment(db.Model):
+    """One uploaded file for one document slot. Replacing keeps the old row (replaced_at set)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index(
+            "uq_attachments_current_per_slot",
+            "application_id",
+            "document_key",
+            unique=True,
+            sqlite_where=text("replaced_at IS NULL"),
+            postgresql_where=text("replaced_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    document_key: Mapped[str] = mapped_column(String(60))
+    original_name: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(120))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int | None]
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[Application] = relationship(back_populates="attachments")

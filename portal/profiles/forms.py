@@ -1,0 +1,114 @@
+"""The enterprise profile form: scalar facts, three years of figures, recognitions."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from portal.programs.facts import Recognition
+
+TRI_STATE = [
+    SelectChoice("", _l("Not stated")),
+    SelectChoice("yes", _l("Yes")),
+    SelectChoice("no", _l("No")),
+]
+RECOGNITION_LABELS = {
+    Recognition.YOUNG_EAGLE: _l("Young eagle enterprise (雏鹰)"),
+    Recognition.GAZELLE: _l("Gazelle enterprise (瞪羚)"),
+    Recognition.UNICORN: _l("Unicorn enterprise (独角兽)"),
+}
+NOT_NEGATIVE = NumberRange(min=0, message=_l("Enter zero or more."))
+MONEY_MAX = NumberRange(min=0, max=10**12 - 1, message=_l("Enter an amount from 0 to 999,999,999,999."))
+
+
+def tri_state_to_bool(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def bool_to_tri_state(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def money_field(label):
+    return DecimalField(
+        label,
+        places=2,
+        validators=[Optional(), MONEY_MAX],
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+class YearForm(Form):
+    year = HiddenField()
+    revenue = money_field(_l("Main-business revenue (yuan)"))
+    employees = IntegerField(_l("Employees"), validators=[Optional(), NOT_NEGATIVE])
+    rd_expense = money_field(_l("R&D expense for the super-deduction, form A107012 (yuan)"))
+    super_deduction_filed = SelectField(_l("R&D super-deduction filed"), choices=TRI_STATE)
+
+
+class RecognitionForm(Form):
+    kind = SelectField(
+        _l("Recognition"),
+        choices=[SelectChoice("", _l("(none)"))]
+        + [SelectChoice(key, label) for key, label in RECOGNITION_LABELS.items()],
+    )
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(min=1990, max=2100)])
+    certificate_no = StringField(_l("Certificate number"), validators=[Length(max=60)])
+
+    def validate_year(self, field) -> None:
+        if self.kind.data and field.data is None:
+            raise ValidationError(str(_l("Enter the year of the recognition.")))
+
+
+class ProfileForm(FlaskForm):
+    founded_on = DateField(
+        _l("Date of establishment"),
+        validators=[Optional()],
+        description=_l("As on the business licence."),
+    )
+    in_fluorine_park = SelectField(_l("Located in the fluorine industrial park"), choices=TRI_STATE)
+    high_tech_certificate = SelectField(
+        _l("Holds a valid high-tech enterprise certificate"), choices=TRI_STATE
+    )
+    high_tech_certificate_no = StringField(
+        _l("High-tech certificate number"), validators=[Length(max=60)]
+    )
+    has_rd_institution = SelectField(
+        _l("Has a recognised R&D institution (engineering centre, key laboratory, ...)"),
+        choices=TRI_STATE,
+    )
+    branch_or_trading_company = SelectField(
+        _l("Is a branch office or a trading company"), choices=TRI_STATE
+    )
+    on_abnormal_list = SelectField(
+        _l("On the list of enterprises with abnormal operations"), choices=TRI_STATE
+    )
+    on_dishonesty_list = SelectField(
+        _l("On the list of seriously dishonest entities"), choices=TRI_STATE
+    )
+    ip_class_i = IntegerField(
+        _l("Class I intellectual property (invention patents, ...)"),
+        validators=[Optional(), NOT_NEGATIVE],
+    )
+    ip_class_ii = IntegerField(
+        _l("Class II intellectual property (utility models, designs, ...)"),
+        validators=[Optional(), NOT_NEGATIVE],
+    )
+    software_copyrights = IntegerField(
+        _l("Software copyrights"), validators=[Optional(), NOT_NEGATIVE]
+    )
+    years = FieldList(FormField(YearForm))
+    recognitions = FieldList(FormField(RecognitionForm), min_entries=3)

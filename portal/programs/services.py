@@ -1,0 +1,239 @@
+"""Programme rules: creating, editing (with versions), listing, and judging eligibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+
+from portal import audit
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.programs import formulas, rules
+from portal.programs.facts import FirmFacts
+from portal.programs.models import Program, ProgramVersion
+
+VERSIONED_FIELDS = ("eligibility", "formula", "documents", "rubric")
+PROGRAM_FIELDS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "summary_zh",
+    "summary_en",
+    "kind",
+    "issuer_code",
+    "opens_at",
+    "closes_at",
+    "budget",
+    "per_firm_cap",
+    "reviewers_per_application",
+    "publicity_days",
+    "score_spread_threshold",
+    "pro_rata",
+)
+
+
+def current_version(program: Program) -> ProgramVersion:
+    return db.session.scalar(
+        select(ProgramVersion).where(
+            ProgramVersion.program_id == program.id,
+            ProgramVersion.number == program.current_version_number,
+        )
+    )
+
+
+def check_version_data(data: dict[str, Any]) -> list[str]:
+    """Problems with rules, formula, documents or rubric, in words an officer can act on."""
+    problems = list(rules.validate_tree(data["eligibility"]))
+    problems += formulas.validate_formula(data["formula"])
+    keys = [doc.get("key") for doc in data["documents"]]
+    if len(keys) != len(set(keys)):
+        problems.append(str(_l("Two documents have the same key.")))
+    criteria = data["rubric"]
+    if criteria and sum(int(c["weight"]) for c in criteria) != 100:
+        problems.append(str(_l("The rubric weights must add up to 100.")))
+    return problems
+
+
+def create_program(data: dict[str, Any], *, actor: Any) -> Program:
+    problems = check_version_data(data)
+    if problems:
+        raise DomainError("; ".join(problems))
+    if data["closes_at"] <= data["opens_at"]:
+        raise DomainError(_l("The closing time must be after the opening time."),
+                          field="closes_at")
+    program = Program(**{name: data[name] for name in PROGRAM_FIELDS if name in data})
+    program.current_version_number = 1
+    db.session.add(program)
+    db.session.flush()
+    db.session.add(
+        ProgramVersion(
+            program_id=program.id,
+            number=1,
+            created_by_id=getattr(actor, "id", None),
+            **{name: data[name] for name in VERSIONED_FIELDS},
+        )
+    )
+    audit.record("program.created", program, actor=actor, code=program.code)
+    return program
+
+
+def has_submitted_applications(version: ProgramVersion) -> bool:
+    from portal.applications.models import Application
+
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Application.program_version_id == version.id,
+                    Application.submission_count > 0,
+                )
+            )
+        )
+    )
+
+
+def update_program(program: Program, data: dict[str, Any], *, actor: Any) -> bool:
+    """Apply an edit. Returns True when the rules changed and a new version was written."""
+    problems = check_version_data(data)
+    if problems:
+        raise DomainError("; ".join(problems))
+    if data["closes_at"] <= data["opens_at"]:
+        raise DomainError(_l("The closing time must be after the opening time."),
+                          field="closes_at")
+    changed = {
+        name: True for name in PROGRAM_FIELDS if name in data and getattr(program, name) != data[name]
+    }
+    for name in changed:
+        setattr(program, name, data[name])
+    version = current_version(program)
+    rules_changed = any(getattr(version, name) != data[name] for name in VERSIONED_FIELDS)
+    new_version = False
+    if rules_changed:
+        if has_submitted_applications(version):
+            # Submitted applications keep the rules they were made under.
+            program.current_version_number = version.number + 1
+            db.session.add(
+                ProgramVersion(
+                    program_id=program.id,
+                    number=version.number + 1,
+                    created_by_id=getattr(actor, "id", None),
+                    **{name: data[name] for name in VERSIONED_FIELDS},
+                )
+            )
+            new_version = True
+        else:
+            for name in VERSIONED_FIELDS:
+                setattr(version, name, data[name])
+    if changed or rules_changed:
+        audit.record(
+            "program.updated",
+            program,
+            actor=actor,
+            fields=sorted(changed),
+            rules_changed=rules_changed,
+            version=program.current_version_number,
+        )
+    return new_version
+
+
+def list_programs() -> list[Program]:
+    return list(db.session.scalars(select(Program).order_by(Program.closes_at, Program.id)))
+
+
+def open_programs(now: datetime) -> list[Program]:
+    return list(
+        db.session.scalars(
+            select(Program)
+            .where(Program.opens_at <= now, Program.closes_at > now)
+            .order_by(Program.closes_at, Program.id)
+        )
+    )
+
+
+def versions_by_id(programs: list[Program]) -> dict[int, ProgramVersion]:
+    """Current versions of many programmes in one query."""
+    if not programs:
+        return {}
+    wanted = {(p.id, p.current_version_number) for p in programs}
+    rows = db.session.scalars(
+        select(ProgramVersion).where(ProgramVersion.program_id.in_([p.id for p in programs]))
+    ).all()
+    return {row.program_id: row for row in rows if (row.program_id, row.number) in wanted}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Eligibility of one firm for one programme, explained."""
+
+    result: rules.RuleResult
+    computation: formulas.Computation
+
+    @property
+    def eligible(self) -> bool:
+        return self.result.status is rules.Status.PASS
+
+    @property
+    def refused(self) -> bool:
+        return self.result.status is rules.Status.FAIL
+
+    @property
+    def missing(self) -> list:
+        return rules.missing_data(self.result)
+
+    @property
+    def may_start(self) -> bool:
+        """A firm may start unless a rule already fails; project figures come in the form."""
+        return not self.refused and not self.missing_profile_data
+
+    @property
+    def missing_profile_data(self) -> bool:
+        return any(
+            leaf.status is rules.Status.MISSING and not _reads_project(leaf)
+            for leaf in _leaves(self.result)
+        )
+
+
+def _leaves(result: rules.RuleResult):
+    if result.children:
+        for child in result.children:
+            yield from _leaves(child)
+    else:
+        yield result
+
+
+def _reads_project(leaf: rules.RuleResult) -> bool:
+    kind = rules.RULE_KINDS.get(leaf.kind or "")
+    return bool(kind and kind.reads_project)
+
+
+def judge(program: Program, version: ProgramVersion, facts: FirmFacts) -> Verdict:
+    return Verdict(
+        result=rules.evaluate(version.eligibility, facts),
+        computation=formulas.compute(version.formula, facts, program.per_firm_cap),
+    )
+
+
+def seed_demo_programs(*, actor: Any = None) -> int:
+    from portal.programs.demo import DEMO_PROGRAMS, demo_schedule
+
+    created = 0
+    opens_at, closes_at = demo_schedule()
+    for spec in DEMO_PROGRAMS:
+        if db.session.scalar(select(Program.id).where(Program.code == spec["code"])):
+            continue
+        create_program(
+            {
+                "issuer_code": "阜科发",
+                "publicity_days": 5,
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                **spec,
+            },
+            actor=actor,
+        )
+        created += 1
+    return created
