@@ -35,3 +35,19 @@ def use_english(client):
     response = client.post("/language", data={"locale": "en", "next": "/"})
     assert response.status_code == 302
     return client
+
+
+def make_pdf(pages: int = 1, text: str = "") -> bytes:
+    """A real, parseable PDF made with pypdf (blank pages)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if text:
+        writer.add_metadata({"/Title": text})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

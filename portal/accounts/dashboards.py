@@ -24,8 +24,21 @@ def home_context(user: User) -> tuple[str, dict[str, Any]]:
 
 
 def _enterprise_home(user: User) -> tuple[str, dict[str, Any]]:
+    from portal.applications import presenters
+    from portal.applications.models import Application
+    from portal.i18n import select_locale
+
     enterprise = user.enterprise
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.enterprise_id == enterprise.id)
+        .order_by(Application.updated_at.desc())
+        .limit(RECENT_ROWS)
+    ).all()
+    names = presenters.program_names([a.program_id for a in applications], select_locale())
     return "accounts/home_enterprise.html", {
+        "applications": [presenters.list_row(a, names[a.program_id]) for a in applications],
+        "profile_updated_at": enterprise.profile_updated_at,
         "enterprise": {
             "name": enterprise.name,
             "uscc": enterprise.uscc,
@@ -45,8 +58,16 @@ def _officer_home(user: User) -> tuple[str, dict[str, Any]]:
         .order_by(Enterprise.created_at.desc(), Enterprise.id.desc())
         .limit(RECENT_ROWS)
     ).all()
+    from portal.applications.models import Application, Status
+
+    waiting = db.session.scalar(
+        select(func.count()).select_from(Application).where(
+            Application.status == Status.SUBMITTED
+        )
+    ) or 0
     return "accounts/home_officer.html", {
         "enterprise_count": total,
+        "submitted_count": waiting,
         "recent_enterprises": [row._asdict() for row in recent],
     }
 

@@ -11,6 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -43,8 +44,8 @@ class ProjectFiguresForm(FlaskForm):
     )
     digital_level = SelectField(
         _l("Digital level (assessment)"),
-        choices=[("", _l("Not stated")), ("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"),
-                 ("5", "5")],
+        choices=[SelectChoice("", _l("Not stated"))]
+        + [SelectChoice(str(level), str(level)) for level in range(1, 6)],
     )
     project_accepted = SelectField(_l("Project accepted (acceptance report)"), choices=TRI_STATE)
     other_public_funding = SelectField(

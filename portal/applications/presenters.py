@@ -153,6 +153,13 @@ def _display(value: Any, kind: str) -> str:
     return str(value)
 
 
+def _readable(value: Any, kind: str) -> str:
+    """For reading, not editing: amounts with thousands separators."""
+    if kind == "money" and value not in (None, ""):
+        return f"{Decimal(str(value)):,.2f}"
+    return _display(value, kind)
+
+
 def figure_rows(application: Application, formdata=None) -> list[dict[str, Any]]:
     years = sorted(
         {int(y) for y in application.figures.get("years", {})}
@@ -187,6 +194,8 @@ def _row(application, path, label, kind, formdata) -> dict[str, Any]:
         "label": label,
         "kind": kind,
         "original": _display(original, kind),
+        "original_text": _readable(original, kind),
+        "value_text": _readable(value, kind),
         "value": shown,
         "reason": reason,
         "changed": change is not None,
@@ -196,8 +205,11 @@ def _row(application, path, label, kind, formdata) -> dict[str, Any]:
 def read_figure_changes(formdata, rows) -> tuple[list[services.FigureChange], dict[str, str]]:
     changes, errors = [], {}
     for row in rows:
-        raw = (formdata.get(f"value__{row['path']}") or "").strip().replace(",", "")
-        reason = formdata.get(f"reason__{row['path']}") or ""
+        if f"value__{row['path']}" not in formdata:
+            raw, reason = row["value"], row["reason"]  # not sent: leave it as it is
+        else:
+            raw = (formdata.get(f"value__{row['path']}") or "").strip().replace(",", "")
+            reason = formdata.get(f"reason__{row['path']}") or ""
         try:
             value = _parse(raw, row["kind"])
         except (InvalidOperation, ValueError):

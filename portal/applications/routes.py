@@ -108,9 +108,13 @@ def figures(application_id: int):
         return back
     needs_project = sec.reads_project(application.program_version)
     form = ProjectFiguresForm()
+    if not needs_project:  # this programme reads no project figures: do not ask for them
+        for name in ("eligible_investment", "digital_level", "project_accepted",
+                     "other_public_funding"):
+            delattr(form, name)
     rows = presenters.figure_rows(application)
     errors: dict[str, str] = {}
-    if request.method == "GET":
+    if request.method == "GET" and needs_project:
         project = application.project_figures
         form.eligible_investment.data = (
             Decimal(project["eligible_investment"])

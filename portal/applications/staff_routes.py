@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal.access import ADMIN, OFFICER, allow
 from portal.accounts.models import Enterprise
@@ -25,7 +26,9 @@ bp = Blueprint("staff_applications", __name__, url_prefix="/staff/applications")
 
 def _return_form() -> ReturnForm:
     form = ReturnForm()
-    form.sections.choices = [(name, str(sec.SECTION_LABELS[name])) for name in sec.SECTIONS]
+    form.sections.choices = [
+        SelectChoice(name, str(sec.SECTION_LABELS[name])) for name in sec.SECTIONS
+    ]
     return form
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select
 
-from portal.access import ADMIN, ANONYMOUS, PUBLIC, SIGNED_IN, declared_access
+from portal.access import (
+    ADMIN,
+    ANONYMOUS,
+    ENTERPRISE,
+    OFFICER,
+    PUBLIC,
+    SIGNED_IN,
+    declared_access,
+)
 from portal.accounts.models import User
 from portal.extensions import db
 from tests.helpers import sign_in
@@ -30,6 +38,38 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "admin.change_role": {ADMIN},
     "admin.disable_account": {ADMIN},
     "admin.enable_account": {ADMIN},
+    "programs.index": {PUBLIC},
+    "programs.show": {PUBLIC},
+    "programs.apply": {ENTERPRISE},
+    "profiles.edit_profile": {ENTERPRISE},
+    "applications.index": {ENTERPRISE},
+    "applications.show": {ENTERPRISE},
+    "applications.summary": {ENTERPRISE},
+    "applications.figures": {ENTERPRISE},
+    "applications.amount": {ENTERPRISE},
+    "applications.documents": {ENTERPRISE},
+    "applications.upload": {ENTERPRISE},
+    "applications.declaration": {ENTERPRISE},
+    "applications.check": {ENTERPRISE},
+    "applications.submit": {ENTERPRISE},
+    "applications.withdraw": {ENTERPRISE},
+    "files.download": {ENTERPRISE, OFFICER, ADMIN},
+    "staff_applications.index": {OFFICER, ADMIN},
+    "staff_applications.show": {OFFICER, ADMIN},
+    "staff_applications.return_for_changes": {OFFICER, ADMIN},
+    "program_admin.index": {OFFICER, ADMIN},
+    "program_editor.create": {OFFICER, ADMIN},
+    "program_editor.edit": {OFFICER, ADMIN},
+}
+
+# Objects the matrix requests by id need not exist: access is decided before the object is
+# loaded (a missing one is a 404, which still proves the role got past the access rule).
+SAMPLE_VALUES = {
+    "code": "rd-post-subsidy-2026",
+    "application_id": 1,
+    "attachment_id": 1,
+    "program_id": 1,
+    "key": "a107012",
 }
 
 ROLE_ACCOUNTS = {
@@ -48,6 +88,8 @@ def _url_for(app, rule, target_user_id: int) -> str:
             values[argument] = target_user_id
         elif argument == "filename":
             values[argument] = "css/portal.css"
+        elif argument in SAMPLE_VALUES:
+            values[argument] = SAMPLE_VALUES[argument]
         else:
             raise AssertionError(f"no sample value for <{argument}> in {rule.endpoint}")
     with app.test_request_context():
