@@ -72,16 +72,26 @@ DEMO_ENTERPRISES = [
 
 
 def _year(revenue, employees, rd, filed=True) -> dict:
-    return {"revenue": Decimal(revenue), "employees": employees,
-            "rd_expense": Decimal(rd), "super_deduction_filed": filed}
+    return {
+        "revenue": Decimal(revenue),
+        "employees": employees,
+        "rd_expense": Decimal(rd),
+        "super_deduction_filed": filed,
+    }
 
 
 def _profile(high_tech, rd_institution, ip_i, ip_ii, software, years, recognitions) -> dict:
     return {
-        "fields": {"high_tech_certificate": high_tech, "has_rd_institution": rd_institution,
-                   "branch_or_trading_company": False, "on_abnormal_list": False,
-                   "on_dishonesty_list": False, "ip_class_i": ip_i, "ip_class_ii": ip_ii,
-                   "software_copyrights": software},
+        "fields": {
+            "high_tech_certificate": high_tech,
+            "has_rd_institution": rd_institution,
+            "branch_or_trading_company": False,
+            "on_abnormal_list": False,
+            "on_dishonesty_list": False,
+            "ip_class_i": ip_i,
+            "ip_class_ii": ip_ii,
+            "software_copyrights": software,
+        },
         "years": years,
         "recognitions": recognitions,
     }
@@ -91,22 +101,71 @@ def demo_profiles(last_year: int) -> dict[str, dict]:
     """Varied firms: some qualify for a programme, ent4 for none (to show why)."""
     y1, y2, y3 = last_year, last_year - 1, last_year - 2
     return {
-        "ent1@example.com": _profile(True, True, 6, 14, 3, {
-            y1: _year("62000000", 210, "1850000"), y2: _year("51000000", 190, "1400000"),
-            y3: _year("43000000", 175, "1100000")}, [("gazelle", y1, "LNDL-2025-018")]),
-        "ent2@example.com": _profile(False, False, 1, 5, 0, {
-            y1: _year("35000000", 320, "620000"), y2: _year("33000000", 310, "480000"),
-            y3: _year("30500000", 300, "450000")}, []),
-        "ent3@example.com": _profile(True, False, 2, 3, 12, {
-            y1: _year("8000000", 46, "900000"), y2: _year("5200000", 35, "600000"),
-            y3: _year("2100000", 20, "300000", filed=False)},
-            [("young_eagle", y1, "LNCY-2025-102")]),
-        "ent4@example.com": _profile(False, False, 0, 1, 0, {
-            y1: _year("12000000", 80, "300000"), y2: _year("11500000", 82, "350000"),
-            y3: _year("11000000", 85, "340000")}, []),
-        "ent5@example.com": _profile(False, False, 0, 4, 0, {
-            y1: _year("150000000", 650, "2100000"), y2: _year("141000000", 640, "2000000"),
-            y3: _year("128000000", 600, "1900000")}, []),
+        "ent1@example.com": _profile(
+            True,
+            True,
+            6,
+            14,
+            3,
+            {
+                y1: _year("62000000", 210, "1850000"),
+                y2: _year("51000000", 190, "1400000"),
+                y3: _year("43000000", 175, "1100000"),
+            },
+            [("gazelle", y1, "LNDL-2025-018")],
+        ),
+        "ent2@example.com": _profile(
+            False,
+            False,
+            1,
+            5,
+            0,
+            {
+                y1: _year("35000000", 320, "620000"),
+                y2: _year("33000000", 310, "480000"),
+                y3: _year("30500000", 300, "450000"),
+            },
+            [],
+        ),
+        "ent3@example.com": _profile(
+            True,
+            False,
+            2,
+            3,
+            12,
+            {
+                y1: _year("8000000", 46, "900000"),
+                y2: _year("5200000", 35, "600000"),
+                y3: _year("2100000", 20, "300000", filed=False),
+            },
+            [("young_eagle", y1, "LNCY-2025-102")],
+        ),
+        "ent4@example.com": _profile(
+            False,
+            False,
+            0,
+            1,
+            0,
+            {
+                y1: _year("12000000", 80, "300000"),
+                y2: _year("11500000", 82, "350000"),
+                y3: _year("11000000", 85, "340000"),
+            },
+            [],
+        ),
+        "ent5@example.com": _profile(
+            False,
+            False,
+            0,
+            4,
+            0,
+            {
+                y1: _year("150000000", 650, "2100000"),
+                y2: _year("141000000", 640, "2000000"),
+                y3: _year("128000000", 600, "1900000"),
+            },
+            [],
+        ),
     }
 
 

@@ -20,6 +20,13 @@ def _key(message) -> str:
     return message.id if isinstance(message.id, str) else message.id[0]
 
 
+def _empty(string) -> bool:
+    """A plural entry's string is a tuple; it is empty when any form is."""
+    if isinstance(string, tuple):
+        return not string or not all(string)
+    return not string
+
+
 def main(argv: list[str]) -> int:
     chinese = json.loads(Path(argv[1]).read_text(encoding="utf-8")) if len(argv) > 1 else {}
     missing_total = 0
@@ -31,14 +38,14 @@ def main(argv: list[str]) -> int:
             if not message.id:
                 continue
             if locale_dir == "en":
-                message.string = message.id
+                message.string = message.id if isinstance(message.id, str) else tuple(message.id)
                 message.flags.discard("fuzzy")
             elif _key(message) in chinese:
                 message.string = chinese[_key(message)]
                 message.flags.discard("fuzzy")
         with path.open("wb") as handle:
             write_po(handle, catalogue, width=100)
-        missing = [_key(m) for m in catalogue if m.id and (not m.string or m.fuzzy)]
+        missing = [_key(m) for m in catalogue if m.id and (_empty(m.string) or m.fuzzy)]
         missing_total += len(missing)
         for msgid in missing:
             print(f"{locale_dir}: untranslated: {msgid}")

@@ -47,7 +47,7 @@ def _enterprise_home(user: User) -> tuple[str, dict[str, Any]]:
             "mobile": enterprise.mobile,
             "email": user.email,
             "registered_at": enterprise.created_at,
-        }
+        },
     }
 
 
@@ -60,11 +60,14 @@ def _officer_home(user: User) -> tuple[str, dict[str, Any]]:
     ).all()
     from portal.applications.models import Application, Status
 
-    waiting = db.session.scalar(
-        select(func.count()).select_from(Application).where(
-            Application.status == Status.SUBMITTED
+    waiting = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.status == Status.SUBMITTED)
         )
-    ) or 0
+        or 0
+    )
     return "accounts/home_officer.html", {
         "enterprise_count": total,
         "submitted_count": waiting,

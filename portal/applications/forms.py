@@ -38,8 +38,10 @@ class ProjectFiguresForm(FlaskForm):
     eligible_investment = DecimalField(
         _l("Eligible investment (yuan)"),
         places=2,
-        validators=[Optional(), NumberRange(min=0, max=10**12 - 1,
-                                            message=_l("Enter an amount of 0 or more."))],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10**12 - 1, message=_l("Enter an amount of 0 or more.")),
+        ],
         render_kw={"inputmode": "decimal"},
     )
     digital_level = SelectField(
@@ -77,9 +79,11 @@ class DeclarationForm(FlaskForm):
         validators=[DataRequired(_l("Enter your position in the enterprise.")), Length(max=100)],
     )
     agree = BooleanField(
-        _l("I declare that the information in this application and its documents is true, "
-           "complete and accurate, and I accept that false information leads to the "
-           "recovery of any subsidy and to credit penalties."),
+        _l(
+            "I declare that the information in this application and its documents is true, "
+            "complete and accurate, and I accept that false information leads to the "
+            "recovery of any subsidy and to credit penalties."
+        ),
         validators=[InputRequired(_l("Tick the box to make the declaration."))],
     )
 
@@ -94,8 +98,7 @@ class SubmitForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(
         _l("Why do you withdraw?"),
-        validators=[DataRequired(_l("Say why you withdraw the application.")),
-                    Length(max=2000)],
+        validators=[DataRequired(_l("Say why you withdraw the application.")), Length(max=2000)],
         render_kw={"rows": 4},
     )
 
@@ -112,8 +115,6 @@ class ReturnForm(FlaskForm):
     )
     reason = TextAreaField(
         _l("What should the enterprise change?"),
-        validators=[DataRequired(_l("Say what the enterprise should change.")),
-                    Length(max=4000)],
+        validators=[DataRequired(_l("Say what the enterprise should change.")), Length(max=4000)],
         render_kw={"rows": 5},
     )
-

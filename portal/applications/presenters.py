@@ -38,16 +38,16 @@ def program_names(program_ids: list[int], locale: str) -> dict[int, str]:
     if not program_ids:
         return {}
     rows = db.session.execute(
-        select(Program.id, Program.name_zh, Program.name_en).where(
-            Program.id.in_(set(program_ids))
-        )
+        select(Program.id, Program.name_zh, Program.name_en).where(Program.id.in_(set(program_ids)))
     ).all()
     return {row.id: (row.name_en if locale == "en" else row.name_zh) for row in rows}
 
 
 def status_view(application: Application) -> dict[str, str]:
-    return {"value": application.status.value,
-            "label": str(lifecycle.STATUS_LABELS[application.status])}
+    return {
+        "value": application.status.value,
+        "label": str(lifecycle.STATUS_LABELS[application.status]),
+    }
 
 
 def list_row(application: Application, program_name: str) -> dict[str, Any]:
@@ -73,8 +73,9 @@ def header(application: Application, locale: str) -> dict[str, Any]:
         "closes_at": program.closes_at,
         "status": status_view(application),
         "editable": sorted(sec.editable_sections(application)),
-        "returned_sections": [str(sec.SECTION_LABELS[name])
-                              for name in application.returned_sections],
+        "returned_sections": [
+            str(sec.SECTION_LABELS[name]) for name in application.returned_sections
+        ],
         "return_reason": application.return_reason,
         "enterprise": application.enterprise.name,
         "uscc": application.enterprise.uscc,
@@ -118,22 +119,27 @@ def task_list(application: Application, locale: str) -> dict[str, Any]:
 def timeline(application: Application) -> list[dict[str, Any]]:
     events = db.session.execute(
         select(AuditEvent.occurred_at, AuditEvent.action, AuditEvent.summary)
-        .where(AuditEvent.object_type == "applications",
-               AuditEvent.object_id == str(application.id),
-               AuditEvent.action.in_(TIMELINE_ACTIONS))
+        .where(
+            AuditEvent.object_type == "applications",
+            AuditEvent.object_id == str(application.id),
+            AuditEvent.action.in_(TIMELINE_ACTIONS),
+        )
         .order_by(AuditEvent.id)
     ).all()
     rows = []
     for event in events:
         new = event.summary.get("new")
-        rows.append({
-            "at": event.occurred_at,
-            "label": action_label(event.action),
-            "status": str(lifecycle.STATUS_LABELS[lifecycle.Status(new)]) if new else "",
-            "reason": event.summary.get("reason", ""),
-            "sections": [str(sec.SECTION_LABELS[name])
-                         for name in event.summary.get("sections") or []],
-        })
+        rows.append(
+            {
+                "at": event.occurred_at,
+                "label": action_label(event.action),
+                "status": str(lifecycle.STATUS_LABELS[lifecycle.Status(new)]) if new else "",
+                "reason": event.summary.get("reason", ""),
+                "sections": [
+                    str(sec.SECTION_LABELS[name]) for name in event.summary.get("sections") or []
+                ],
+            }
+        )
     return rows
 
 
@@ -162,16 +168,14 @@ def _readable(value: Any, kind: str) -> str:
 
 def figure_rows(application: Application, formdata=None) -> list[dict[str, Any]]:
     years = sorted(
-        {int(y) for y in application.figures.get("years", {})}
-        | set(profile_years(bureau_today())),
+        {int(y) for y in application.figures.get("years", {})} | set(profile_years(bureau_today())),
         reverse=True,
     )[:3]
     rows = []
     for year in years:
         for name, label in YEAR_FIGURE_LABELS.items():
             kind = "money" if name in MONEY_FIGURES else "bool" if name in BOOL_FIGURES else "int"
-            rows.append(_row(application, f"years.{year}.{name}", str(label(year)), kind,
-                             formdata))
+            rows.append(_row(application, f"years.{year}.{name}", str(label(year)), kind, formdata))
     for name, label in COUNT_FIGURE_LABELS.items():
         rows.append(_row(application, name, str(label), "int", formdata))
     return rows
@@ -254,32 +258,40 @@ def computation_view(application: Application) -> dict[str, Any]:
 
 def document_slots(application: Application, locale: str) -> list[dict[str, Any]]:
     current = services.current_attachments(application.id)
-    required = {doc["key"] for doc in sec.required_documents(application.program_version,
-                                                             application)}
+    required = {
+        doc["key"] for doc in sec.required_documents(application.program_version, application)
+    }
     slots = []
     for doc in application.program_version.documents:
         attachment = current.get(doc["key"])
-        slots.append({
-            "key": doc["key"],
-            "name": doc["name_en"] if locale == "en" else doc["name_zh"],
-            "kinds": kind_labels(doc["kinds"]),
-            "accept": ",".join(_accept(kind) for kind in doc["kinds"]),
-            "max_mb": doc["max_mb"],
-            "required": doc["key"] in required,
-            "file": None if attachment is None else {
-                "id": attachment.id,
-                "name": attachment.original_name,
-                "size": attachment.size,
-                "uploaded_at": attachment.uploaded_at,
-                "pages": attachment.page_count,
-            },
-        })
+        slots.append(
+            {
+                "key": doc["key"],
+                "name": doc["name_en"] if locale == "en" else doc["name_zh"],
+                "kinds": kind_labels(doc["kinds"]),
+                "accept": ",".join(_accept(kind) for kind in doc["kinds"]),
+                "max_mb": doc["max_mb"],
+                "required": doc["key"] in required,
+                "file": None
+                if attachment is None
+                else {
+                    "id": attachment.id,
+                    "name": attachment.original_name,
+                    "size": attachment.size,
+                    "uploaded_at": attachment.uploaded_at,
+                    "pages": attachment.page_count,
+                },
+            }
+        )
     return slots
 
 
 def _accept(kind: str) -> str:
-    return {"pdf": ".pdf,application/pdf", "image": ".jpg,.jpeg,.png,image/jpeg,image/png",
-            "xlsx": ".xlsx"}.get(kind, "")
+    return {
+        "pdf": ".pdf,application/pdf",
+        "image": ".jpg,.jpeg,.png,image/jpeg,image/png",
+        "xlsx": ".xlsx",
+    }.get(kind, "")
 
 
 def full_view(application: Application, locale: str) -> dict[str, Any]:
@@ -295,8 +307,10 @@ def full_view(application: Application, locale: str) -> dict[str, Any]:
         needs_project=sec.reads_project(application.program_version),
         computation=computation_view(application),
         documents=document_slots(application, locale),
-        declaration={"name": application.declaration_name,
-                     "title": application.declaration_title,
-                     "at": application.declared_at},
+        declaration={
+            "name": application.declaration_name,
+            "title": application.declaration_title,
+            "at": application.declared_at,
+        },
     )
     return view

@@ -109,8 +109,12 @@ def figures(application_id: int):
     needs_project = sec.reads_project(application.program_version)
     form = ProjectFiguresForm()
     if not needs_project:  # this programme reads no project figures: do not ask for them
-        for name in ("eligible_investment", "digital_level", "project_accepted",
-                     "other_public_funding"):
+        for name in (
+            "eligible_investment",
+            "digital_level",
+            "project_accepted",
+            "other_public_funding",
+        ):
             delattr(form, name)
     rows = presenters.figure_rows(application)
     errors: dict[str, str] = {}
@@ -132,16 +136,18 @@ def figures(application_id: int):
                 "eligible_investment": None
                 if form.eligible_investment.data is None
                 else str(form.eligible_investment.data),
-                "digital_level": int(form.digital_level.data) if form.digital_level.data
-                else None,
+                "digital_level": int(form.digital_level.data) if form.digital_level.data else None,
                 "project_accepted": tri_state_to_bool(form.project_accepted.data),
                 "other_public_funding": tri_state_to_bool(form.other_public_funding.data),
             }
         if not errors:
             try:
                 services.save_figures(
-                    application, changes, project,
-                    confirm=bool(request.form.get("confirm_figures")), actor=_actor(),
+                    application,
+                    changes,
+                    project,
+                    confirm=bool(request.form.get("confirm_figures")),
+                    actor=_actor(),
                 )
             except DomainError as error:
                 errors[error.field or "form"] = str(error.message)
@@ -240,7 +246,9 @@ def declaration(application_id: int):
     form = DeclarationForm(obj=application)
     if form.validate_on_submit():
         services.save_declaration(
-            application, form.declaration_name.data, form.declaration_title.data,
+            application,
+            form.declaration_name.data,
+            form.declaration_title.data,
             actor=_actor(),
         )
         return _after_save(application)
@@ -277,8 +285,7 @@ def submit(application_id: int):
             form.form_errors.append(str(error.message))
         else:
             flash(
-                _("Application %(reference)s has been submitted.",
-                  reference=application.reference),
+                _("Application %(reference)s has been submitted.", reference=application.reference),
                 "success",
             )
             return redirect(url_for("applications.show", application_id=application.id))

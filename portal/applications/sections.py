@@ -29,8 +29,12 @@ SECTION_LABELS = {
 # Figures an application copies from the profile and lets the firm change with a reason.
 YEAR_FIGURES = ("revenue", "employees", "rd_expense", "super_deduction_filed")
 COUNT_FIGURES = ("ip_class_i", "ip_class_ii", "software_copyrights")
-PROJECT_FIGURES = ("eligible_investment", "digital_level", "project_accepted",
-                   "other_public_funding")
+PROJECT_FIGURES = (
+    "eligible_investment",
+    "digital_level",
+    "project_accepted",
+    "other_public_funding",
+)
 
 
 def reads_project(version: ProgramVersion) -> bool:

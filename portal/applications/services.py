@@ -47,8 +47,9 @@ def effective_snapshot(application: Application) -> dict[str, Any]:
 
 
 def application_facts(application: Application) -> FirmFacts:
-    project = application.project_figures if sec.reads_project(application.program_version) \
-        else None
+    project = (
+        application.project_figures if sec.reads_project(application.program_version) else None
+    )
     return facts_from_snapshot(effective_snapshot(application), bureau_today(), project)
 
 
@@ -224,9 +225,7 @@ def _recompute_amount(application: Application) -> formulas.Computation:
     return computation
 
 
-def save_amount(
-    application: Application, requested: Decimal | None, *, actor: Any
-) -> None:
+def save_amount(application: Application, requested: Decimal | None, *, actor: Any) -> None:
     _require_editable(application, sec.AMOUNT)
     computation = _recompute_amount(application)
     if computation.amount is None and computation.note is None:
@@ -237,8 +236,10 @@ def save_amount(
     if requested is not None and computation.amount is not None:
         if requested <= 0 or requested > computation.amount:
             raise DomainError(
-                _l("Ask for more than 0 and at most %(amount)s yuan.",
-                   amount=f"{computation.amount:,.2f}"),
+                _l(
+                    "Ask for more than 0 and at most %(amount)s yuan.",
+                    amount=f"{computation.amount:,.2f}",
+                ),
                 field="requested_amount",
             )
         application.requested_amount = requested
@@ -249,7 +250,8 @@ def save_amount(
         application,
         actor=actor,
         section=sec.AMOUNT,
-        requested=None if application.requested_amount is None
+        requested=None
+        if application.requested_amount is None
         else str(application.requested_amount),
     )
 
@@ -331,9 +333,11 @@ def _snapshot_content(application: Application) -> dict[str, Any]:
         "figures": application.figures,
         "figure_changes": application.figure_changes,
         "project_figures": application.project_figures,
-        "formula_amount": None if application.formula_amount is None
+        "formula_amount": None
+        if application.formula_amount is None
         else str(application.formula_amount),
-        "requested_amount": None if application.requested_amount is None
+        "requested_amount": None
+        if application.requested_amount is None
         else str(application.requested_amount),
         "computation": application.computation,
         "declaration": [application.declaration_name, application.declaration_title],
@@ -348,9 +352,7 @@ def submit(application: Application, *, actor: Any) -> None:
     """Submit a draft or resubmit a returned application; refuses with every reason."""
     action = "resubmit" if application.status is Status.RETURNED else "submit"
     if not lifecycle.can(application, action):
-        raise lifecycle.IllegalTransition(
-            _l("This application has already been submitted.")
-        )
+        raise lifecycle.IllegalTransition(_l("This application has already been submitted."))
     problems = submission_problems(application)
     if problems:
         raise ApplicationRefused(" ".join(problems))
@@ -370,7 +372,10 @@ def submit(application: Application, *, actor: Any) -> None:
     sections_fixed = list(application.returned_sections)
     application.returned_sections = []
     lifecycle.transition(
-        application, action, actor=actor, submission=application.submission_count,
+        application,
+        action,
+        actor=actor,
+        submission=application.submission_count,
         sections=sections_fixed or None,
     )
 

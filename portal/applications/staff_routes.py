@@ -60,8 +60,9 @@ def index():
         rows=rows,
         page=page,
         status=status,
-        statuses=[(s.value, str(lifecycle.STATUS_LABELS[s])) for s in Status if s is not
-                  Status.DRAFT],
+        statuses=[
+            (s.value, str(lifecycle.STATUS_LABELS[s])) for s in Status if s is not Status.DRAFT
+        ],
     )
 
 
@@ -97,14 +98,15 @@ def return_for_changes(application_id: int):
     if form.validate_on_submit():
         try:
             services.return_for_changes(
-                application, form.sections.data, form.reason.data,
+                application,
+                form.sections.data,
+                form.reason.data,
                 actor=current_user._get_current_object(),
             )
         except DomainError as error:
             attach_domain_error(form, error)
         else:
-            flash(_("The application has been returned to the enterprise for changes."),
-                  "success")
+            flash(_("The application has been returned to the enterprise for changes."), "success")
             return redirect(url_for("staff_applications.show", application_id=application.id))
     locale = select_locale()
     return render_template(

@@ -31,7 +31,9 @@ RECOGNITION_LABELS = {
     Recognition.UNICORN: _l("Unicorn enterprise (独角兽)"),
 }
 NOT_NEGATIVE = NumberRange(min=0, message=_l("Enter zero or more."))
-MONEY_MAX = NumberRange(min=0, max=10**12 - 1, message=_l("Enter an amount from 0 to 999,999,999,999."))
+MONEY_MAX = NumberRange(
+    min=0, max=10**12 - 1, message=_l("Enter an amount from 0 to 999,999,999,999.")
+)
 
 
 def tri_state_to_bool(value: str) -> bool | None:

@@ -15,13 +15,26 @@ def _rule(kind: str, **params: Any) -> dict[str, Any]:
 
 
 def _doc(key: str, zh: str, en: str, kinds=("pdf",), max_mb: int = 10, **extra) -> dict:
-    return {"key": key, "name_zh": zh, "name_en": en, "kinds": list(kinds), "max_mb": max_mb,
-            "required": extra.pop("required", True), **extra}
+    return {
+        "key": key,
+        "name_zh": zh,
+        "name_en": en,
+        "kinds": list(kinds),
+        "max_mb": max_mb,
+        "required": extra.pop("required", True),
+        **extra,
+    }
 
 
 def _criterion(key: str, zh: str, en: str, weight: int, scale_max: int = 10) -> dict:
-    return {"key": key, "name_zh": zh, "name_en": en, "weight": weight, "scale_max": scale_max,
-            "minimum": None}
+    return {
+        "key": key,
+        "name_zh": zh,
+        "name_en": en,
+        "weight": weight,
+        "scale_max": scale_max,
+        "minimum": None,
+    }
 
 
 COMMON_RULES = [_rule("registered_in_region", prefix="2109"), _rule("not_on_risk_lists")]
@@ -38,15 +51,37 @@ DEMO_PROGRAMS: list[dict[str, Any]] = [
         "budget": Decimal("3000000"),
         "per_firm_cap": None,
         "reviewers_per_application": 0,
-        "eligibility": {"all": [*COMMON_RULES, {"any": [
-            _rule("recognition_held", recognition="young_eagle", within_years=1,
-                  max_company_age=10),
-            _rule("recognition_held", recognition="gazelle", within_years=1,
-                  max_company_age=20),
-        ]}]},
-        "formula": {"formula": "recognition_award", "params": {
-            "young_eagle_rate": "10", "young_eagle_cap": "200000",
-            "gazelle_first": "300000", "gazelle_renewal": "100000", "within_years": 1}},
+        "eligibility": {
+            "all": [
+                *COMMON_RULES,
+                {
+                    "any": [
+                        _rule(
+                            "recognition_held",
+                            recognition="young_eagle",
+                            within_years=1,
+                            max_company_age=10,
+                        ),
+                        _rule(
+                            "recognition_held",
+                            recognition="gazelle",
+                            within_years=1,
+                            max_company_age=20,
+                        ),
+                    ]
+                },
+            ]
+        },
+        "formula": {
+            "formula": "recognition_award",
+            "params": {
+                "young_eagle_rate": "10",
+                "young_eagle_cap": "200000",
+                "gazelle_first": "300000",
+                "gazelle_renewal": "100000",
+                "within_years": 1,
+            },
+        },
         "documents": [
             _doc("bank_account", "银行开户许可证或基本存款账户信息", "Bank account confirmation"),
             _doc("credit_pledge", "信用承诺书", "Credit pledge"),
@@ -65,19 +100,37 @@ DEMO_PROGRAMS: list[dict[str, Any]] = [
         "per_firm_cap": Decimal("1000000"),
         "reviewers_per_application": 0,
         "pro_rata": True,
-        "eligibility": {"all": [*COMMON_RULES,
-                                _rule("super_deduction_filed_last_year"),
-                                _rule("rd_last_year_at_least", amount="500000"),
-                                _rule("rd_grew")]},
-        "formula": {"formula": "rd_increase_share", "params": {
-            "rate": "10", "cap": "300000", "cap_large": "1000000",
-            "large_min_revenue": "20000000"}},
+        "eligibility": {
+            "all": [
+                *COMMON_RULES,
+                _rule("super_deduction_filed_last_year"),
+                _rule("rd_last_year_at_least", amount="500000"),
+                _rule("rd_grew"),
+            ]
+        },
+        "formula": {
+            "formula": "rd_increase_share",
+            "params": {
+                "rate": "10",
+                "cap": "300000",
+                "cap_large": "1000000",
+                "large_min_revenue": "20000000",
+            },
+        },
         "documents": [
-            _doc("a107012", "近两年研发费用加计扣除优惠明细表（A107012）",
-                 "Form A107012 for the last two years"),
+            _doc(
+                "a107012",
+                "近两年研发费用加计扣除优惠明细表（A107012）",
+                "Form A107012 for the last two years",
+            ),
             _doc("tax_return", "企业所得税年度纳税申报表", "Annual corporate income-tax return"),
-            _doc("rd_ledger", "研发费用辅助账汇总表", "R&D ledger summary",
-                 kinds=("pdf", "xlsx"), required=False),
+            _doc(
+                "rd_ledger",
+                "研发费用辅助账汇总表",
+                "R&D ledger summary",
+                kinds=("pdf", "xlsx"),
+                required=False,
+            ),
             _doc("audit_report", "年度审计报告", "Audit report", max_mb=20, required=False),
         ],
         "rubric": [],
@@ -94,18 +147,28 @@ DEMO_PROGRAMS: list[dict[str, Any]] = [
         "budget": Decimal("9000000"),
         "per_firm_cap": None,
         "reviewers_per_application": 2,
-        "eligibility": {"all": [*COMMON_RULES,
-                                _rule("above_designated_size", min_revenue="20000000"),
-                                _rule("rd_intensity_at_least", percent="1.5"),
-                                {"any": [_rule("ip_class_i_at_least", count=1),
-                                         _rule("has_rd_institution")]}]},
-        "formula": {"formula": "ranked_tiers", "params": {
-            "tiers": [[10, "500000"], [20, "200000"]], "min_score": "60"}},
+        "eligibility": {
+            "all": [
+                *COMMON_RULES,
+                _rule("above_designated_size", min_revenue="20000000"),
+                _rule("rd_intensity_at_least", percent="1.5"),
+                {"any": [_rule("ip_class_i_at_least", count=1), _rule("has_rd_institution")]},
+            ]
+        },
+        "formula": {
+            "formula": "ranked_tiers",
+            "params": {"tiers": [[10, "500000"], [20, "200000"]], "min_score": "60"},
+        },
         "documents": [
             _doc("statistics_filing", "统计报表（规上企业）", "Statistics filing"),
             _doc("audit_report", "年度审计报告", "Audit report", max_mb=20),
-            _doc("ip_certificates", "知识产权证书", "IP certificates",
-                 kinds=("pdf", "image"), max_mb=20),
+            _doc(
+                "ip_certificates",
+                "知识产权证书",
+                "IP certificates",
+                kinds=("pdf", "image"),
+                max_mb=20,
+            ),
             _doc("development_plan", "企业发展规划", "Development plan"),
         ],
         "rubric": [
@@ -128,22 +191,34 @@ DEMO_PROGRAMS: list[dict[str, Any]] = [
         "budget": Decimal("6000000"),
         "per_firm_cap": None,
         "reviewers_per_application": 2,
-        "eligibility": {"all": [*COMMON_RULES,
-                                _rule("in_fluorine_park"),
-                                _rule("project_accepted"),
-                                _rule("eligible_investment_at_least", amount="500000"),
-                                _rule("digital_level_at_least", level=2),
-                                _rule("no_other_public_funding")]},
-        "formula": {"formula": "investment_share_by_level", "params": {
-            "rate": "20", "caps": {"2": "300000", "3": "500000", "4": "1000000"}}},
+        "eligibility": {
+            "all": [
+                *COMMON_RULES,
+                _rule("in_fluorine_park"),
+                _rule("project_accepted"),
+                _rule("eligible_investment_at_least", amount="500000"),
+                _rule("digital_level_at_least", level=2),
+                _rule("no_other_public_funding"),
+            ]
+        },
+        "formula": {
+            "formula": "investment_share_by_level",
+            "params": {"rate": "20", "caps": {"2": "300000", "3": "500000", "4": "1000000"}},
+        },
         "documents": [
             _doc("contracts", "项目合同", "Contracts", max_mb=20),
             _doc("invoices", "发票", "Invoices", kinds=("pdf", "image"), max_mb=20),
             _doc("payments", "付款凭证", "Payment records", kinds=("pdf", "image"), max_mb=20),
             _doc("acceptance_report", "项目验收报告", "Acceptance report"),
             _doc("digital_assessment", "数字化水平评估报告", "Digital-level assessment"),
-            _doc("special_audit", "专项审计报告", "Special audit report", max_mb=20,
-                 required=False, required_from_investment="2000000"),
+            _doc(
+                "special_audit",
+                "专项审计报告",
+                "Special audit report",
+                max_mb=20,
+                required=False,
+                required_from_investment="2000000",
+            ),
         ],
         "rubric": [
             _criterion("results", "转型成效", "Results", 30),

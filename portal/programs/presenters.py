@@ -50,13 +50,18 @@ def rule_rows(result: rules.RuleResult, depth: int = 0) -> list[dict[str, Any]]:
     rows = []
     if result.children:
         if depth > 0:
-            rows.append({"group": result.combinator, "status": result.status.value,
-                         "depth": depth})
+            rows.append({"group": result.combinator, "status": result.status.value, "depth": depth})
         for child in result.children:
             rows.extend(rule_rows(child, depth + 1))
     else:
-        rows.append({"label": str(result.label), "status": result.status.value,
-                     "detail": str(result.detail) if result.detail else "", "depth": depth})
+        rows.append(
+            {
+                "label": str(result.label),
+                "status": result.status.value,
+                "detail": str(result.detail) if result.detail else "",
+                "depth": depth,
+            }
+        )
     return rows
 
 

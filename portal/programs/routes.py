@@ -71,8 +71,7 @@ def show(code: str):
             for doc in version.documents
         ],
         rubric=[
-            {"name": c["name_en"] if locale == "en" else c["name_zh"], **c}
-            for c in version.rubric
+            {"name": c["name_en"] if locale == "en" else c["name_zh"], **c} for c in version.rubric
         ],
         verdict=verdict_view(verdict) if verdict else None,
         existing_id=existing.id if existing else None,

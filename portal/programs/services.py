@@ -63,8 +63,7 @@ def create_program(data: dict[str, Any], *, actor: Any) -> Program:
     if problems:
         raise DomainError("; ".join(problems))
     if data["closes_at"] <= data["opens_at"]:
-        raise DomainError(_l("The closing time must be after the opening time."),
-                          field="closes_at")
+        raise DomainError(_l("The closing time must be after the opening time."), field="closes_at")
     program = Program(**{name: data[name] for name in PROGRAM_FIELDS if name in data})
     program.current_version_number = 1
     db.session.add(program)
@@ -102,10 +101,11 @@ def update_program(program: Program, data: dict[str, Any], *, actor: Any) -> boo
     if problems:
         raise DomainError("; ".join(problems))
     if data["closes_at"] <= data["opens_at"]:
-        raise DomainError(_l("The closing time must be after the opening time."),
-                          field="closes_at")
+        raise DomainError(_l("The closing time must be after the opening time."), field="closes_at")
     changed = {
-        name: True for name in PROGRAM_FIELDS if name in data and getattr(program, name) != data[name]
+        name: True
+        for name in PROGRAM_FIELDS
+        if name in data and getattr(program, name) != data[name]
     }
     for name in changed:
         setattr(program, name, data[name])

@@ -56,18 +56,36 @@ def _upload(client, application_id, key, data, name="file.pdf"):
 
 def _complete(client, application_id):
     base = f"/applications/{application_id}"
-    assert client.post(f"{base}/summary", data={
-        "project_title": "智能产线研发", "project_summary": "研发投入用于新产线。",
-    }).status_code == 302
+    assert (
+        client.post(
+            f"{base}/summary",
+            data={
+                "project_title": "智能产线研发",
+                "project_summary": "研发投入用于新产线。",
+            },
+        ).status_code
+        == 302
+    )
     assert client.post(f"{base}/figures", data={"confirm_figures": "y"}).status_code == 302
     assert client.post(f"{base}/amount", data={}).status_code == 302
-    assert _upload(client, application_id, "a107012", make_pdf(2), "A107012表.pdf")\
-        .status_code == 302
-    assert _upload(client, application_id, "tax_return", make_pdf(), "纳税申报表.pdf")\
-        .status_code == 302
-    assert client.post(f"{base}/declaration", data={
-        "declaration_name": "刘洋", "declaration_title": "财务总监", "agree": "y",
-    }).status_code == 302
+    assert (
+        _upload(client, application_id, "a107012", make_pdf(2), "A107012表.pdf").status_code == 302
+    )
+    assert (
+        _upload(client, application_id, "tax_return", make_pdf(), "纳税申报表.pdf").status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"{base}/declaration",
+            data={
+                "declaration_name": "刘洋",
+                "declaration_title": "财务总监",
+                "agree": "y",
+            },
+        ).status_code
+        == 302
+    )
 
 
 @pytest.fixture
@@ -106,8 +124,7 @@ def test_submit_refuses_incomplete_application_and_names_each_section(app, firm)
     response = firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"})
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    for section in ("Project summary", "Figures", "Requested amount", "Documents",
-                    "Declaration"):
+    for section in ("Project summary", "Figures", "Requested amount", "Documents", "Declaration"):
         assert f"Complete the section “{section}”" in page
     assert _application(app, application_id).status is Status.DRAFT
 
@@ -125,8 +142,14 @@ def test_closed_programme_refuses_start_and_submit(app, firm):
     other = firm.application.test_client()
     sign_in(other, "ent1@example.com")
     assert other.post(f"/programmes/{RD}/apply").status_code == 302
-    assert _count(app, Application, Application.enterprise_id != _application(
-        app, application_id).enterprise_id) == 0
+    assert (
+        _count(
+            app,
+            Application,
+            Application.enterprise_id != _application(app, application_id).enterprise_id,
+        )
+        == 0
+    )
 
 
 def test_one_active_application_per_programme(app, firm):
@@ -165,9 +188,7 @@ def test_programmes_for_me_lists_every_open_programme_with_a_verdict(client, dem
         (b"", "empty.pdf", "empty"),
     ],
 )
-def test_bad_uploads_are_refused_with_a_message_and_nothing_stored(
-    app, firm, data, name, message
-):
+def test_bad_uploads_are_refused_with_a_message_and_nothing_stored(app, firm, data, name, message):
     application_id = _start(firm)
     use_english(firm)
     response = _upload(firm, application_id, "a107012", data, name)
@@ -180,8 +201,7 @@ def test_bad_uploads_are_refused_with_a_message_and_nothing_stored(
 def test_oversized_upload_is_refused(app, firm):
     application_id = _start(firm)
     with app.app_context():
-        version = db.session.scalar(select(ProgramVersion).join(Program).where(
-            Program.code == RD))
+        version = db.session.scalar(select(ProgramVersion).join(Program).where(Program.code == RD))
         documents = [dict(doc) for doc in version.documents]
         documents[0]["max_mb"] = 1
         version.documents = documents
@@ -201,7 +221,9 @@ def test_replacing_a_file_keeps_the_old_one_on_record(app, firm):
     with app.app_context():
         rows = db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
         assert [(r.original_name, r.replaced_at is None) for r in rows] == [
-            ("v1.pdf", False), ("v2.pdf", True)]
+            ("v1.pdf", False),
+            ("v2.pdf", True),
+        ]
         current_id = rows[1].id
     download = firm.get(f"/files/{current_id}")
     assert download.status_code == 200
@@ -212,10 +234,16 @@ def test_replacing_a_file_keeps_the_old_one_on_record(app, firm):
 
 def test_withdraw_needs_a_reason_then_a_new_application_may_start(app, firm):
     application_id = _start(firm)
-    assert firm.post(f"/applications/{application_id}/withdraw",
-                     data={"reason": ""}).status_code == 422
-    assert firm.post(f"/applications/{application_id}/withdraw",
-                     data={"reason": "数据有误，重新申报"}).status_code == 302
+    assert (
+        firm.post(f"/applications/{application_id}/withdraw", data={"reason": ""}).status_code
+        == 422
+    )
+    assert (
+        firm.post(
+            f"/applications/{application_id}/withdraw", data={"reason": "数据有误，重新申报"}
+        ).status_code
+        == 302
+    )
     application = _application(app, application_id)
     assert application.status is Status.WITHDRAWN
     assert application.withdraw_reason == "数据有误，重新申报"
@@ -227,14 +255,21 @@ def test_figure_change_needs_a_reason(app, firm):
     year = _application(app, application_id).figures["years"]
     last = max(year)
     use_english(firm)
-    response = firm.post(f"/applications/{application_id}/figures", data={
-        f"value__years.{last}.rd_expense": "700000", "confirm_figures": "y"})
+    response = firm.post(
+        f"/applications/{application_id}/figures",
+        data={f"value__years.{last}.rd_expense": "700000", "confirm_figures": "y"},
+    )
     assert response.status_code == 422
     assert "Say why this figure differs" in response.get_data(as_text=True)
     assert 'value="700000"' in response.get_data(as_text=True)  # kept
-    response = firm.post(f"/applications/{application_id}/figures", data={
-        f"value__years.{last}.rd_expense": "700000",
-        f"reason__years.{last}.rd_expense": "审计调整", "confirm_figures": "y"})
+    response = firm.post(
+        f"/applications/{application_id}/figures",
+        data={
+            f"value__years.{last}.rd_expense": "700000",
+            f"reason__years.{last}.rd_expense": "审计调整",
+            "confirm_figures": "y",
+        },
+    )
     assert response.status_code == 302
     application = _application(app, application_id)
     assert application.figure_changes[f"years.{last}.rd_expense"]["reason"] == "审计调整"
@@ -247,8 +282,10 @@ def test_return_for_changes_then_resubmit_keeps_both_versions(app, client, firm)
     firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"})
     officer = app.test_client()
     sign_in(officer, "officer@example.com")
-    response = officer.post(f"/staff/applications/{application_id}/return", data={
-        "sections": ["summary"], "reason": "请补充项目的预期效益。"})
+    response = officer.post(
+        f"/staff/applications/{application_id}/return",
+        data={"sections": ["summary"], "reason": "请补充项目的预期效益。"},
+    )
     assert response.status_code == 302
     application = _application(app, application_id)
     assert application.status is Status.RETURNED
@@ -257,13 +294,22 @@ def test_return_for_changes_then_resubmit_keeps_both_versions(app, client, firm)
     page = firm.get(f"/applications/{application_id}").get_data(as_text=True)
     assert "请补充项目的预期效益。" in page
     assert firm.get(f"/applications/{application_id}/figures").status_code == 302
-    assert firm.post(f"/applications/{application_id}/declaration", data={
-        "declaration_name": "x", "declaration_title": "y", "agree": "y"}).status_code == 302
+    assert (
+        firm.post(
+            f"/applications/{application_id}/declaration",
+            data={"declaration_name": "x", "declaration_title": "y", "agree": "y"},
+        ).status_code
+        == 302
+    )
     assert _application(app, application_id).declaration_name == "刘洋"
-    firm.post(f"/applications/{application_id}/summary", data={
-        "project_title": "智能产线研发（修订）", "project_summary": "补充了预期效益。"})
-    assert firm.post(f"/applications/{application_id}/submit",
-                     data={"confirm": "y"}).status_code == 302
+    firm.post(
+        f"/applications/{application_id}/summary",
+        data={"project_title": "智能产线研发（修订）", "project_summary": "补充了预期效益。"},
+    )
+    assert (
+        firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"}).status_code
+        == 302
+    )
     application = _application(app, application_id)
     assert application.status is Status.SUBMITTED and application.submission_count == 2
     with app.app_context():
@@ -279,8 +325,9 @@ def test_return_needs_sections_and_reason(app, firm):
     firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"})
     officer = app.test_client()
     sign_in(officer, "officer@example.com")
-    response = officer.post(f"/staff/applications/{application_id}/return",
-                            data={"sections": [], "reason": ""})
+    response = officer.post(
+        f"/staff/applications/{application_id}/return", data={"sections": [], "reason": ""}
+    )
     assert response.status_code == 422
     assert _application(app, application_id).status is Status.SUBMITTED
 
@@ -289,8 +336,10 @@ def test_a_draft_cannot_be_returned(app, firm):
     application_id = _start(firm)
     officer = app.test_client()
     sign_in(officer, "officer@example.com")
-    officer.post(f"/staff/applications/{application_id}/return",
-                 data={"sections": ["summary"], "reason": "x"})
+    officer.post(
+        f"/staff/applications/{application_id}/return",
+        data={"sections": ["summary"], "reason": "x"},
+    )
     assert _application(app, application_id).status is Status.DRAFT
 
 
@@ -311,13 +360,21 @@ def test_later_profile_edit_does_not_change_a_submitted_application(app, firm):
 def _other_firm_urls(application_id: int, attachment_id: int) -> list[tuple[str, str]]:
     base = f"/applications/{application_id}"
     return [
-        ("GET", base), ("GET", f"{base}/summary"), ("POST", f"{base}/summary"),
-        ("GET", f"{base}/figures"), ("POST", f"{base}/figures"),
-        ("GET", f"{base}/amount"), ("POST", f"{base}/amount"),
-        ("GET", f"{base}/documents"), ("POST", f"{base}/documents/a107012"),
-        ("GET", f"{base}/declaration"), ("POST", f"{base}/declaration"),
-        ("GET", f"{base}/check"), ("POST", f"{base}/submit"),
-        ("GET", f"{base}/withdraw"), ("POST", f"{base}/withdraw"),
+        ("GET", base),
+        ("GET", f"{base}/summary"),
+        ("POST", f"{base}/summary"),
+        ("GET", f"{base}/figures"),
+        ("POST", f"{base}/figures"),
+        ("GET", f"{base}/amount"),
+        ("POST", f"{base}/amount"),
+        ("GET", f"{base}/documents"),
+        ("POST", f"{base}/documents/a107012"),
+        ("GET", f"{base}/declaration"),
+        ("POST", f"{base}/declaration"),
+        ("GET", f"{base}/check"),
+        ("POST", f"{base}/submit"),
+        ("GET", f"{base}/withdraw"),
+        ("POST", f"{base}/withdraw"),
         ("GET", f"/files/{attachment_id}"),
     ]
 
@@ -331,8 +388,11 @@ def test_another_firm_gets_404_on_every_url_of_an_application(app, firm):
     sign_in(stranger, "ent1@example.com")
     urls = _other_firm_urls(application_id, attachment_id)
     # The rule map must not have grown application URLs this list does not cover.
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("applications.")
-             and "application_id" in r.arguments]
+    rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("applications.") and "application_id" in r.arguments
+    ]
     assert len(rules) <= len({path for _m, path in urls})
     for method, url in urls:
         assert stranger.open(url, method=method).status_code == 404, (method, url)
