@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.applications.staff_routes import bp as staff_applications_bp
     from portal.profiles.routes import bp as profiles_bp
     from portal.programs.admin_routes import bp as program_admin_bp
+    from portal.programs.editor_routes import bp as program_editor_bp
     from portal.programs.routes import bp as programs_bp
     from portal.public.routes import bp as public_bp
 
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(profiles_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(program_admin_bp)
+    app.register_blueprint(program_editor_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(staff_applications_bp)
     app.register_blueprint(files_bp)

@@ -89,6 +89,20 @@ def _labels() -> dict[str, Any]:
         "account.enabled": _l("Account enabled"),
         "staff.created": _l("Staff account created"),
         "staff.role_changed": _l("Role changed"),
+        "profile.updated": _l("Profile updated"),
+        "program.created": _l("Programme created"),
+        "program.updated": _l("Programme changed"),
+        "application.started": _l("Application started"),
+        "application.section_saved": _l("Section saved"),
+        "application.document_uploaded": _l("Document uploaded"),
+        "application.submit": _l("Submitted"),
+        "application.resubmit": _l("Resubmitted"),
+        "application.withdraw": _l("Withdrawn"),
+        "application.return_for_changes": _l("Returned for changes"),
+        "application.start_formal_check": _l("Formal check started"),
+        "application.reject_ineligible": _l("Rejected as ineligible"),
+        "application.send_to_expert_review": _l("Sent to expert review"),
+        "application.send_to_decision": _l("Sent for decision"),
     }
 
 

@@ -244,8 +244,11 @@ def _parse(raw: str, kind: str) -> Any:
 # --- amount, documents, full view -------------------------------------------------------------
 
 
-def computation_view(application: Application) -> dict[str, Any]:
-    data = application.computation or {}
+def computation_view(application: Application, locale: str | None = None) -> dict[str, Any]:
+    from portal.i18n import select_locale
+
+    texts = (application.computation or {}).get("texts", {})
+    data = texts.get(locale or select_locale()) or next(iter(texts.values()), {})
     return {
         "formula_amount": application.formula_amount,
         "requested_amount": application.requested_amount,

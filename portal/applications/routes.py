@@ -285,7 +285,11 @@ def submit(application_id: int):
             form.form_errors.append(str(error.message))
         else:
             flash(
-                _("Application %(reference)s has been submitted.", reference=application.reference),
+                _(
+                    "Application %(reference)s has been submitted. The bureau checks it next; "
+                    "every step will appear in its history.",
+                    reference=application.reference,
+                ),
                 "success",
             )
             return redirect(url_for("applications.show", application_id=application.id))

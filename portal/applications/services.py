@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from portal.applications.files import check_upload, file_store, safe_download_na
 from portal.applications.models import Application, ApplicationSubmission, Attachment, Status
 from portal.domain import DomainError
 from portal.extensions import db
+from portal.i18n import LANGUAGES
 from portal.profiles.services import facts_from_snapshot, profile_snapshot
 from portal.programs import formulas
 from portal.programs.facts import FirmFacts
@@ -213,14 +215,25 @@ def _recompute_amount(application: Application) -> formulas.Computation:
         computation.amount is not None and application.requested_amount > computation.amount
     ):
         application.requested_amount = computation.amount
+    # Stored in every language: the firm and the bureau may read it in different ones.
+    texts = {}
+    for locale in LANGUAGES:
+        with force_locale(locale):
+            texts[locale] = {
+                "steps": [
+                    {
+                        "label": str(step.label),
+                        "expression": step.expression,
+                        "amount": str(step.amount),
+                    }
+                    for step in computation.steps
+                ],
+                "note": str(computation.note) if computation.note else "",
+                "missing": [str(item) for item in computation.missing],
+            }
     application.computation = {
         "amount": None if computation.amount is None else str(computation.amount),
-        "steps": [
-            {"label": str(step.label), "expression": step.expression, "amount": str(step.amount)}
-            for step in computation.steps
-        ],
-        "note": str(computation.note) if computation.note else "",
-        "missing": [str(item) for item in computation.missing],
+        "texts": texts,
     }
     return computation
 

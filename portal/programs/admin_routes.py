@@ -42,9 +42,4 @@ def index():
         }
         for program in programs
     ]
-    from flask import current_app
-
-    editor_endpoints = {e for e in current_app.view_functions if e.startswith("program_editor.")}
-    return render_template(
-        "programs/admin_index.html", rows=rows, editor_endpoints=editor_endpoints
-    )
+    return render_template("programs/admin_index.html", rows=rows)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.domain import DomainError
@@ -53,8 +55,13 @@ def check_version_data(data: dict[str, Any]) -> list[str]:
     if len(keys) != len(set(keys)):
         problems.append(str(_l("Two documents have the same key.")))
     criteria = data["rubric"]
-    if criteria and sum(int(c["weight"]) for c in criteria) != 100:
-        problems.append(str(_l("The rubric weights must add up to 100.")))
+    try:
+        total_weight = sum(Decimal(str(c["weight"])) for c in criteria)
+    except (ArithmeticError, KeyError, TypeError, ValueError):
+        problems.append(str(_l("Every rubric weight must be a number.")))
+    else:
+        if criteria and total_weight != 100:
+            problems.append(str(_l("The rubric weights must add up to 100.")))
     return problems
 
 
@@ -67,7 +74,18 @@ def create_program(data: dict[str, Any], *, actor: Any) -> Program:
     program = Program(**{name: data[name] for name in PROGRAM_FIELDS if name in data})
     program.current_version_number = 1
     db.session.add(program)
-    db.session.flush()
+    try:
+        # Two officers may pick the same code at once; the unique index decides.
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise DomainError(
+            _l(
+                "Another programme already uses the code “%(code)s”. Choose another.",
+                code=program.code,
+            ),
+            field="code",
+        ) from exc
     db.session.add(
         ProgramVersion(
             program_id=program.id,
