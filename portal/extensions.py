@@ -59,3 +59,17 @@ def _begin_immediate_on_sqlite(conn) -> None:
     # taking the write lock up front makes writers queue on busy_timeout instead.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def str_enum_column_type(enum_class, name: str, length: int):
+    """A StrEnum stored as its value in a VARCHAR (no native ENUM: simpler migrations)."""
+    from sqlalchemy import Enum
+
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

@@ -6,10 +6,10 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import db, str_enum_column_type
 from portal.timeutil import UTCDateTime, utcnow
 
 
@@ -28,14 +28,7 @@ class Role(enum.StrEnum):
         return self is not Role.ENTERPRISE
 
 
-role_type = Enum(
-    Role,
-    name="role",
-    native_enum=False,
-    length=20,
-    values_callable=lambda members: [m.value for m in members],
-    validate_strings=True,
-)
+role_type = str_enum_column_type(Role, "role", 20)
 
 
 class Enterprise(db.Model):

@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import db, str_enum_column_type
 from portal.timeutil import UTCDateTime, utcnow
 
 MONEY = Numeric(14, 2)
@@ -31,13 +31,7 @@ class Status(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-status_type = Enum(
-    Status,
-    name="application_status",
-    native_enum=False,
-    length=30,
-    values_callable=lambda members: [m.value for m in members],
-)
+status_type = str_enum_column_type(Status, "application_status", 30)
 
 
 class Application(db.Model):

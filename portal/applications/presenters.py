@@ -129,11 +129,14 @@ def timeline(application: Application) -> list[dict[str, Any]]:
     rows = []
     for event in events:
         new = event.summary.get("new")
+        label = action_label(event.action)
+        status = str(lifecycle.STATUS_LABELS[lifecycle.Status(new)]) if new else ""
         rows.append(
             {
                 "at": event.occurred_at,
-                "label": action_label(event.action),
-                "status": str(lifecycle.STATUS_LABELS[lifecycle.Status(new)]) if new else "",
+                "label": label,
+                # "Submitted → Submitted" would say the same thing twice
+                "status": "" if status == label else status,
                 "reason": event.summary.get("reason", ""),
                 "sections": [
                     str(sec.SECTION_LABELS[name]) for name in event.summary.get("sections") or []

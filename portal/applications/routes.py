@@ -262,15 +262,17 @@ def declaration(application_id: int):
 @bp.route("/<int:application_id>/check")
 @allow(ENTERPRISE)
 def check(application_id: int):
-    application = application_or_404(application_id)
+    return _render_check(application_or_404(application_id), SubmitForm())
+
+
+def _render_check(application: Application, form: SubmitForm, status: int = 200):
+    editable = application.status in lifecycle.EDITABLE_BY_FIRM
     return render_template(
         "applications/check.html",
         app=presenters.full_view(application, select_locale()),
-        problems=services.submission_problems(application)
-        if application.status in lifecycle.EDITABLE_BY_FIRM
-        else [],
-        form=SubmitForm(),
-    )
+        problems=services.submission_problems(application) if editable else [],
+        form=form,
+    ), status
 
 
 @bp.route("/<int:application_id>/submit", methods=["POST"])
@@ -293,14 +295,7 @@ def submit(application_id: int):
                 "success",
             )
             return redirect(url_for("applications.show", application_id=application.id))
-    return render_template(
-        "applications/check.html",
-        app=presenters.full_view(application, select_locale()),
-        problems=services.submission_problems(application)
-        if application.status in lifecycle.EDITABLE_BY_FIRM
-        else [],
-        form=form,
-    ), INVALID_FORM_STATUS
+    return _render_check(application, form, INVALID_FORM_STATUS)
 
 
 @bp.route("/<int:application_id>/withdraw", methods=["GET", "POST"])

@@ -69,25 +69,23 @@ def index():
 @bp.route("/<int:application_id>")
 @allow(OFFICER, ADMIN)
 def show(application_id: int):
-    application = application_or_404(application_id)
-    locale = select_locale()
+    return _render_application(application_or_404(application_id), _return_form())
+
+
+def _render_application(application: Application, form: ReturnForm, status: int = 200):
+    from portal.programs.presenters import verdict_view
+
     return render_template(
         "staff/application.html",
-        app=presenters.full_view(application, locale),
+        app=presenters.full_view(application, select_locale()),
         submissions=[
             {"number": s.number, "at": s.submitted_at, "content": s.content}
             for s in services.submissions_of(application.id)
         ],
-        verdict=presenters_verdict(application),
-        form=_return_form(),
+        verdict=verdict_view(services.application_verdict(application)),
+        form=form,
         can_return=lifecycle.can(application, "return_for_changes"),
-    )
-
-
-def presenters_verdict(application: Application):
-    from portal.programs.presenters import verdict_view
-
-    return verdict_view(services.application_verdict(application))
+    ), status
 
 
 @bp.route("/<int:application_id>/return", methods=["POST"])
@@ -108,15 +106,4 @@ def return_for_changes(application_id: int):
         else:
             flash(_("The application has been returned to the enterprise for changes."), "success")
             return redirect(url_for("staff_applications.show", application_id=application.id))
-    locale = select_locale()
-    return render_template(
-        "staff/application.html",
-        app=presenters.full_view(application, locale),
-        submissions=[
-            {"number": s.number, "at": s.submitted_at, "content": s.content}
-            for s in services.submissions_of(application.id)
-        ],
-        verdict=presenters_verdict(application),
-        form=form,
-        can_return=lifecycle.can(application, "return_for_changes"),
-    ), INVALID_FORM_STATUS
+    return _render_application(application, form, INVALID_FORM_STATUS)

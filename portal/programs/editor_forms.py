@@ -49,6 +49,7 @@ from portal.programs.rules import (
     format_number,
     normalise_params,
 )
+from portal.programs.services import PROGRAM_FIELDS
 from portal.timeutil import BUREAU_ZONE, to_bureau_time
 
 # --- basic details ----------------------------------------------------------------------------
@@ -271,7 +272,7 @@ class ProgramDetailsForm(FlaskForm):
                     "score_spread_threshold": Decimal(20),
                 },
             )
-        data = {name: getattr(program, name) for name in PROGRAM_DATA_FIELDS}
+        data = {name: getattr(program, name) for name in PROGRAM_FIELDS}
         data["kind"] = program.kind.value
         form = cls(formdata=None, data=data)
         form.editing_id = program.id
@@ -302,31 +303,12 @@ class ProgramDetailsForm(FlaskForm):
 
     def program_data(self) -> dict[str, Any]:
         """The ``Program`` fields in the shape ``services.create_program`` expects."""
-        data = {name: getattr(self, name).data for name in PROGRAM_DATA_FIELDS}
+        data = {name: getattr(self, name).data for name in PROGRAM_FIELDS}
         data["kind"] = ProgramKind(self.kind.data)
         data["summary_zh"] = data["summary_zh"] or ""
         data["summary_en"] = data["summary_en"] or ""
         data["pro_rata"] = bool(data["pro_rata"])
         return data
-
-
-PROGRAM_DATA_FIELDS = (
-    "code",
-    "name_zh",
-    "name_en",
-    "summary_zh",
-    "summary_en",
-    "kind",
-    "issuer_code",
-    "opens_at",
-    "closes_at",
-    "budget",
-    "per_firm_cap",
-    "reviewers_per_application",
-    "publicity_days",
-    "score_spread_threshold",
-    "pro_rata",
-)
 
 
 # --- parameters: generated from ParamSpec ---------------------------------------------------

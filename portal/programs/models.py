@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import db, str_enum_column_type
 from portal.timeutil import UTCDateTime, utcnow
 
 MONEY = Numeric(14, 2)
@@ -28,13 +28,7 @@ class ProgramKind(enum.StrEnum):
     PROJECT = "project"  # project-based post-subsidy
 
 
-program_kind_type = Enum(
-    ProgramKind,
-    name="program_kind",
-    native_enum=False,
-    length=20,
-    values_callable=lambda members: [m.value for m in members],
-)
+program_kind_type = str_enum_column_type(ProgramKind, "program_kind", 20)
 
 
 class Program(db.Model):
