@@ -5,9 +5,14 @@ from portal.applications.models import Application, ApplicationSubmission, Attac
 from portal.audit import AuditEvent
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
+from portal.review.models import Assignment, ConflictDeclaration, Objection, ReviewerProfile
 
 __all__ = [
     "Application",
+    "Assignment",
+    "ConflictDeclaration",
+    "Objection",
+    "ReviewerProfile",
     "ApplicationSubmission",
     "Attachment",
     "AuditEvent",

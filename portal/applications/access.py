@@ -15,8 +15,27 @@ STAFF_WHO_SEE_ALL = (Role.OFFICER, Role.ADMIN)
 def can_see_application(user, application: Application) -> bool:
     if user.role is Role.ENTERPRISE:
         return application.enterprise_id == user.enterprise_id
-    # Reviewers will see only their assignments (expert review); officers and admins see all.
+    if user.role is Role.REVIEWER:
+        return is_assigned_reviewer(user.id, application.id)
     return user.role in STAFF_WHO_SEE_ALL
+
+
+def is_assigned_reviewer(reviewer_id: int, application_id: int) -> bool:
+    """Reviewers see an application only while it is assigned to them (not after declining)."""
+    from sqlalchemy import select
+
+    from portal.review.models import Assignment, AssignmentStatus
+
+    return (
+        db.session.scalar(
+            select(Assignment.id).where(
+                Assignment.application_id == application_id,
+                Assignment.reviewer_id == reviewer_id,
+                Assignment.status != AssignmentStatus.DECLINED,
+            )
+        )
+        is not None
+    )
 
 
 def application_or_404(application_id: int) -> Application:

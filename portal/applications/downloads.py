@@ -1,10 +1,11 @@
-"""Attachment downloads: the owning firm and officers only; always as an attachment."""
+"""Attachment downloads: the owning firm, officers, and reviewers assigned to the application;
+always as an attachment."""
 
 from __future__ import annotations
 
 from flask import Blueprint, send_file
 
-from portal.access import ADMIN, ENTERPRISE, OFFICER, allow
+from portal.access import ADMIN, ENTERPRISE, OFFICER, REVIEWER, allow
 from portal.applications.access import attachment_or_404
 from portal.applications.files import file_store
 
@@ -12,7 +13,7 @@ bp = Blueprint("files", __name__)
 
 
 @bp.route("/files/<int:attachment_id>")
-@allow(ENTERPRISE, OFFICER, ADMIN)
+@allow(ENTERPRISE, OFFICER, ADMIN, REVIEWER)
 def download(attachment_id: int):
     attachment = attachment_or_404(attachment_id)
     response = send_file(

@@ -35,35 +35,49 @@ _BEFORE_DECISION = frozenset(
         Status.FORMAL_CHECK,
         Status.EXPERT_REVIEW,
         Status.MODERATION,
+        Status.DECIDED,  # a decision not yet released is not a decision for the firm
     }
 )
+_CHECKABLE = frozenset({Status.SUBMITTED, Status.FORMAL_CHECK})
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
+        # The firm's moves.
         Transition("submit", frozenset({Status.DRAFT}), Status.SUBMITTED, FIRM),
         Transition("resubmit", frozenset({Status.RETURNED}), Status.SUBMITTED, FIRM),
         Transition("withdraw", _BEFORE_DECISION, Status.WITHDRAWN, FIRM),
-        Transition(
-            "return_for_changes",
-            frozenset({Status.SUBMITTED, Status.FORMAL_CHECK}),
-            Status.RETURNED,
-            STAFF,
-        ),
+        # Formal check.
         Transition("start_formal_check", frozenset({Status.SUBMITTED}), Status.FORMAL_CHECK, STAFF),
+        Transition("return_for_changes", _CHECKABLE, Status.RETURNED, STAFF),
+        Transition("reject_ineligible", _CHECKABLE, Status.REJECTED, STAFF),
+        Transition("send_to_expert_review", _CHECKABLE, Status.EXPERT_REVIEW, STAFF),
+        Transition("send_to_decision", _CHECKABLE, Status.DECIDED, STAFF),  # no expert review
+        # Expert review and moderation.
+        Transition("reviews_complete", frozenset({Status.EXPERT_REVIEW}), Status.DECIDED, STAFF),
         Transition(
-            "reject_ineligible",
-            frozenset({Status.SUBMITTED, Status.FORMAL_CHECK}),
-            Status.REJECTED,
-            STAFF,
+            "flag_for_moderation", frozenset({Status.EXPERT_REVIEW}), Status.MODERATION, STAFF
         ),
         Transition(
-            "send_to_expert_review",
-            frozenset({Status.FORMAL_CHECK}),
+            "reopen_review",
+            frozenset({Status.EXPERT_REVIEW, Status.MODERATION, Status.DECIDED}),
             Status.EXPERT_REVIEW,
             STAFF,
         ),
-        Transition("send_to_decision", frozenset({Status.FORMAL_CHECK}), Status.DECIDED, STAFF),
+        Transition(
+            "add_moderation_reviewer",
+            frozenset({Status.MODERATION}),
+            Status.EXPERT_REVIEW,
+            STAFF,
+        ),
+        Transition("moderate", frozenset({Status.MODERATION}), Status.DECIDED, STAFF),
+        # Release of decisions, publicity, objections.
+        Transition("release_approval", frozenset({Status.DECIDED}), Status.PUBLICITY, STAFF),
+        Transition("release_rejection", frozenset({Status.DECIDED}), Status.REJECTED, STAFF),
+        Transition("objection_received", frozenset({Status.PUBLICITY}), Status.ON_HOLD, STAFF),
+        Transition("uphold_objection", frozenset({Status.ON_HOLD}), Status.REJECTED, STAFF),
+        Transition("dismiss_objection", frozenset({Status.ON_HOLD}), Status.PUBLICITY, STAFF),
+        Transition("finish_publicity", frozenset({Status.PUBLICITY}), Status.AWARDED, STAFF),
     )
 }
 
@@ -77,12 +91,18 @@ STATUS_LABELS = {
     Status.DECIDED: _l("Awaiting decision"),
     Status.APPROVED: _l("Approved"),
     Status.PUBLICITY: _l("In publicity"),
+    Status.ON_HOLD: _l("On hold: objection under review"),
     Status.AWARDED: _l("Awarded"),
     Status.REJECTED: _l("Rejected"),
     Status.WITHDRAWN: _l("Withdrawn"),
 }
 
-# Statuses a firm may see as such; until decisions are released it sees "under review".
+# Until a decision is released, the firm sees only that its application is under review.
+UNDER_REVIEW_FOR_FIRM = frozenset(
+    {Status.FORMAL_CHECK, Status.EXPERT_REVIEW, Status.MODERATION, Status.DECIDED}
+)
+FIRM_LABEL_UNDER_REVIEW = _l("Under review")
+
 EDITABLE_BY_FIRM = frozenset({Status.DRAFT, Status.RETURNED})
 ACTIVE = frozenset(Status) - {Status.WITHDRAWN}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ class Status(enum.StrEnum):
     DECIDED = "decided"
     APPROVED = "approved"
     PUBLICITY = "publicity"
+    ON_HOLD = "on_hold"  # an objection during publicity awaits an officer
     AWARDED = "awarded"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
@@ -77,6 +78,30 @@ class Application(db.Model):
     return_reason: Mapped[str] = mapped_column(Text, default="")
     withdraw_reason: Mapped[str] = mapped_column(Text, default="")
 
+    # Review aggregates, kept current by the review services (lists sort and filter on them).
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    review_mean: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    review_spread: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    review_flagged: Mapped[bool] = mapped_column(default=False, index=True)
+    moderated_total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    moderation_reason: Mapped[str] = mapped_column(Text, default="")
+    final_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+    # The decision: recorded first (pending, invisible to the firm), then released.
+    decision: Mapped[str | None] = mapped_column(String(10))  # "approve" | "reject"
+    decided_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    decision_reason_code: Mapped[str] = mapped_column(String(40), default="")
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    publicity_starts_on: Mapped[date | None]
+    publicity_ends_on: Mapped[date | None]
+    awarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Optimistic lock: two officers acting on one application at once end with one action.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
     submission_count: Mapped[int] = mapped_column(Integer, default=0)
     first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -89,6 +114,8 @@ class Application(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="application", order_by="Attachment.id"
     )
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class ApplicationSubmission(db.Model):

@@ -15,6 +15,7 @@ from portal.access import (
     ENTERPRISE,
     OFFICER,
     PUBLIC,
+    REVIEWER,
     SIGNED_IN,
     declared_access,
 )
@@ -53,7 +54,7 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "applications.check": {ENTERPRISE},
     "applications.submit": {ENTERPRISE},
     "applications.withdraw": {ENTERPRISE},
-    "files.download": {ENTERPRISE, OFFICER, ADMIN},
+    "files.download": {ENTERPRISE, OFFICER, ADMIN, REVIEWER},
     "staff_applications.index": {OFFICER, ADMIN},
     "staff_applications.show": {OFFICER, ADMIN},
     "staff_applications.return_for_changes": {OFFICER, ADMIN},
@@ -71,6 +72,21 @@ SAMPLE_VALUES = {
     "program_id": 1,
     "key": "a107012",
 }
+
+def _domain_tables() -> dict[str, set[str]]:
+    """Endpoints of later domains are listed beside their tests: tests/integration/access_*.py
+    each define EXPECTED = {endpoint: audience}."""
+    import importlib
+    import pathlib
+
+    merged: dict[str, set[str]] = {}
+    for path in sorted(pathlib.Path(__file__).parent.glob("access_*.py")):
+        module = importlib.import_module(f"tests.integration.{path.stem}")
+        merged.update(module.EXPECTED)
+    return merged
+
+
+EXPECTED_ACCESS.update(_domain_tables())
 
 ROLE_ACCOUNTS = {
     "anonymous": None,

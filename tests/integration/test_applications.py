@@ -400,14 +400,14 @@ def test_another_firm_gets_404_on_every_url_of_an_application(app, firm):
     assert _count(app, Attachment) == 1
 
 
-def test_reviewer_cannot_download_files(app, firm):
+def test_unassigned_reviewer_cannot_download_files(app, firm):
     application_id = _start(firm)
     _upload(firm, application_id, "a107012", make_pdf(), "a.pdf")
     with app.app_context():
         attachment_id = db.session.scalar(select(Attachment.id))
     reviewer = app.test_client()
     sign_in(reviewer, "reviewer1@example.com")
-    assert reviewer.get(f"/files/{attachment_id}").status_code == 403
+    assert reviewer.get(f"/files/{attachment_id}").status_code == 404
     officer = app.test_client()
     sign_in(officer, "officer@example.com")
     assert officer.get(f"/files/{attachment_id}").status_code == 200

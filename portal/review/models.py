@@ -1,0 +1,122 @@
+"""Expert review: reviewer profiles, conflicts, assignments with their scores, objections.
+
+A review is stored on its assignment (one reviewer, one application): the scores, the weighted
+total and when it was submitted. Aggregates that lists sort by (mean, spread, flag, final
+score) are kept on the application itself so that queues load in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db, str_enum_column_type
+from portal.timeutil import UTCDateTime, utcnow
+
+SCORE = Numeric(5, 2)
+
+
+class ReviewerProfile(db.Model):
+    __tablename__ = "reviewer_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Firms the reviewer works for, advises or owns: never assigned to their applications.
+    linked_usccs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ConflictDeclaration(db.Model):
+    """A reviewer's declared conflict with one firm (from declining an assignment or a form)."""
+
+    __tablename__ = "conflict_declarations"
+    __table_args__ = (UniqueConstraint("reviewer_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AssignmentStatus(enum.StrEnum):
+    ASSIGNED = "assigned"  # scoring may be in progress (a saved draft)
+    SUBMITTED = "submitted"  # locked; an officer may reopen it with a reason
+    DECLINED = "declined"
+
+
+class DeclineReason(enum.StrEnum):
+    CONFLICT = "conflict"
+    NOT_MY_FIELD = "not_my_field"
+    WORKLOAD = "workload"
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("application_id", "reviewer_id"),
+        Index("ix_assignments_reviewer_status", "reviewer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[AssignmentStatus] = mapped_column(
+        str_enum_column_type(AssignmentStatus, "assignment_status", 20),
+        default=AssignmentStatus.ASSIGNED,
+    )
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added during moderation as an extra reviewer.
+    for_moderation: Mapped[bool] = mapped_column(default=False)
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(
+        str_enum_column_type(DeclineReason, "decline_reason", 20)
+    )
+    decline_note: Mapped[str] = mapped_column(Text, default="")
+    # {criterion_key: {"score": "7", "comment": "..."}}
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    total: Mapped[Decimal | None] = mapped_column(SCORE)
+    minimum_missed: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    application = relationship("Application")
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
+
+
+class ObjectionStatus(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class Objection(db.Model):
+    """A signed objection raised during publicity (anonymous ones are not accepted)."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    status: Mapped[ObjectionStatus] = mapped_column(
+        str_enum_column_type(ObjectionStatus, "objection_status", 20),
+        default=ObjectionStatus.OPEN,
+    )
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
