@@ -91,5 +91,8 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "30 per minute"),
         "DEMO_PASSWORD": env.get("PORTAL_DEMO_PASSWORD", "Demo-Portal-2026"),
+        # Public holidays and make-up working days for publicity periods, e.g.
+        # "2026-10-01..2026-10-07, +2026-10-10" (see portal/review/calendar.py).
+        "HOLIDAYS": env.get("PORTAL_HOLIDAYS", ""),
         "LOG_LEVEL": env.get("PORTAL_LOG_LEVEL", "INFO"),
     }

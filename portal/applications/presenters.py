@@ -44,10 +44,14 @@ def program_names(program_ids: list[int], locale: str) -> dict[int, str]:
 
 
 def status_view(application: Application) -> dict[str, str]:
-    return {
-        "value": application.status.value,
-        "label": str(lifecycle.STATUS_LABELS[application.status]),
-    }
+    """The status as the person looking may see it: until a decision is released, a firm
+    sees only that its application is under review."""
+    status = application.status
+    if status in lifecycle.UNDER_REVIEW_FOR_FIRM and _viewer_is_firm():
+        return {"value": "under_review", "label": str(lifecycle.FIRM_LABEL_UNDER_REVIEW)}
+    return {"value": status.value, "label": str(lifecycle.STATUS_LABELS[status])}
+
+
 
 
 def list_row(application: Application, program_name: str) -> dict[str, Any]:
@@ -113,6 +117,21 @@ def task_list(application: Application, locale: str) -> dict[str, Any]:
         "can_withdraw": lifecycle.can(application, "withdraw"),
         "requested_amount": application.requested_amount,
         "timeline": timeline(application),
+        "decision": released_decision(application),
+    }
+
+
+def released_decision(application: Application) -> dict[str, Any] | None:
+    """The decision as the firm may see it: nothing before it is released."""
+    if application.released_at is None or application.decision is None:
+        return None
+    return {
+        "approved": application.decision == "approve",
+        "amount": application.decided_amount,
+        "reason": application.decision_reason,
+        "released_at": application.released_at,
+        "publicity_ends_on": application.publicity_ends_on,
+        "awarded": application.status is lifecycle.Status.AWARDED,
     }
 
 
@@ -127,10 +146,15 @@ def timeline(application: Application) -> list[dict[str, Any]]:
         .order_by(AuditEvent.id)
     ).all()
     rows = []
+    firm = _viewer_is_firm()
     for event in events:
+        if firm and event.action.removeprefix("application.") not in FIRM_TIMELINE_ACTIONS:
+            continue  # review internals stay with the bureau until a decision is released
         new = event.summary.get("new")
         label = action_label(event.action)
         status = str(lifecycle.STATUS_LABELS[lifecycle.Status(new)]) if new else ""
+        if firm and new and lifecycle.Status(new) in lifecycle.UNDER_REVIEW_FOR_FIRM:
+            status = str(lifecycle.FIRM_LABEL_UNDER_REVIEW)
         rows.append(
             {
                 "at": event.occurred_at,
@@ -144,6 +168,33 @@ def timeline(application: Application) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+FIRM_TIMELINE_ACTIONS = frozenset(
+    {
+        "started",
+        "submit",
+        "resubmit",
+        "withdraw",
+        "return_for_changes",
+        "start_formal_check",
+        "reject_ineligible",
+        "release_approval",
+        "release_rejection",
+        "uphold_objection",
+        "finish_publicity",
+    }
+)
+
+
+def _viewer_is_firm() -> bool:
+    from flask_login import current_user
+
+    from portal.accounts.models import Role
+
+    return bool(
+        current_user and current_user.is_authenticated and current_user.role is Role.ENTERPRISE
+    )
 
 
 TIMELINE_ACTIONS = ("application.started", *(f"application.{a}" for a in lifecycle.TRANSITIONS))
