@@ -36,6 +36,7 @@ def test_every_status_has_a_label():
                 Status.FORMAL_CHECK,
                 Status.EXPERT_REVIEW,
                 Status.MODERATION,
+                Status.DECIDED,  # pending, not yet released
             },
             Status.WITHDRAWN,
         ),
@@ -49,7 +50,7 @@ def test_table(action, allowed, target):
 
 
 @pytest.mark.parametrize(
-    "status", [Status.APPROVED, Status.AWARDED, Status.REJECTED, Status.WITHDRAWN, Status.DECIDED]
+    "status", [Status.PUBLICITY, Status.ON_HOLD, Status.AWARDED, Status.REJECTED, Status.WITHDRAWN]
 )
 def test_no_withdraw_after_a_decision(status):
     application = Application(status=status)
