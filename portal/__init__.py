@@ -91,3 +91,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(staff_applications_bp)
     app.register_blueprint(files_bp)
+    from portal.review.decision_routes import bp as decisions_bp
+
+    app.register_blueprint(decisions_bp)
+    from portal.public.publicity_routes import bp as publicity_bp
+
+    app.register_blueprint(publicity_bp)
+    from portal.review.officer_routes import bp as review_admin_bp
+
+    app.register_blueprint(review_admin_bp)
+    from portal.review.reviewer_routes import bp as reviewer_bp
+
+    app.register_blueprint(reviewer_bp)

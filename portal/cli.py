@@ -57,3 +57,6 @@ def seed_demo() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
+    from portal.review.cli import publicity_cli
+
+    app.cli.add_command(publicity_cli)

@@ -9,6 +9,8 @@ class DomainError(Exception):
     """A refusal a user can act on. ``field`` names the form field the message belongs beside."""
 
     def __init__(self, message: Any, *, field: str | None = None) -> None:
-        super().__init__(str(message))
+        # Keep a lazy message lazy: translating it here would read the signed-in user, which a
+        # failed flush may just have expired.
+        super().__init__(message)
         self.message = message
         self.field = field

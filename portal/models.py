@@ -9,18 +9,18 @@ from portal.review.models import Assignment, ConflictDeclaration, Objection, Rev
 
 __all__ = [
     "Application",
-    "Assignment",
-    "ConflictDeclaration",
-    "Objection",
-    "ReviewerProfile",
     "ApplicationSubmission",
+    "Assignment",
     "Attachment",
     "AuditEvent",
+    "ConflictDeclaration",
     "Enterprise",
     "EnterpriseRecognition",
     "EnterpriseYear",
+    "Objection",
     "Program",
     "ProgramVersion",
+    "ReviewerProfile",
     "Role",
     "User",
 ]

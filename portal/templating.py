@@ -19,6 +19,7 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
     None: [
         ("public.index", _l("Home")),
         ("programs.index", _l("Programmes")),
+        ("publicity.index", _l("Publicity")),
         ("accounts.login", _l("Sign in")),
         ("accounts.register", _l("Register an enterprise")),
     ],
@@ -32,13 +33,20 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("accounts.home", _l("Officer desk")),
         ("staff_applications.index", _l("Applications")),
         ("program_admin.index", _l("Programmes")),
+        ("review_admin.reviewers", _l("Expert reviewers")),
+        ("decisions.index", _l("Decisions")),
     ],
-    Role.REVIEWER: [("accounts.home", _l("My reviews"))],
+    Role.REVIEWER: [
+        ("accounts.home", _l("My reviews")),
+        ("reviewer.queue", _l("Review queue")),
+    ],
     Role.ADMIN: [
         ("accounts.home", _l("Administration")),
         ("admin.accounts", _l("Accounts")),
         ("program_admin.index", _l("Programmes")),
         ("staff_applications.index", _l("Applications")),
+        ("review_admin.reviewers", _l("Expert reviewers")),
+        ("decisions.index", _l("Decisions")),
         ("admin.audit_log", _l("Audit log")),
     ],
 }

@@ -41,7 +41,9 @@ def main(argv: list[str]) -> int:
                 message.string = message.id if isinstance(message.id, str) else tuple(message.id)
                 message.flags.discard("fuzzy")
             elif _key(message) in chinese:
-                message.string = chinese[_key(message)]
+                value = chinese[_key(message)]
+                # Chinese has one plural form: a plural entry takes a one-element tuple.
+                message.string = (value,) if isinstance(message.id, tuple) else value
                 message.flags.discard("fuzzy")
         with path.open("wb") as handle:
             write_po(handle, catalogue, width=100)

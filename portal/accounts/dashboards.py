@@ -76,7 +76,9 @@ def _officer_home(user: User) -> tuple[str, dict[str, Any]]:
 
 
 def _reviewer_home(user: User) -> tuple[str, dict[str, Any]]:
-    return "accounts/home_reviewer.html", {"assignments": []}
+    from portal.review.scoring import queue_summary
+
+    return "accounts/home_reviewer.html", {"summary": queue_summary(user.id)}
 
 
 def _admin_home(user: User) -> tuple[str, dict[str, Any]]:

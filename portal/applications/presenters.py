@@ -52,8 +52,6 @@ def status_view(application: Application) -> dict[str, str]:
     return {"value": status.value, "label": str(lifecycle.STATUS_LABELS[status])}
 
 
-
-
 def list_row(application: Application, program_name: str) -> dict[str, Any]:
     return {
         "id": application.id,

@@ -38,6 +38,7 @@ def index():
             "open": program.is_open(now),
             "budget": program.budget,
             "version": program.current_version_number,
+            "reviewers": program.reviewers_per_application,
             "applications": counts.get(program.id, 0),
         }
         for program in programs

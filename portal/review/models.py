@@ -24,8 +24,9 @@ SCORE = Numeric(5, 2)
 class ReviewerProfile(db.Model):
     __tablename__ = "reviewer_profiles"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Firms the reviewer works for, advises or owns: never assigned to their applications.
     linked_usccs: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -69,9 +69,13 @@ SAMPLE_VALUES = {
     "code": "rd-post-subsidy-2026",
     "application_id": 1,
     "attachment_id": 1,
+    "assignment_id": 1,
+    "objection_id": 1,
+    "user_id": 1,
     "program_id": 1,
     "key": "a107012",
 }
+
 
 def _domain_tables() -> dict[str, set[str]]:
     """Endpoints of later domains are listed beside their tests: tests/integration/access_*.py

@@ -1,0 +1,908 @@
+"""Officers assign expert reviewers: by hand or automatically, never across a conflict.
+
+A reviewer is in conflict with a firm when the firm's USCC is among the reviewer's linked
+enterprises (``ReviewerProfile.linked_usccs``) or when the reviewer declared a conflict with it
+(``ConflictDeclaration``). A conflicted reviewer is never offered, and the services refuse one
+even when the id is posted by hand. A reviewer who declined an application (or is already on
+it) is not assigned to it again.
+
+Every service locks the application row first (as ``scoring`` does), so an officer assigning
+while a reviewer submits, or two officers assigning at once, are serialised.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.accounts.models import Enterprise, Role, User
+from portal.accounts.uscc import check_uscc, normalise_uscc
+from portal.applications.models import Application, Status
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.programs.models import Program
+from portal.review import auto_assign as planner
+from portal.review import scoring_math
+from portal.review.models import (
+    Assignment,
+    AssignmentStatus,
+    ConflictDeclaration,
+    ReviewerProfile,
+)
+from portal.timeutil import BUREAU_ZONE, utcnow
+
+# Applications whose pending assignments count as a reviewer's open load.
+OPEN_STATES = (Status.EXPERT_REVIEW, Status.MODERATION)
+# Applications a programme's review overview lists.
+REVIEW_STATES = (Status.EXPERT_REVIEW, Status.MODERATION, Status.DECIDED)
+
+LINKED = "linked"
+DECLARED = "declared"
+
+
+class AssignmentRefused(DomainError):
+    pass
+
+
+def due_at_end_of(day: date) -> datetime:
+    """The end of ``day`` in the bureau's zone (23:59:59 China Standard Time), in UTC."""
+    return datetime.combine(day, time(23, 59, 59), BUREAU_ZONE).astimezone(UTC)
+
+
+def lock_application(application_id: int) -> Application:
+    """Lock the application row (PostgreSQL; SQLite serialises writers anyway) and reread it."""
+    return db.session.scalars(
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+# --------------------------------------------------------------------------------------------
+# Reviewers, their load and conflicts (each a single query, whatever the number of reviewers)
+
+
+def active_reviewers() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.REVIEWER, User.disabled_at.is_(None))
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def reviewer_account(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.role is Role.REVIEWER else None
+
+
+def open_loads(reviewer_ids: Collection[int] | None = None) -> dict[int, int]:
+    """Pending assignments per reviewer, on applications still in review."""
+    query = (
+        select(Assignment.reviewer_id, func.count())
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Assignment.status == AssignmentStatus.ASSIGNED,
+            Application.status.in_(OPEN_STATES),
+        )
+        .group_by(Assignment.reviewer_id)
+    )
+    if reviewer_ids is not None:
+        query = query.where(Assignment.reviewer_id.in_(list(reviewer_ids)))
+    return dict(db.session.execute(query).all())
+
+
+def submitted_counts(reviewer_ids: Collection[int]) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            select(Assignment.reviewer_id, func.count())
+            .where(
+                Assignment.status == AssignmentStatus.SUBMITTED,
+                Assignment.reviewer_id.in_(list(reviewer_ids)),
+            )
+            .group_by(Assignment.reviewer_id)
+        ).all()
+    )
+
+
+@dataclass
+class ReviewerConflicts:
+    linked: set[str] = field(default_factory=set)  # normalised USCCs
+    declared: dict[int, dict[str, str]] = field(default_factory=dict)  # enterprise id -> firm
+
+    @property
+    def usccs(self) -> frozenset[str]:
+        return frozenset(self.linked | {firm["uscc"] for firm in self.declared.values()})
+
+    def with_firm(self, enterprise_id: int, uscc: str) -> str | None:
+        """LINKED, DECLARED or None: how this reviewer is in conflict with the firm."""
+        if normalise_uscc(uscc) in self.linked:
+            return LINKED
+        if enterprise_id in self.declared:
+            return DECLARED
+        return None
+
+
+def profiles_of(reviewer_ids: Collection[int]) -> dict[int, ReviewerProfile]:
+    if not reviewer_ids:
+        return {}
+    return {
+        profile.user_id: profile
+        for profile in db.session.scalars(
+            select(ReviewerProfile).where(ReviewerProfile.user_id.in_(list(reviewer_ids)))
+        )
+    }
+
+
+def conflicts_of(
+    reviewer_ids: Collection[int], profiles: dict[int, ReviewerProfile] | None = None
+) -> dict[int, ReviewerConflicts]:
+    """Every reviewer's conflicts: linked USCCs and declared conflicts (two queries)."""
+    profiles = profiles_of(reviewer_ids) if profiles is None else profiles
+    result = {reviewer_id: ReviewerConflicts() for reviewer_id in reviewer_ids}
+    for reviewer_id, profile in profiles.items():
+        if reviewer_id in result:
+            result[reviewer_id].linked = {normalise_uscc(c) for c in profile.linked_usccs or []}
+    if not reviewer_ids:
+        return result
+    rows = db.session.execute(
+        select(
+            ConflictDeclaration.reviewer_id,
+            ConflictDeclaration.enterprise_id,
+            ConflictDeclaration.reason,
+            ConflictDeclaration.declared_at,
+            Enterprise.uscc,
+            Enterprise.name,
+        )
+        .join(Enterprise, Enterprise.id == ConflictDeclaration.enterprise_id)
+        .where(ConflictDeclaration.reviewer_id.in_(list(reviewer_ids)))
+        .order_by(ConflictDeclaration.declared_at, ConflictDeclaration.id)
+    ).all()
+    for row in rows:
+        result[row.reviewer_id].declared[row.enterprise_id] = {
+            "uscc": normalise_uscc(row.uscc),
+            "name": row.name,
+            "reason": row.reason,
+            "declared_at": row.declared_at,
+        }
+    return result
+
+
+def totals_by_reviewer(program_id: int) -> dict[int, list]:
+    """Submitted review totals in a programme, by reviewer (for z-scores)."""
+    rows = db.session.execute(
+        select(Assignment.reviewer_id, Assignment.total)
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Application.program_id == program_id,
+            Application.status != Status.WITHDRAWN,
+            Assignment.status == AssignmentStatus.SUBMITTED,
+            Assignment.total.is_not(None),
+        )
+    ).all()
+    totals: dict[int, list] = defaultdict(list)
+    for reviewer_id, total in rows:
+        totals[reviewer_id].append(total)
+    return dict(totals)
+
+
+def calibration(program_id: int) -> list[dict[str, Any]]:
+    """Each reviewer's mean total and z-score across the programme, highest |z| first."""
+    totals = totals_by_reviewer(program_id)
+    z = scoring_math.z_scores(totals)
+    names = {i: n["name"] for i, n in _names(totals).items()}
+    rows = []
+    for reviewer_id, values in totals.items():
+        mean = scoring_math.aggregate(values, spread_threshold=0).mean
+        rows.append(
+            {
+                "reviewer_id": reviewer_id,
+                "name": names.get(reviewer_id, f"#{reviewer_id}"),
+                "reviews": len(values),
+                "mean": mean,
+                "z": z.get(reviewer_id),
+                "outlier": z.get(reviewer_id) is not None and abs(z[reviewer_id]) >= 1,
+            }
+        )
+    rows.sort(key=lambda row: (-(abs(row["z"]) if row["z"] is not None else -1), row["name"]))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Reviewer profiles
+
+
+def update_reviewer_profile(
+    reviewer: User, expertise: Sequence[str], linked_usccs: Sequence[str], *, actor: Any
+) -> list[str]:
+    """Save a reviewer's expertise and linked firms. Returns the references of applications the
+    reviewer still has pending although now linked to the firm (for the officer to act on)."""
+    if reviewer.role is not Role.REVIEWER:
+        raise DomainError(_l("Only an expert reviewer has a reviewer profile."))
+    codes: list[str] = []
+    for raw in linked_usccs:
+        result = check_uscc(raw)
+        if not result.ok:
+            raise DomainError(
+                _l("“%(code)s” is not a valid unified social credit code.", code=raw),
+                field="linked_usccs",
+            )
+        if result.code not in codes:
+            codes.append(result.code)
+    profile = db.session.get(ReviewerProfile, reviewer.id)
+    before = {"expertise": [], "linked_usccs": []}
+    if profile is None:
+        profile = ReviewerProfile(user_id=reviewer.id)
+        db.session.add(profile)
+    else:
+        before = {
+            "expertise": list(profile.expertise or []),
+            "linked_usccs": list(profile.linked_usccs or []),
+        }
+    profile.expertise = list(expertise)
+    profile.linked_usccs = codes
+    profile.updated_at = utcnow()
+    audit.record(
+        "reviewer.profile_updated",
+        reviewer,
+        actor=actor,
+        expertise=list(expertise),
+        linked_usccs=codes,
+        before=before,
+    )
+    if not codes:
+        return []
+    return list(
+        db.session.scalars(
+            select(Application.reference)
+            .join(Enterprise, Enterprise.id == Application.enterprise_id)
+            .join(Assignment, Assignment.application_id == Application.id)
+            .where(
+                Assignment.reviewer_id == reviewer.id,
+                Assignment.status == AssignmentStatus.ASSIGNED,
+                Application.status.in_(OPEN_STATES),
+                Enterprise.uscc.in_(codes),
+            )
+            .order_by(Application.reference)
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Assigning by hand
+
+
+def _check_assignable(application: Application, *, for_moderation: bool) -> None:
+    if for_moderation and application.status is not Status.MODERATION:
+        raise AssignmentRefused(
+            _l("A moderation reviewer can be added only while the application is in moderation.")
+        )
+    if not for_moderation and application.status is not Status.EXPERT_REVIEW:
+        raise AssignmentRefused(
+            _l("Reviewers can be assigned only while the application is in expert review.")
+        )
+
+
+def _check_reviewer(application: Application, reviewer: User | None) -> User:
+    if reviewer is None or reviewer.role is not Role.REVIEWER or not reviewer.is_active:
+        raise AssignmentRefused(_l("Choose one of the listed reviewers."), field="reviewer_id")
+    existing = db.session.scalar(
+        select(Assignment.status).where(
+            Assignment.application_id == application.id,
+            Assignment.reviewer_id == reviewer.id,
+        )
+    )
+    if existing is AssignmentStatus.DECLINED:
+        raise AssignmentRefused(
+            _l(
+                "%(name)s declined this application and cannot be assigned to it again.",
+                name=reviewer.display_name,
+            ),
+            field="reviewer_id",
+        )
+    if existing is not None:
+        raise AssignmentRefused(
+            _l("%(name)s is already assigned to this application.", name=reviewer.display_name),
+            field="reviewer_id",
+        )
+    firm = application.enterprise
+    kind = conflicts_of([reviewer.id])[reviewer.id].with_firm(firm.id, firm.uscc)
+    if kind == LINKED:
+        raise AssignmentRefused(
+            _l(
+                "%(name)s is linked to %(firm)s and must never review its application: "
+                "choose another reviewer.",
+                name=reviewer.display_name,
+                firm=firm.name,
+            ),
+            field="reviewer_id",
+        )
+    if kind == DECLARED:
+        raise AssignmentRefused(
+            _l(
+                "%(name)s has declared a conflict of interest with %(firm)s and must never "
+                "review its application: choose another reviewer.",
+                name=reviewer.display_name,
+                firm=firm.name,
+            ),
+            field="reviewer_id",
+        )
+    return reviewer
+
+
+def _check_due(due_at: datetime) -> None:
+    if due_at <= utcnow():
+        raise AssignmentRefused(_l("The due date cannot be in the past."), field="due_on")
+
+
+def _create(
+    application: Application,
+    reviewer_id: int,
+    due_at: datetime,
+    *,
+    actor: Any,
+    for_moderation: bool = False,
+    automatic: bool = False,
+) -> Assignment:
+    assignment = Assignment(
+        application_id=application.id,
+        reviewer_id=reviewer_id,
+        status=AssignmentStatus.ASSIGNED,
+        assigned_by_id=getattr(actor, "id", None),
+        due_at=due_at,
+        for_moderation=for_moderation,
+        scores={},
+    )
+    db.session.add(assignment)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # the same reviewer assigned in another request just now
+        raise AssignmentRefused(
+            _l("This reviewer has just been assigned by someone else. Reload the page."),
+            field="reviewer_id",
+        ) from exc
+    audit.record(
+        "review.assigned",
+        application,
+        actor=actor,
+        assignment_id=assignment.id,
+        reviewer_id=reviewer_id,
+        due_at=due_at.isoformat(),
+        for_moderation=for_moderation,
+        automatic=automatic,
+    )
+    return assignment
+
+
+def assign_reviewer(
+    application: Application,
+    reviewer_id: int | None,
+    due_at: datetime,
+    *,
+    actor: Any,
+    for_moderation: bool = False,
+) -> Assignment:
+    """Assign one reviewer by hand; refuses a conflicted, declined or already assigned one."""
+    application = lock_application(application.id)
+    _check_assignable(application, for_moderation=for_moderation)
+    reviewer = _check_reviewer(
+        application, db.session.get(User, reviewer_id) if reviewer_id else None
+    )
+    _check_due(due_at)
+    return _create(application, reviewer.id, due_at, actor=actor, for_moderation=for_moderation)
+
+
+# --------------------------------------------------------------------------------------------
+# Automatic assignment
+
+
+@dataclass(frozen=True)
+class AutoAssignResult:
+    made: list[tuple[int, int]]  # (application id, reviewer id)
+    shortfalls: list[tuple[str, int]]  # (application reference, reviewers still missing)
+    considered: int  # applications that needed reviewers
+
+
+def _needs(applications: Sequence[Application]) -> list[planner.Need]:
+    ids = [application.id for application in applications]
+    rows = db.session.execute(
+        select(Assignment.application_id, Assignment.reviewer_id, Assignment.status).where(
+            Assignment.application_id.in_(ids)
+        )
+    ).all()
+    already: dict[int, set[int]] = defaultdict(set)
+    active: dict[int, int] = defaultdict(int)
+    for application_id, reviewer_id, status in rows:
+        already[application_id].add(reviewer_id)
+        if status is not AssignmentStatus.DECLINED:
+            active[application_id] += 1
+    firms = dict(
+        db.session.execute(
+            select(Enterprise.id, Enterprise.uscc).where(
+                Enterprise.id.in_({a.enterprise_id for a in applications})
+            )
+        ).all()
+    )
+    return [
+        planner.Need(
+            application_id=application.id,
+            uscc=firms[application.enterprise_id],
+            needed=max(0, application.program.reviewers_per_application - active[application.id]),
+            already=frozenset(already[application.id]),
+        )
+        for application in applications
+    ]
+
+
+def _candidates() -> list[planner.Candidate]:
+    reviewers = active_reviewers()
+    ids = [reviewer.id for reviewer in reviewers]
+    profiles = profiles_of(ids)
+    conflicts = conflicts_of(ids, profiles)
+    loads = open_loads(ids)
+    return [
+        planner.Candidate(
+            reviewer_id=reviewer_id,
+            current_load=loads.get(reviewer_id, 0),
+            conflicted_uscc=conflicts[reviewer_id].usccs,
+            expertise=frozenset(profiles[reviewer_id].expertise or [])
+            if reviewer_id in profiles
+            else frozenset(),
+        )
+        for reviewer_id in ids
+    ]
+
+
+def auto_assign(
+    applications: Iterable[Application], due_at: datetime, *, actor: Any
+) -> AutoAssignResult:
+    """Give every application in expert review the reviewers it still lacks: conflict-free,
+    lowest open load first. Applications that cannot be completed are reported."""
+    _check_due(due_at)
+    order = [application.id for application in applications]
+    rows = db.session.scalars(
+        select(Application)
+        .where(Application.id.in_(order))
+        .order_by(Application.id)  # one lock order for every request: no deadlock
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {application.id: application for application in rows}
+    locked = [by_id[i] for i in order if by_id[i].status is Status.EXPERT_REVIEW]
+    needs = [need for need in _needs(locked) if need.needed > 0] if locked else []
+    if not needs:
+        return AutoAssignResult(made=[], shortfalls=[], considered=0)
+    pairs, shortfalls = planner.plan_assignments(needs, _candidates())
+    for application_id, reviewer_id in pairs:
+        _create(by_id[application_id], reviewer_id, due_at, actor=actor, automatic=True)
+    return AutoAssignResult(
+        made=pairs,
+        shortfalls=[(by_id[app_id].reference, missing) for app_id, missing in shortfalls],
+        considered=len(needs),
+    )
+
+
+def auto_assign_program(program: Program, due_at: datetime, *, actor: Any) -> AutoAssignResult:
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.program_id == program.id, Application.status == Status.EXPERT_REVIEW)
+        .order_by(Application.first_submitted_at, Application.id)
+    ).all()
+    result = auto_assign(applications, due_at, actor=actor)
+    audit.record(
+        "review.auto_assigned",
+        program,
+        actor=actor,
+        made=len(result.made),
+        applications=result.considered,
+        shortfalls=[{"reference": ref, "missing": n} for ref, n in result.shortfalls],
+    )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Unassigning
+
+
+def unassign(assignment: Assignment, *, actor: Any) -> None:
+    """Take a pending assignment back from its reviewer (the row is deleted; the audit log
+    keeps who and when). A submitted review is reopened instead, a declined one stays."""
+    from portal.review import scoring
+    from portal.review.aggregates import refresh_aggregates
+
+    application = lock_application(assignment.application_id)
+    db.session.refresh(assignment)
+    if assignment.status is not AssignmentStatus.ASSIGNED:
+        raise AssignmentRefused(
+            _l("Only a review that has not been submitted or declined can be unassigned.")
+        )
+    audit.record(
+        "review.unassigned",
+        application,
+        actor=actor,
+        assignment_id=assignment.id,
+        reviewer_id=assignment.reviewer_id,
+        for_moderation=assignment.for_moderation,
+        had_draft=any(
+            (entry or {}).get("score") not in (None, "")
+            for entry in (assignment.scores or {}).values()
+        ),
+    )
+    db.session.delete(assignment)
+    db.session.flush()
+    # The reviewers who remain may already have submitted everything that is needed.
+    scoring.complete_round_if_last(application, refresh_aggregates(application), actor)
+
+
+# --------------------------------------------------------------------------------------------
+# What the officers' pages show (plain values; each page in a fixed number of queries)
+
+
+def _names(user_ids: Collection[int]) -> dict[int, dict[str, str]]:
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.email).where(User.id.in_(list(user_ids)))
+    ).all()
+    return {row.id: {"name": row.display_name, "email": row.email} for row in rows}
+
+
+def reviewer_rows(reviewers: Sequence[tuple[User, ReviewerProfile | None]]) -> list[dict]:
+    """Reviewer profiles with conflicts, load and submitted count: four queries in all."""
+    ids = [user.id for user, _profile in reviewers]
+    profiles = {user.id: profile for user, profile in reviewers if profile is not None}
+    conflicts = conflicts_of(ids, profiles)
+    loads = open_loads(ids) if ids else {}
+    submitted = submitted_counts(ids) if ids else {}
+    linked = {code for profile in profiles.values() for code in profile.linked_usccs or []}
+    firm_names = dict(
+        db.session.execute(
+            select(Enterprise.uscc, Enterprise.name).where(Enterprise.uscc.in_(linked))
+        ).all()
+    )
+    rows = []
+    for user, profile in reviewers:
+        rows.append(
+            {
+                "id": user.id,
+                "name": user.display_name,
+                "email": user.email,
+                "expertise": list(profile.expertise or []) if profile else [],
+                "linked": [
+                    {"uscc": code, "firm": firm_names.get(code, "")}
+                    for code in (profile.linked_usccs or [] if profile else [])
+                ],
+                "declared": list(conflicts[user.id].declared.values()),
+                "open_load": loads.get(user.id, 0),
+                "submitted": submitted.get(user.id, 0),
+                "updated_at": profile.updated_at if profile else None,
+            }
+        )
+    return rows
+
+
+def reviewers_query():
+    return (
+        select(User, ReviewerProfile)
+        .outerjoin(ReviewerProfile, ReviewerProfile.user_id == User.id)
+        .where(User.role == Role.REVIEWER, User.disabled_at.is_(None))
+        .order_by(User.display_name, User.id)
+    )
+
+
+def _assignment_row(
+    assignment: Assignment,
+    application: Application,
+    names: dict[int, dict[str, str]],
+    conflict: str | None,
+    z: dict[int, Any],
+    rubric: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    from portal.applications import lifecycle
+    from portal.review import scoring
+    from portal.review.officer_forms import ASSIGNMENT_STATUS_LABELS, CONFLICT_LABELS
+
+    submitted = assignment.status is AssignmentStatus.SUBMITTED
+    pending = assignment.status is AssignmentStatus.ASSIGNED
+    saved = scoring.stored_scores(assignment)
+    return {
+        "id": assignment.id,
+        "reviewer_id": assignment.reviewer_id,
+        "reviewer": names.get(assignment.reviewer_id, {}).get("name", ""),
+        "email": names.get(assignment.reviewer_id, {}).get("email", ""),
+        "status": assignment.status.value,
+        "status_label": str(ASSIGNMENT_STATUS_LABELS[assignment.status]),
+        "for_moderation": assignment.for_moderation,
+        "assigned_at": assignment.assigned_at,
+        "due_at": assignment.due_at,
+        "overdue": pending and assignment.due_at is not None and assignment.due_at < now,
+        "has_draft": pending and scoring.has_scores(assignment.scores),
+        "submitted_at": assignment.submitted_at,
+        "total": assignment.total if submitted else None,
+        "minimum_missed": submitted and assignment.minimum_missed,
+        "decline_reason": str(scoring.DECLINE_LABELS[assignment.decline_reason])
+        if assignment.decline_reason
+        else "",
+        "decline_note": assignment.decline_note,
+        "conflict": str(CONFLICT_LABELS[conflict]) if conflict and pending else "",
+        "z": z.get(assignment.reviewer_id),
+        "criteria": [
+            {
+                "name": criterion["name"],
+                "scale_max": criterion["scale_max_text"],
+                "weight": criterion["weight"],
+                "score": scoring.format_score(saved.get(criterion["key"], (None, ""))[0]),
+                "comment": saved.get(criterion["key"], (None, ""))[1],
+            }
+            for criterion in rubric
+        ]
+        if submitted
+        else [],
+        "can_unassign": pending,
+        "can_reopen": submitted and lifecycle.can(application, "reopen_review"),
+    }
+
+
+def application_review_view(application: Application, locale: str) -> dict[str, Any]:
+    """Everything the officer's page for one application's reviews shows."""
+    from portal.applications.presenters import status_view
+    from portal.review import scoring
+    from portal.review.officer_forms import CONFLICT_LABELS, FLAG_REASON_LABELS
+
+    program = application.program
+    firm = application.enterprise
+    assignments = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.application_id == application.id)
+            .order_by(Assignment.id)
+        )
+    )
+    reviewers = active_reviewers()
+    on_application = {assignment.reviewer_id for assignment in assignments}
+    everyone = {reviewer.id for reviewer in reviewers} | on_application
+    names = _names(everyone)
+    profiles = profiles_of(everyone)
+    conflicts = conflicts_of(everyone, profiles)
+    loads = open_loads([reviewer.id for reviewer in reviewers]) if reviewers else {}
+    calibration_rows = calibration(program.id)
+    z = {row["reviewer_id"]: row["z"] for row in calibration_rows}
+    now = utcnow()
+    rubric = (
+        scoring.rubric_view(application, locale)
+        if any(a.status is AssignmentStatus.SUBMITTED for a in assignments)
+        else []
+    )
+
+    rows = [
+        _assignment_row(
+            assignment,
+            application,
+            names,
+            conflicts[assignment.reviewer_id].with_firm(firm.id, firm.uscc),
+            z,
+            rubric,
+            now,
+        )
+        for assignment in assignments
+    ]
+    candidates = []
+    for reviewer in reviewers:
+        if reviewer.id in on_application:
+            continue
+        kind = conflicts[reviewer.id].with_firm(firm.id, firm.uscc)
+        profile = profiles.get(reviewer.id)
+        candidates.append(
+            {
+                "id": reviewer.id,
+                "name": reviewer.display_name,
+                "expertise": list(profile.expertise or []) if profile else [],
+                "load": loads.get(reviewer.id, 0),
+                "z": z.get(reviewer.id),
+                "conflict": str(CONFLICT_LABELS[kind]) if kind else "",
+                "conflict_note": conflicts[reviewer.id].declared.get(firm.id, {}).get("reason", "")
+                if kind == DECLARED
+                else "",
+            }
+        )
+    candidates.sort(key=lambda c: (bool(c["conflict"]), c["load"], c["name"]))
+
+    submitted = [a for a in assignments if a.status is AssignmentStatus.SUBMITTED]
+    result = scoring_math.aggregate(
+        [a.total for a in submitted if a.total is not None],
+        spread_threshold=program.score_spread_threshold,
+        minimum_missed=any(a.minimum_missed for a in submitted),
+        moderator_total=application.moderated_total,
+    )
+    active = [a for a in assignments if a.status is not AssignmentStatus.DECLINED]
+    needed = program.reviewers_per_application
+    in_review = application.status is Status.EXPERT_REVIEW
+    return {
+        "id": application.id,
+        "reference": application.reference,
+        "title": application.project_title,
+        "enterprise": firm.name,
+        "uscc": firm.uscc,
+        "program": program.name(locale),
+        "program_id": program.id,
+        "status": status_view(application),
+        "needed": needed,
+        "active": len(active),
+        "submitted": len(submitted),
+        "pending": sum(1 for a in assignments if a.status is AssignmentStatus.ASSIGNED),
+        "declined": sum(1 for a in assignments if a.status is AssignmentStatus.DECLINED),
+        "missing": max(0, needed - len(active)),
+        "assignments": rows,
+        "candidates": candidates,
+        "selectable": sum(1 for c in candidates if not c["conflict"]),
+        "conflicted": sum(1 for c in candidates if c["conflict"]),
+        "aggregate": {
+            "count": result.count,
+            "mean": result.mean,
+            "spread": result.spread,
+            "threshold": program.score_spread_threshold,
+            "flagged": result.flagged,
+            "flag_reasons": [str(FLAG_REASON_LABELS[r]) for r in result.flag_reasons],
+            "moderated": result.moderated,
+            "moderated_total": application.moderated_total,
+            "moderation_reason": application.moderation_reason,
+            "final": result.final,
+        },
+        "calibration": [
+            {**row, "on_application": row["reviewer_id"] in on_application}
+            for row in calibration_rows
+        ],
+        "assign_mode": "moderation"
+        if application.status is Status.MODERATION
+        else "review"
+        if in_review
+        else None,
+        "can_auto_assign": in_review and needed > 0 and len(active) < needed,
+        "can_moderate": application.status is Status.MODERATION,
+    }
+
+
+def program_overview_view(program: Program, page_number: int, locale: str) -> dict[str, Any]:
+    """A programme's applications in review with their progress, and its reviewers: eleven
+    queries whatever the number of applications and reviewers."""
+    from sqlalchemy import case
+
+    from portal.applications.presenters import status_view
+    from portal.pagination import paginate
+
+    needed = program.reviewers_per_application
+    page = paginate(
+        select(Application, Enterprise.name, Enterprise.uscc)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
+        .order_by(Application.first_submitted_at, Application.id),
+        page=page_number,
+        per_page=50,
+    )
+    ids = [row[0].id for row in page.rows]
+    stats: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if ids:
+        for application_id, status, count, missed in db.session.execute(
+            select(
+                Assignment.application_id,
+                Assignment.status,
+                func.count(),
+                func.max(case((Assignment.minimum_missed, 1), else_=0)),
+            )
+            .where(Assignment.application_id.in_(ids))
+            .group_by(Assignment.application_id, Assignment.status)
+        ).all():
+            stats[application_id][status.value] = count
+            if status is AssignmentStatus.SUBMITTED and missed:
+                stats[application_id]["minimum_missed"] = 1
+    rows = []
+    for application, firm, uscc in page.rows:
+        counts = stats[application.id]
+        active = counts["assigned"] + counts["submitted"]
+        rows.append(
+            {
+                "id": application.id,
+                "reference": application.reference,
+                "enterprise": firm,
+                "uscc": uscc,
+                "status": status_view(application),
+                "assigned": active,
+                "submitted": counts["submitted"],
+                "declined": counts["declined"],
+                "needed": needed,
+                "missing": max(0, needed - active)
+                if application.status is Status.EXPERT_REVIEW
+                else 0,
+                "mean": application.review_mean,
+                "spread": application.review_spread,
+                "spread_high": application.review_spread is not None
+                and application.review_spread > program.score_spread_threshold,
+                "minimum_missed": bool(counts["minimum_missed"]),
+                "flagged": application.review_flagged,
+                "moderated": application.moderated_total is not None,
+                "final": application.final_score,
+            }
+        )
+
+    by_status = dict(
+        db.session.execute(
+            select(Application.status, func.count())
+            .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
+            .group_by(Application.status)
+        ).all()
+    )
+    active_count = (
+        select(func.count())
+        .where(
+            Assignment.application_id == Application.id,
+            Assignment.status != AssignmentStatus.DECLINED,
+        )
+        .correlate(Application)
+        .scalar_subquery()
+    )
+    lacking = db.session.scalar(
+        select(func.count())
+        .select_from(Application)
+        .where(
+            Application.program_id == program.id,
+            Application.status == Status.EXPERT_REVIEW,
+            active_count < needed,
+        )
+    )
+
+    reviewers = active_reviewers()
+    reviewer_ids = [reviewer.id for reviewer in reviewers]
+    loads = open_loads(reviewer_ids) if reviewer_ids else {}
+    in_program: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for reviewer_id, status, count in db.session.execute(
+        select(Assignment.reviewer_id, Assignment.status, func.count())
+        .join(Application, Application.id == Assignment.application_id)
+        .where(Application.program_id == program.id, Application.status != Status.WITHDRAWN)
+        .group_by(Assignment.reviewer_id, Assignment.status)
+    ).all():
+        in_program[reviewer_id][status.value] = count
+    calibration_rows = calibration(program.id)
+    z = {row["reviewer_id"]: row for row in calibration_rows}
+    reviewer_rows_ = [
+        {
+            "id": reviewer.id,
+            "name": reviewer.display_name,
+            "load": loads.get(reviewer.id, 0),
+            "pending": in_program[reviewer.id]["assigned"],
+            "submitted": in_program[reviewer.id]["submitted"],
+            "declined": in_program[reviewer.id]["declined"],
+            "mean": z[reviewer.id]["mean"] if reviewer.id in z else None,
+            "z": z[reviewer.id]["z"] if reviewer.id in z else None,
+            "outlier": z[reviewer.id]["outlier"] if reviewer.id in z else False,
+        }
+        for reviewer in reviewers
+    ]
+    return {
+        "id": program.id,
+        "code": program.code,
+        "name": program.name(locale),
+        "needed": needed,
+        "threshold": program.score_spread_threshold,
+        "page": page,
+        "rows": rows,
+        "counts": {
+            "in_review": sum(by_status.values()),
+            "expert_review": by_status.get(Status.EXPERT_REVIEW, 0),
+            "moderation": by_status.get(Status.MODERATION, 0),
+            "decided": by_status.get(Status.DECIDED, 0),
+            "lacking": lacking or 0,
+        },
+        "reviewers": reviewer_rows_,
+    }

@@ -1,0 +1,9 @@
+"""Who may use the expert reviewer's pages (merged by test_access.py)."""
+
+from portal.access import REVIEWER
+
+EXPECTED = {
+    "reviewer.queue": {REVIEWER},
+    "reviewer.score": {REVIEWER},
+    "reviewer.decline": {REVIEWER},
+}
