@@ -51,3 +51,52 @@ def make_pdf(pages: int = 1, text: str = "") -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def required_document_keys(app, code: str) -> list[str]:
+    """The documents a programme's current version requires (read from the database)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.programs.models import Program, ProgramVersion
+
+    with app.app_context():
+        program = db.session.scalar(select(Program).where(Program.code == code))
+        version = db.session.scalar(
+            select(ProgramVersion).where(
+                ProgramVersion.program_id == program.id,
+                ProgramVersion.number == program.current_version_number,
+            )
+        )
+        return [doc["key"] for doc in version.documents if doc.get("required")]
+
+
+def submit_application(app, email: str, code: str, *, client=None) -> int:
+    """Drive a firm's own pages to a submitted application; return its id.
+
+    Uploads a real PDF for each required document. The programme must not need project
+    figures (all demo programmes but the fluorine-park one).
+    """
+    import io
+
+    firm = client or app.test_client()
+    if client is None:
+        assert sign_in(firm, email).status_code == 302
+    response = firm.post(f"/programmes/{code}/apply")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    application_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    base = f"/applications/{application_id}"
+    summary = {"project_title": "含氟新材料中试线", "project_summary": "建设含氟新材料中试线。"}
+    assert firm.post(f"{base}/summary", data=summary).status_code == 302
+    assert firm.post(f"{base}/figures", data={"confirm_figures": "y"}).status_code == 302
+    assert firm.post(f"{base}/amount", data={}).status_code == 302
+    for key in required_document_keys(app, code):
+        upload = {"file": (io.BytesIO(make_pdf()), f"{key}.pdf")}
+        response = firm.post(
+            f"{base}/documents/{key}", data=upload, content_type="multipart/form-data"
+        )
+        assert response.status_code == 302, key
+    declaration = {"declaration_name": "张伟", "declaration_title": "总经理", "agree": "y"}
+    assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
+    assert firm.post(f"{base}/submit", data={"confirm": "y"}).status_code == 302
+    return application_id

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.accounts.passwords import MIN_PASSWORD_LENGTH
-from portal.accounts.uscc import UsccProblem, check_uscc
+from portal.accounts.uscc import UsccCheck, UsccProblem, check_uscc
 from portal.i18n import LANGUAGES
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
@@ -25,11 +25,8 @@ def normalise_mobile(raw: str) -> str:
     return digits
 
 
-def validate_uscc_field(_form, field) -> None:
-    result = check_uscc(field.data or "")
-    if result.ok:
-        field.data = result.code
-        return
+def uscc_problem(result: UsccCheck) -> str:
+    """What is wrong with a code, naming the rule it breaks (registration, reviewer links)."""
     messages = {
         UsccProblem.EMPTY: _l("Enter the unified social credit code."),
         UsccProblem.LENGTH: _l(
@@ -55,7 +52,15 @@ def validate_uscc_field(_form, field) -> None:
             char=result.character,
         ),
     }
-    raise ValidationError(str(messages[result.problem]))
+    return str(messages[result.problem])
+
+
+def validate_uscc_field(_form, field) -> None:
+    result = check_uscc(field.data or "")
+    if result.ok:
+        field.data = result.code
+        return
+    raise ValidationError(uscc_problem(result))
 
 
 def validate_mobile_field(_form, field) -> None:

@@ -15,7 +15,8 @@ from wtforms import Field, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput, TextInput
 
-from portal.accounts.uscc import UsccCheck, UsccProblem, check_uscc
+from portal.accounts.forms import uscc_problem
+from portal.accounts.uscc import check_uscc
 from portal.review.models import AssignmentStatus, DeclineReason
 from portal.timeutil import bureau_today
 
@@ -61,36 +62,6 @@ def split_tags(text: str) -> list[str]:
             seen.add(tag.casefold())
             tags.append(tag)
     return tags
-
-
-def uscc_problem(result: UsccCheck) -> str:
-    """What is wrong with a code, in the words of the registration form."""
-    messages = {
-        UsccProblem.EMPTY: _l("Enter the unified social credit code."),
-        UsccProblem.LENGTH: _l(
-            "A unified social credit code has 18 characters; this one has %(n)d.",
-            n=len(result.code),
-        ),
-        UsccProblem.CHARACTER: _l(
-            "Character %(pos)d (“%(char)s”) cannot appear in a unified social credit code: "
-            "use digits and capital letters except I, O, S, V and Z.",
-            pos=result.position,
-            char=result.character,
-        ),
-        UsccProblem.REGION: _l(
-            "Characters 3 to 8 are the administrative region code and must be digits; "
-            "character %(pos)d is “%(char)s”.",
-            pos=result.position,
-            char=result.character,
-        ),
-        UsccProblem.CHECK_CHARACTER: _l(
-            "The check character (the 18th) does not match the first 17: for this code it "
-            "would be “%(expected)s”, not “%(char)s”. Look for a typing mistake.",
-            expected=result.expected,
-            char=result.character,
-        ),
-    }
-    return str(messages[result.problem])
 
 
 class DueDateField(Field):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -27,10 +26,9 @@ from portal.review.models import (
     ReviewerProfile,
 )
 from portal.timeutil import BUREAU_ZONE, bureau_today, utcnow
-from tests.helpers import make_pdf, sign_in, use_english
+from tests.helpers import sign_in, submit_application, use_english
 
 KEY = "key-above-size-2026"
-DOCUMENTS = ("statistics_filing", "audit_report", "ip_certificates", "development_plan")
 ENT1_USCC = "91210900MA0QF2N1XY"
 ENT2_USCC = "91210902MA0Y4K8L3L"
 R1, R2, R3 = "reviewer1@example.com", "reviewer2@example.com", "reviewer3@example.com"
@@ -53,26 +51,7 @@ def staff_client(app, email: str = "officer@example.com") -> FlaskClient:
 
 def submitted_application(app, email: str) -> int:
     """Drive the firm's pages to a submitted application of the key above-size programme."""
-    firm = app.test_client()
-    assert sign_in(firm, email).status_code == 302
-    response = firm.post(f"/programmes/{KEY}/apply")
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    application_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    base = f"/applications/{application_id}"
-    summary = {"project_title": "含氟新材料中试线", "project_summary": "建设含氟新材料中试线。"}
-    assert firm.post(f"{base}/summary", data=summary).status_code == 302
-    assert firm.post(f"{base}/figures", data={"confirm_figures": "y"}).status_code == 302
-    assert firm.post(f"{base}/amount", data={}).status_code == 302
-    for key in DOCUMENTS:
-        upload = {"file": (io.BytesIO(make_pdf()), f"{key}.pdf")}
-        response = firm.post(
-            f"{base}/documents/{key}", data=upload, content_type="multipart/form-data"
-        )
-        assert response.status_code == 302, key
-    declaration = {"declaration_name": "张伟", "declaration_title": "总经理", "agree": "y"}
-    assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
-    assert firm.post(f"{base}/submit", data={"confirm": "y"}).status_code == 302
-    return application_id
+    return submit_application(app, email, KEY)
 
 
 def set_status(app, application_id: int, status: Status) -> None:

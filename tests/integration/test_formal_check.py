@@ -4,7 +4,6 @@ refusals, two officers at once, and the application's full history."""
 from __future__ import annotations
 
 import html
-import io
 import re
 import threading
 
@@ -20,14 +19,10 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.review import formal_check
 from portal.review.models import Assignment, AssignmentStatus
-from tests.helpers import make_pdf, sign_in, use_english
+from tests.helpers import sign_in, submit_application, use_english
 
 KEY = "key-above-size-2026"  # two expert reviewers
 RD = "rd-post-subsidy-2026"  # no expert review
-DOCUMENTS = {
-    KEY: ("statistics_filing", "audit_report", "ip_certificates", "development_plan"),
-    RD: ("a107012", "tax_return"),
-}
 TRANSITIONS = (
     "application.send_to_expert_review",
     "application.send_to_decision",
@@ -45,25 +40,7 @@ def _client(app, email: str):
 
 def submitted(app, email: str, code: str) -> int:
     """Drive the firm's own pages to a submitted application."""
-    firm = _client(app, email)
-    response = firm.post(f"/programmes/{code}/apply")
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    application_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    base = f"/applications/{application_id}"
-    summary = {"project_title": "含氟新材料中试线", "project_summary": "建设中试线。"}
-    assert firm.post(f"{base}/summary", data=summary).status_code == 302
-    assert firm.post(f"{base}/figures", data={"confirm_figures": "y"}).status_code == 302
-    assert firm.post(f"{base}/amount", data={}).status_code == 302
-    for key in DOCUMENTS[code]:
-        upload = {"file": (io.BytesIO(make_pdf()), f"{key}.pdf")}
-        response = firm.post(
-            f"{base}/documents/{key}", data=upload, content_type="multipart/form-data"
-        )
-        assert response.status_code == 302, key
-    declaration = {"declaration_name": "张伟", "declaration_title": "总经理", "agree": "y"}
-    assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
-    assert firm.post(f"{base}/submit", data={"confirm": "y"}).status_code == 302
-    return application_id
+    return submit_application(app, email, code)
 
 
 def _application(app, application_id: int) -> Application:

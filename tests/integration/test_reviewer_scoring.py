@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from portal.extensions import db
 from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus, ConflictDeclaration, DeclineReason
 from portal.review.scoring import reopen_review
-from tests.helpers import make_pdf, sign_in, use_english
+from tests.helpers import sign_in, submit_application, use_english
 
 KEY = "key-above-size-2026"
 CRITERIA = (
@@ -33,7 +32,6 @@ CRITERIA = (
     "financial_health",
     "fluorine_chain",
 )
-DOCUMENTS = ("statistics_filing", "audit_report", "ip_certificates", "development_plan")
 # 16:00 UTC is midnight of the next day in Asia/Shanghai.
 DUE = datetime(2027, 1, 15, 16, 0, tzinfo=UTC)
 DUE_SHOWN = "2027-01-16 00:00"
@@ -67,26 +65,7 @@ def _client(app, email: str) -> FlaskClient:
 
 def _submitted_application(app, email: str = "ent1@example.com") -> int:
     """Drive the firm's pages to a submitted application for the key above-size programme."""
-    firm = app.test_client()
-    assert sign_in(firm, email).status_code == 302
-    response = firm.post(f"/programmes/{KEY}/apply")
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    application_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    base = f"/applications/{application_id}"
-    summary = {"project_title": "含氟新材料中试线", "project_summary": "建设含氟新材料中试线。"}
-    assert firm.post(f"{base}/summary", data=summary).status_code == 302
-    assert firm.post(f"{base}/figures", data={"confirm_figures": "y"}).status_code == 302
-    assert firm.post(f"{base}/amount", data={}).status_code == 302
-    for key in DOCUMENTS:
-        upload = {"file": (io.BytesIO(make_pdf()), f"{key}.pdf")}
-        response = firm.post(
-            f"{base}/documents/{key}", data=upload, content_type="multipart/form-data"
-        )
-        assert response.status_code == 302, key
-    declaration = {"declaration_name": "张伟", "declaration_title": "总经理", "agree": "y"}
-    assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
-    assert firm.post(f"{base}/submit", data={"confirm": "y"}).status_code == 302
-    return application_id
+    return submit_application(app, email, KEY)
 
 
 def _to_expert_review(app, application_id: int) -> None:
