@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional
 
 from portal.programs.facts import Recognition
 
@@ -70,9 +70,13 @@ class RecognitionForm(Form):
     year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(min=1990, max=2100)])
     certificate_no = StringField(_l("Certificate number"), validators=[Length(max=60)])
 
-    def validate_year(self, field) -> None:
-        if self.kind.data and field.data is None:
-            raise ValidationError(str(_l("Enter the year of the recognition.")))
+    def validate(self, extra_validators=None) -> bool:
+        # Not an inline validate_year: the year's Optional() would stop the chain first.
+        valid = super().validate(extra_validators)
+        if self.kind.data and self.year.data is None and not self.year.errors:
+            self.year.errors = [*self.year.errors, str(_l("Enter the year of the recognition."))]
+            valid = False
+        return valid
 
 
 class ProfileForm(FlaskForm):
