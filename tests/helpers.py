@@ -100,3 +100,50 @@ def submit_application(app, email: str, code: str, *, client=None) -> int:
     assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
     assert firm.post(f"{base}/submit", data={"confirm": "y"}).status_code == 302
     return application_id
+
+
+def add_bare_applications(
+    app, code: str, count: int, *, status, start: int | None = None, prefix: str = "T"
+) -> list[int]:
+    """Applications written straight into the database for made-up firms (volume tests).
+
+    Numbering continues from the number of firms already there unless ``start`` is given, so
+    that USCCs and references stay unique when called twice.
+    """
+    from sqlalchemy import func, select
+
+    from portal.accounts.models import Enterprise
+    from portal.accounts.uscc import with_check_character
+    from portal.applications.models import Application
+    from portal.extensions import db
+    from portal.programs.models import Program
+    from portal.timeutil import utcnow
+
+    with app.app_context():
+        program = db.session.scalar(select(Program).where(Program.code == code))
+        version_id = program.versions[-1].id
+        if start is None:
+            start = db.session.scalar(select(func.count()).select_from(Enterprise))
+        ids = []
+        for number in range(start, start + count):
+            firm = Enterprise(
+                name=f"测试企业{number:03d}有限公司",
+                uscc=with_check_character(f"91210900MA{number:07d}"),
+                contact_person="王五",
+                mobile="13800000000",
+            )
+            db.session.add(firm)
+            db.session.flush()
+            application = Application(
+                reference=f"{prefix}-{number:04d}",
+                enterprise_id=firm.id,
+                program_id=program.id,
+                program_version_id=version_id,
+                status=status,
+                first_submitted_at=utcnow(),
+            )
+            db.session.add(application)
+            db.session.flush()
+            ids.append(application.id)
+        db.session.commit()
+        return ids

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from portal.accounts.models import Enterprise, Role, User
-from portal.accounts.uscc import with_check_character
 from portal.applications.models import Application, Status
 from portal.audit import AuditEvent
 from portal.extensions import db
@@ -26,6 +25,7 @@ from portal.review.models import (
     ReviewerProfile,
 )
 from portal.timeutil import BUREAU_ZONE, bureau_today, utcnow
+from tests.helpers import add_bare_applications as bare_applications
 from tests.helpers import sign_in, submit_application, use_english
 
 KEY = "key-above-size-2026"
@@ -659,33 +659,7 @@ def test_application_page_shows_reviews_aggregate_and_z_scores(app, apps, office
 
 def add_bare_applications(app, count: int) -> list[int]:
     """Applications in expert review written directly (made-up firms), for volume tests."""
-    with app.app_context():
-        program = db.session.scalar(select(Program).where(Program.code == KEY))
-        version_id = program.versions[-1].id
-        start = db.session.scalar(select(func.count()).select_from(Enterprise))
-        ids = []
-        for number in range(start, start + count):
-            firm = Enterprise(
-                name=f"测试企业{number:03d}有限公司",
-                uscc=with_check_character(f"91210900MA{number:07d}"),
-                contact_person="王五",
-                mobile="13800000000",
-            )
-            db.session.add(firm)
-            db.session.flush()
-            application = Application(
-                reference=f"T-RA-{number:04d}",
-                enterprise_id=firm.id,
-                program_id=program.id,
-                program_version_id=version_id,
-                status=Status.EXPERT_REVIEW,
-                first_submitted_at=utcnow(),
-            )
-            db.session.add(application)
-            db.session.flush()
-            ids.append(application.id)
-        db.session.commit()
-        return ids
+    return bare_applications(app, KEY, count, status=Status.EXPERT_REVIEW, prefix="T-RA")
 
 
 def test_program_overview_runs_a_fixed_number_of_queries(app, demo, officer):

@@ -18,10 +18,9 @@ from portal.applications.models import Application, Attachment, Status
 from portal.audit import AuditEvent
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus, ConflictDeclaration, DeclineReason
 from portal.review.scoring import reopen_review
-from tests.helpers import sign_in, submit_application, use_english
+from tests.helpers import add_bare_applications, sign_in, submit_application, use_english
 
 KEY = "key-above-size-2026"
 CRITERIA = (
@@ -100,31 +99,15 @@ def _assign(app, application_id: int, *emails: str, due=DUE) -> list[int]:
 def _bare_applications(app, count: int, email: str, *, start: int = 0) -> list[int]:
     """Applications in expert review made directly in the database (firms made up), each
     assigned to ``email``: for queue tests that need many rows."""
+    applications = add_bare_applications(
+        app, KEY, count, status=Status.EXPERT_REVIEW, start=start, prefix="T-QUEUE"
+    )
     with app.app_context():
-        program = db.session.scalar(select(Program).where(Program.code == KEY))
-        version_id = program.versions[-1].id
         reviewer_id = db.session.scalar(select(User.id).where(User.email == email))
         ids = []
-        for number in range(start, start + count):
-            firm = Enterprise(
-                name=f"测试企业{number:03d}有限公司",
-                uscc=f"91210900TEST{number:06d}",
-                contact_person="王五",
-                mobile="13800000000",
-            )
-            db.session.add(firm)
-            db.session.flush()
-            application = Application(
-                reference=f"T-QUEUE-{number:04d}",
-                enterprise_id=firm.id,
-                program_id=program.id,
-                program_version_id=version_id,
-                status=Status.EXPERT_REVIEW,
-            )
-            db.session.add(application)
-            db.session.flush()
+        for number, application_id in enumerate(applications, start=start):
             assignment = Assignment(
-                application_id=application.id,
+                application_id=application_id,
                 reviewer_id=reviewer_id,
                 due_at=DUE + timedelta(days=number),
             )
