@@ -67,6 +67,11 @@ def _init_extensions(app: Flask) -> None:
     init_security(app)
     init_error_pages(app)
     init_templating(app)
+    from portal.jobs import init_jobs
+    from portal.letters import init_letters
+
+    init_jobs(app)
+    init_letters(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -103,3 +108,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.review.reviewer_routes import bp as reviewer_bp
 
     app.register_blueprint(reviewer_bp)
+    from portal.letters.program_routes import bp as letter_admin_bp
+    from portal.letters.routes import bp as letters_bp
+    from portal.letters.verify_routes import bp as verify_bp
+
+    app.register_blueprint(letters_bp)
+    app.register_blueprint(letter_admin_bp)
+    app.register_blueprint(verify_bp)

@@ -129,6 +129,10 @@ def _labels() -> dict[str, Any]:
         "publicity.objection_upheld": _l("Objection upheld"),
         "publicity.objection_dismissed": _l("Objection dismissed"),
         "publicity.advanced": _l("Publicity periods ended"),
+        "letter.issued": _l("Decision letter issued"),
+        "letter.reissued": _l("Decision letter reissued"),
+        "letter.export_requested": _l("Letters export requested"),
+        "letter.export_finished": _l("Letters export finished"),
     }
 
 

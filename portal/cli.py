@@ -60,3 +60,7 @@ def register_cli(app: Flask) -> None:
     from portal.review.cli import publicity_cli
 
     app.cli.add_command(publicity_cli)
+    from portal.letters.cli import jobs_cli, letters_cli
+
+    app.cli.add_command(letters_cli)
+    app.cli.add_command(jobs_cli)

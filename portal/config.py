@@ -95,4 +95,15 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         # "2026-10-01..2026-10-07, +2026-10-10" (see portal/review/calendar.py).
         "HOLIDAYS": env.get("PORTAL_HOLIDAYS", ""),
         "LOG_LEVEL": env.get("PORTAL_LOG_LEVEL", "INFO"),
+        # Decision letters: the issuing bureau as printed, the text under the seal's star.
+        "BUREAU_NAME_ZH": env.get("PORTAL_BUREAU_NAME_ZH", "阜新市科学技术局"),
+        "BUREAU_NAME_EN": env.get(
+            "PORTAL_BUREAU_NAME_EN", "Fuxin Municipal Bureau of Science and Technology"
+        ),
+        "SEAL_FOOTER": env.get("PORTAL_SEAL_FOOTER", "业务专用章"),
+        "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute"),
+        # Background jobs (letters, exports): Redis when configured, else a SQLite queue file.
+        "JOBS_SQLITE_PATH": env.get("PORTAL_JOBS_SQLITE_PATH") or str(instance_path / "jobs.db"),
+        "JOBS_IMMEDIATE": _flag(env, "PORTAL_JOBS_IMMEDIATE", False),
+        "LETTER_WORKERS": _int(env, "PORTAL_LETTER_WORKERS", 1),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 
 from portal.extensions import db
+from portal.jobs import dispatch_ready
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -28,6 +29,7 @@ def _finish_unit_of_work(response: Response) -> Response:
         session.rollback()
     elif response.status_code < 400 or g.get("keep_changes_on_refusal"):
         session.commit()
+        dispatch_ready()
     else:
         session.rollback()
     return response

@@ -56,9 +56,16 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 @event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(conn) -> None:
     # A deferred BEGIN that later writes fails with "database is locked" under concurrency;
-    # taking the write lock up front makes writers queue on busy_timeout instead.
+    # taking the write lock up front makes writers queue on busy_timeout instead. A GET never
+    # writes (portal/database.py), so it reads in a deferred transaction and is never held up
+    # by a long writer such as a batch of letters (WAL lets readers and one writer overlap).
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        from flask import has_request_context, request
+
+        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def str_enum_column_type(enum_class, name: str, length: int):

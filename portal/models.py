@@ -3,6 +3,7 @@
 from portal.accounts.models import Enterprise, Role, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
 from portal.audit import AuditEvent
+from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import Assignment, ConflictDeclaration, Objection, ReviewerProfile
@@ -17,6 +18,9 @@ __all__ = [
     "Enterprise",
     "EnterpriseRecognition",
     "EnterpriseYear",
+    "Letter",
+    "LetterExport",
+    "LetterSequence",
     "Objection",
     "Program",
     "ProgramVersion",

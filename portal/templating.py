@@ -20,6 +20,7 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("public.index", _l("Home")),
         ("programs.index", _l("Programmes")),
         ("publicity.index", _l("Publicity")),
+        ("verify.index", _l("Verify a letter")),
         ("accounts.login", _l("Sign in")),
         ("accounts.register", _l("Register an enterprise")),
     ],
@@ -35,6 +36,7 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("program_admin.index", _l("Programmes")),
         ("review_admin.reviewers", _l("Expert reviewers")),
         ("decisions.index", _l("Decisions")),
+        ("letter_admin.index", _l("Letters")),
     ],
     Role.REVIEWER: [
         ("accounts.home", _l("My reviews")),
@@ -47,6 +49,7 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("staff_applications.index", _l("Applications")),
         ("review_admin.reviewers", _l("Expert reviewers")),
         ("decisions.index", _l("Decisions")),
+        ("letter_admin.index", _l("Letters")),
         ("admin.audit_log", _l("Audit log")),
     ],
 }
@@ -93,6 +96,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["yes_no"] = yes_no
     app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.filters["audit_action"] = action_label
+    from portal.letters.presenters import export_status_label
+
+    app.jinja_env.globals["export_status_label"] = export_status_label
 
     @app.context_processor
     def _shell_values():

@@ -33,6 +33,8 @@ TEST_CONFIG = {
     # Fast hashes in tests only: the production default is scrypt.
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "DEMO_PASSWORD": DEMO_PASSWORD,
+    # Background jobs run inline, right after the request's commit.
+    "JOBS_IMMEDIATE": True,
 }
 
 

@@ -147,3 +147,61 @@ def add_bare_applications(
             ids.append(application.id)
         db.session.commit()
         return ids
+
+
+def add_final_decision(
+    app,
+    code: str,
+    *,
+    firm_name: str | None = None,
+    approved: bool = True,
+    amount: str = "100000.00",
+    reason: str = "综合评分未达到60分。",
+    reason_code: str = "score_too_low",
+) -> int:
+    """A made-up firm with a final decision on programme ``code`` (awarded, or a released
+    rejection), written straight into the database with no letter yet; returns its id."""
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from portal.accounts.models import Enterprise
+    from portal.accounts.uscc import with_check_character
+    from portal.applications.models import Application, Status
+    from portal.extensions import db
+    from portal.programs.models import Program
+    from portal.timeutil import utcnow
+
+    with app.app_context():
+        program = db.session.scalar(select(Program).where(Program.code == code))
+        number = db.session.scalar(select(func.count()).select_from(Enterprise)) + 1
+        firm = Enterprise(
+            name=firm_name or f"阜新测试企业{number:03d}有限公司",
+            uscc=with_check_character(f"91210900MF{number:07d}"),
+            contact_person="王五",
+            mobile="13800000000",
+        )
+        db.session.add(firm)
+        db.session.flush()
+        now = utcnow()
+        application = Application(
+            reference=f"L-{program.id}-{number:05d}",
+            enterprise_id=firm.id,
+            program_id=program.id,
+            program_version_id=program.versions[-1].id,
+            status=Status.AWARDED if approved else Status.REJECTED,
+            project_title="测试项目",
+            first_submitted_at=now,
+            last_submitted_at=now,
+            submission_count=1,
+            decision="approve" if approved else "reject",
+            decided_amount=Decimal(amount) if approved else None,
+            decision_reason="" if approved else reason,
+            decision_reason_code="" if approved else reason_code,
+            decided_at=now,
+            released_at=now,
+            awarded_at=now if approved else None,
+        )
+        db.session.add(application)
+        db.session.commit()
+        return application.id

@@ -30,6 +30,10 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
 
 # --- limits ---------------------------------------------------------------------------------
 
@@ -436,6 +440,14 @@ class FileStore(Protocol):
         """Store ``data``; return a new generated key (never derived from a filename)."""
         ...
 
+    def save_from(self, path: Path) -> str:
+        """Move the finished file at ``path`` into the store; return its new key."""
+        ...
+
+    def scratch_dir(self) -> Path:
+        """A folder where a large file can be built before ``save_from``."""
+        ...
+
     def open(self, key: str) -> BinaryIO: ...
 
     def read(self, key: str) -> bytes: ...
@@ -486,6 +498,22 @@ class LocalFileStore:
             raise
         return key
 
+    def save_from(self, path: Path) -> str:
+        """Move a large finished file in (same file system: a rename, not a copy)."""
+        now = datetime.now(UTC)
+        key = f"{now:%Y}/{now:%m}/{uuid.uuid4().hex}"
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, self.file_mode)
+        os.replace(path, target)
+        return key
+
+    def scratch_dir(self) -> Path:
+        """Where to build a large file before ``save_from`` (on the store's file system)."""
+        path = self.root / "tmp"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def open(self, key: str) -> BinaryIO:
         """Raises ``FileNotFoundError`` if there is no such file."""
         return self._path(key).open("rb")
@@ -499,6 +527,31 @@ class LocalFileStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+
+def save_in_transaction(data: bytes) -> str:
+    """Store ``data`` for a row of the current transaction: if the transaction rolls back,
+    the file is deleted again, so that a failed request leaves no orphan behind."""
+    store = file_store()
+    key = store.save(data)
+    db.session.info.setdefault(_NEW_FILES, []).append((store, key))
+    return key
+
+
+_NEW_FILES = "portal_files_written"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_written_files(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:  # a savepoint: the outer transaction may still commit
+        return
+    for store, key in session.info.pop(_NEW_FILES, []):
+        store.delete(key)
 
 
 def file_store() -> FileStore:

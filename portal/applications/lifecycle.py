@@ -6,6 +6,7 @@ views turn into a clear message; every change is written to the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,17 @@ class IllegalTransition(DomainError):
     pass
 
 
+# Statuses in which a decision is final for good: its letter is due.
+FINAL_DECISIONS = frozenset({Status.AWARDED, Status.REJECTED})
+_on_final: list[Callable[[Application, Any], None]] = []
+
+
+def on_final_decision(listener: Callable[[Application, Any], None]) -> None:
+    """Call ``listener(application, actor)`` whenever a transition makes a decision final."""
+    if listener not in _on_final:
+        _on_final.append(listener)
+
+
 def can(application: Application, action: str) -> bool:
     transition = TRANSITIONS[action]
     return application.status in transition.sources
@@ -136,3 +148,6 @@ def transition(application: Application, action: str, *, actor: Any, **details: 
         new=rule.target.value,
         **details,
     )
+    if rule.target in FINAL_DECISIONS:
+        for listener in _on_final:
+            listener(application, actor)

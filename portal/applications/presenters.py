@@ -181,6 +181,8 @@ FIRM_TIMELINE_ACTIONS = frozenset(
         "release_rejection",
         "uphold_objection",
         "finish_publicity",
+        "letter.issued",
+        "letter.reissued",
     }
 )
 
@@ -195,7 +197,12 @@ def _viewer_is_firm() -> bool:
     )
 
 
-TIMELINE_ACTIONS = ("application.started", *(f"application.{a}" for a in lifecycle.TRANSITIONS))
+TIMELINE_ACTIONS = (
+    "application.started",
+    *(f"application.{a}" for a in lifecycle.TRANSITIONS),
+    "letter.issued",
+    "letter.reissued",
+)
 
 
 # --- figures --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.i18n import select_locale
+from portal.letters.presenters import application_letters
 from portal.profiles.forms import bool_to_tri_state, tri_state_to_bool
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
@@ -68,9 +69,11 @@ def index():
 @allow(ENTERPRISE)
 def show(application_id: int):
     application = application_or_404(application_id)
+    locale = select_locale()
     return render_template(
         "applications/show.html",
-        app=presenters.task_list(application, select_locale()),
+        app=presenters.task_list(application, locale),
+        letters=application_letters(application, locale),
     )
 
 

@@ -16,7 +16,7 @@ from portal import audit
 from portal.accounts.models import Enterprise
 from portal.applications import lifecycle
 from portal.applications import sections as sec
-from portal.applications.files import check_upload, file_store, safe_download_name
+from portal.applications.files import check_upload, safe_download_name, save_in_transaction
 from portal.applications.models import Application, ApplicationSubmission, Attachment, Status
 from portal.domain import DomainError
 from portal.extensions import db
@@ -290,7 +290,7 @@ def upload_attachment(
     _require_editable(application, sec.ATTACHMENTS)
     slot = document_slot(application, key)
     detected = check_upload(data, slot["kinds"], int(slot["max_mb"]) * 1024 * 1024)
-    storage_key = file_store().save(data)
+    storage_key = save_in_transaction(data)
     previous = current_attachments(application.id).get(key)
     if previous is not None:
         previous.replaced_at = utcnow()  # kept on record

@@ -24,6 +24,8 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.i18n import select_locale
+from portal.letters.forms import ActionForm
+from portal.letters.presenters import application_letters
 from portal.pagination import paginate
 from portal.review import formal_check
 
@@ -151,6 +153,8 @@ def _render_application(
         form=return_form or _return_form(),
         reject_form=reject_form or RejectForm(formdata=None),
         problem=problem,
+        letters=application_letters(application, locale),
+        issue_form=ActionForm(formdata=None),
     ), status
 
 

@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.extensions import db
+from portal.jobs import commit
 
 publicity_cli = AppGroup("publicity", help="Publicity periods of released awards.")
 
@@ -35,7 +36,7 @@ def advance(today_text: str) -> None:
         raise click.BadParameter("expected a date like 2026-10-09", param_hint="--today") from error
     try:
         moved = advance_publicity(today)
-        db.session.commit()
+        commit()  # and queue the letters of the awards made final
     except Exception:
         db.session.rollback()
         raise

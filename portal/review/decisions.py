@@ -291,7 +291,7 @@ def programmes_overview(program_ids: Sequence[int]) -> dict[int, dict[str, int]]
 # --- deciding -------------------------------------------------------------------------------
 
 
-def _lock_program(program_id: int) -> Program:
+def lock_program(program_id: int) -> Program:
     """Serialise decisions and releases of one programme (the budget check reads a sum)."""
     return db.session.scalar(
         select(Program)
@@ -466,7 +466,7 @@ def record_decision(
     seen_decision: str | None,
 ) -> Application:
     """Record (or change) the pending decision on one application."""
-    program = _lock_program(application.program_id)
+    program = lock_program(application.program_id)
     _check_pending(application, program)
     if seen_lock_version != application.lock_version or (seen_decision or None) != (
         application.decision or None
@@ -492,7 +492,7 @@ def record_bulk_decision(
     reason. All or nothing: the first refusal refuses the whole action."""
     if not application_ids:
         raise DecisionRefused(_l("Select at least one application."), field="selected")
-    program = _lock_program(program.id)
+    program = lock_program(program.id)
     formula = formula_of(program)
     ranked = {row["id"]: row for row in ranked_list(program, "en")["rows"]}
     applications = {
@@ -580,7 +580,7 @@ def release_decisions(
 ) -> ReleaseResult:
     """Release every pending decision of the programme: rejections become final, approvals
     (scaled pro rata when the programme allows it and the budget is short) go into publicity."""
-    program = _lock_program(program.id)
+    program = lock_program(program.id)
     pending = list(
         db.session.scalars(
             select(Application)

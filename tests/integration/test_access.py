@@ -74,6 +74,9 @@ SAMPLE_VALUES = {
     "user_id": 1,
     "program_id": 1,
     "key": "a107012",
+    "letter_id": 1,
+    "export_id": 1,
+    "lang": "zh",
 }
 
 

@@ -647,7 +647,7 @@ def test_two_officers_deciding_at_once_end_with_one_decision(app, demo, monkeypa
     seen = load(app, application_id).lock_version
     officers = [officer_client(app, OFFICER), officer_client(app, "admin@example.com")]
     both_loaded = threading.Barrier(2)
-    lock_program = decisions._lock_program
+    lock_program = decisions.lock_program
 
     def lock_after_both_have_loaded(program_id):
         # Both requests have read the application; only then does either go on to write.
@@ -657,7 +657,7 @@ def test_two_officers_deciding_at_once_end_with_one_decision(app, demo, monkeypa
             both_loaded.wait(timeout=2)
         return lock_program(program_id)
 
-    monkeypatch.setattr(decisions, "_lock_program", lock_after_both_have_loaded)
+    monkeypatch.setattr(decisions, "lock_program", lock_after_both_have_loaded)
     results: dict[int, object] = {}
 
     def officer_decides(index: int, amount: str) -> None:

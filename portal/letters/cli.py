@@ -1,0 +1,94 @@
+"""``flask --app portal letters export PROGRAMME OUT.zip`` and ``issue-due``; ``flask --app
+portal jobs worker`` runs the background job consumer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+letters_cli = AppGroup("letters", help="Decision letters.")
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+
+
+def _program(code: str):
+    from portal.extensions import db
+    from portal.programs.models import Program
+
+    program = db.session.scalar(select(Program).where(Program.code == code))
+    if program is None:
+        raise click.BadParameter(f"no programme with the code {code!r}", param_hint="PROGRAMME")
+    return program
+
+
+@letters_cli.command("export")
+@click.argument("program_code", metavar="PROGRAMME")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Processes that render letters still due.",
+)
+def export(program_code: str, out: str, workers: int) -> None:
+    """Write every letter of PROGRAMME, with a CSV manifest, to OUT.zip (issuing any still due)."""
+    from portal.applications.files import file_store
+    from portal.jobs import commit
+    from portal.letters.export import run_export
+    from portal.letters.models import LetterExport
+    from portal.letters.pdf import shutdown_pools
+
+    program = _program(program_code)
+    job = LetterExport(program_id=program.id)
+    from portal.extensions import db
+
+    db.session.add(job)
+    commit()
+    with click.progressbar(length=1, label="Letters", show_pos=True) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        try:
+            run_export(job.id, workers=workers, progress=progress)
+        finally:
+            shutdown_pools()
+    job = db.session.get(LetterExport, job.id)
+    with file_store().open(job.file_key) as source, open(out, "wb") as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+    click.echo(f"{job.letter_count} letter(s) of {program.code} written to {out}.")
+
+
+@letters_cli.command("issue-due")
+@click.option("--program", "program_code", default="", help="Only this programme.")
+def issue_due(program_code: str) -> None:
+    """Issue every letter that is due and missing (a final decision without its letter)."""
+    from portal.extensions import db
+    from portal.jobs import commit
+    from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
+    from portal.programs.models import Program
+
+    programs = (
+        [_program(program_code)] if program_code else db.session.scalars(select(Program)).all()
+    )
+    issued = 0
+    for program in programs:
+        due = due_application_ids(program.id)
+        for start in range(0, len(due), ISSUE_CHUNK):
+            issued += len(issue_due_letters(due[start : start + ISSUE_CHUNK]))
+            commit()
+    click.echo(f"{issued} letter(s) issued.")
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True)
+def worker(workers: int) -> None:
+    """Run the background job consumer (letters, exports) until stopped."""
+    from portal.jobs import run_worker
+
+    run_worker(workers)

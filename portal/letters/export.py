@@ -1,0 +1,211 @@
+"""A programme's letters as one ZIP with a CSV manifest, built by a background job.
+
+The export first issues any letter still due (a final decision whose letter job was lost),
+then packs every letter of the programme, current and superseded, as stored: the files in
+the ZIP are byte for byte the ones whose SHA-256 the manifest lists. Progress is committed as
+it goes so that the page can show it; an export interrupted half-way is simply run again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal import audit
+from portal.applications.files import file_store
+from portal.applications.models import Application
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.jobs import commit, enqueue_after_commit
+from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
+from portal.letters.models import ExportStatus, Letter, LetterExport
+from portal.programs.models import Program
+from portal.timeutil import utcnow
+
+PROGRESS_EVERY = 25
+MANIFEST_COLUMNS = (
+    "number",
+    "kind",
+    "status",
+    "enterprise",
+    "uscc",
+    "amount_yuan",
+    "issue_date",
+    "application_reference",
+    "verification_code",
+    "file_zh",
+    "sha256_zh",
+    "file_en",
+    "sha256_en",
+)
+
+Progress = Callable[[int, int], None]
+
+
+class ExportRefused(DomainError):
+    pass
+
+
+def start_export(program: Program, *, actor: Any) -> LetterExport:
+    running = db.session.scalar(
+        select(LetterExport.id).where(
+            LetterExport.program_id == program.id,
+            LetterExport.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)),
+        )
+    )
+    if running is not None:
+        raise ExportRefused(_l("An export of this programme is already under way."))
+    export = LetterExport(
+        program_id=program.id,
+        requested_by_id=getattr(actor, "id", None),
+        status=ExportStatus.QUEUED,
+    )
+    db.session.add(export)
+    db.session.flush()
+    audit.record("letter.export_requested", program, actor=actor, export_id=export.id)
+    enqueue_after_commit("export_letters", export.id)
+    return export
+
+
+def file_names(letter: Letter) -> tuple[str, str]:
+    return f"{letter.number}.pdf", f"{letter.number}-en.pdf"
+
+
+def run_export(export_id: int, *, workers: int = 1, progress: Progress | None = None) -> None:
+    """Build the export (again, if an earlier run stopped part-way); commits as it goes."""
+    export = db.session.get(LetterExport, export_id)
+    if export is None or export.status is ExportStatus.DONE:
+        return
+    try:
+        _build(export, workers=workers, progress=progress)
+    except BaseException as error:
+        db.session.rollback()
+        export = db.session.get(LetterExport, export_id)
+        export.status = ExportStatus.FAILED
+        export.error = f"{type(error).__name__}: {error}"[:2000]
+        export.finished_at = utcnow()
+        commit()
+        raise
+
+
+def _tick(export: LetterExport, progress: Progress | None) -> None:
+    commit()
+    if progress:
+        progress(export.done, export.total)
+
+
+def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> None:
+    export.status = ExportStatus.RUNNING
+    export.started_at = utcnow()
+    export.error = ""
+    due = due_application_ids(export.program_id)
+    already = db.session.scalar(
+        select(db.func.count(Letter.id)).where(Letter.program_id == export.program_id)
+    )
+    # Steps: issuing each missing letter, then packing each letter.
+    export.total = 2 * len(due) + already
+    export.done = 0
+    _tick(export, progress)
+
+    for start in range(0, len(due), ISSUE_CHUNK):
+        chunk = due[start : start + ISSUE_CHUNK]
+        issue_due_letters(chunk, workers=workers)
+        export.done += len(chunk)
+        _tick(export, progress)
+
+    rows = db.session.execute(
+        select(Letter, Application.reference)
+        .join(Application, Application.id == Letter.application_id)
+        .where(Letter.program_id == export.program_id)
+        .order_by(Letter.id)
+    ).all()
+    export.total = export.done + len(rows)
+    store = file_store()
+    manifest = io.StringIO()
+    writer = csv.writer(manifest)
+    writer.writerow(MANIFEST_COLUMNS)
+    handle, temp_name = tempfile.mkstemp(dir=store.scratch_dir(), suffix=".zip")
+    temp = Path(temp_name)
+    try:
+        with open(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
+            for index, (letter, reference) in enumerate(rows, start=1):
+                zh_name, en_name = file_names(letter)
+                for name, key in ((zh_name, letter.pdf_key), (en_name, letter.pdf_en_key)):
+                    # PDFs are compressed already: store them as they are.
+                    with store.open(key) as source, archive.open(name, "w") as target:
+                        shutil.copyfileobj(source, target, 1024 * 1024)
+                writer.writerow(
+                    (
+                        letter.number,
+                        letter.kind.value,
+                        letter.status.value,
+                        letter.enterprise_name,
+                        letter.uscc,
+                        "" if letter.amount is None else f"{letter.amount:.2f}",
+                        letter.issue_date.isoformat(),
+                        reference,
+                        letter.verification_code,
+                        zh_name,
+                        letter.pdf_sha256,
+                        en_name,
+                        letter.pdf_en_sha256,
+                    )
+                )
+                if index % PROGRESS_EVERY == 0:
+                    export.done += PROGRESS_EVERY
+                    _tick(export, progress)
+            # UTF-8 with a BOM, so that Excel shows the Chinese names.
+            archive.writestr(
+                "manifest.csv",
+                "\ufeff" + manifest.getvalue(),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+        size = temp.stat().st_size
+        key = store.save_from(temp)
+    finally:
+        temp.unlink(missing_ok=True)
+    previous = export.file_key
+    export.file_key = key
+    export.file_size = size
+    export.letter_count = len(rows)
+    export.done = export.total
+    export.status = ExportStatus.DONE
+    export.finished_at = utcnow()
+    audit.record(
+        "letter.export_finished",
+        export,
+        actor=None,
+        program_id=export.program_id,
+        letters=len(rows),
+        size=size,
+    )
+    _tick(export, progress)
+    if previous:
+        store.delete(previous)
+
+
+def export_view(export: LetterExport) -> dict[str, Any]:
+    percent = int(100 * export.done / export.total) if export.total else 0
+    if export.status is ExportStatus.DONE:
+        percent = 100
+    return {
+        "id": export.id,
+        "status": export.status.value,
+        "done": export.done,
+        "total": export.total,
+        "percent": percent,
+        "letters": export.letter_count,
+        "size": export.file_size,
+        "error": export.error,
+        "created_at": export.created_at,
+        "finished_at": export.finished_at,
+    }

@@ -1,0 +1,325 @@
+"""Issuing decision letters: numbers, rendering, storage, supersession, all in one transaction.
+
+A decision is final, and its letter due, when a rejection is released (at the formal check,
+at the release of a programme's decisions, or when an objection is upheld) and when an award
+leaves publicity. ``issue_due_letters`` issues what is due; the background job calls it after
+those changes commit, the programme's export calls it for anything still missing, and staff
+can call it by hand from the application page.
+
+Everything happens inside the caller's transaction: the sequence numbers are taken, the PDFs
+rendered and stored, the rows written. If anything fails, the rollback returns the numbers
+(no gap) and deletes the stored files (``save_in_transaction``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal import audit
+from portal.applications.files import save_in_transaction
+from portal.applications.models import Application, Status
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.letters import content
+from portal.letters.models import Letter, LetterKind, LetterStatus
+from portal.letters.numbering import (
+    allocate_sequences,
+    format_notice_number,
+    new_verification_code,
+)
+from portal.letters.pdf import render_many
+from portal.timeutil import bureau_today, utcnow
+
+REISSUE_REASON_MAX = 500
+# Letters per transaction when issuing many: the write lock (the whole database on SQLite,
+# the issuer's sequence row on PostgreSQL) is held while they render, about 0.5 s a letter.
+ISSUE_CHUNK = 4
+
+
+class LetterRefused(DomainError):
+    pass
+
+
+@dataclass
+class _Draft:
+    application: Application
+    kind: LetterKind
+    amount: Decimal | None
+    reason: str
+    supersedes: Letter | None = None
+    reissue_reason: str = ""
+
+
+def kind_due(application: Application) -> LetterKind | None:
+    """The letter a final decision calls for, or None while the decision is not final."""
+    if application.status is Status.AWARDED:
+        return LetterKind.APPROVAL
+    if application.status is Status.REJECTED and application.released_at is not None:
+        return LetterKind.REJECTION
+    return None
+
+
+def current_letters(application_ids: Sequence[int]) -> dict[int, Letter]:
+    if not application_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Letter).where(
+            Letter.application_id.in_(list(application_ids)),
+            Letter.status == LetterStatus.CURRENT,
+        )
+    )
+    return {letter.application_id: letter for letter in rows}
+
+
+def letters_of(application_id: int) -> list[Letter]:
+    """Every letter of an application, newest first (current and superseded)."""
+    return list(
+        db.session.scalars(
+            select(Letter).where(Letter.application_id == application_id).order_by(Letter.id.desc())
+        )
+    )
+
+
+def due_application_ids(program_id: int) -> list[int]:
+    """Final decisions of a programme that have no current letter yet (one query)."""
+    has_letter = (
+        select(Letter.id)
+        .where(Letter.application_id == Application.id, Letter.status == LetterStatus.CURRENT)
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(Application.id)
+            .where(
+                Application.program_id == program_id,
+                (Application.status == Status.AWARDED)
+                | ((Application.status == Status.REJECTED) & Application.released_at.is_not(None)),
+                ~has_letter,
+            )
+            .order_by(Application.id)
+        )
+    )
+
+
+def _load(application_ids: Sequence[int]) -> list[Application]:
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.id.in_(list(application_ids)))
+            .options(selectinload(Application.program), selectinload(Application.enterprise))
+            .order_by(Application.id)
+        )
+    )
+
+
+def issue_due_letters(
+    application_ids: Sequence[int],
+    *,
+    actor: Any = None,
+    workers: int = 1,
+    today: date | None = None,
+) -> list[Letter]:
+    """Issue the letter of every given application whose decision is final and which has no
+    current letter yet; others are skipped (so running it twice issues nothing twice)."""
+    applications = _load(application_ids)
+    existing = current_letters([a.id for a in applications])
+    drafts = []
+    for application in applications:
+        kind = kind_due(application)
+        if kind is None or application.id in existing:
+            continue
+        drafts.append(
+            _Draft(
+                application,
+                kind,
+                application.decided_amount if kind is LetterKind.APPROVAL else None,
+                application.decision_reason if kind is LetterKind.REJECTION else "",
+            )
+        )
+    return _issue(drafts, actor=actor, workers=workers, today=today)
+
+
+def reissue_letter(
+    letter: Letter,
+    *,
+    reason: str,
+    actor: Any,
+    amount: Decimal | None = None,
+    rejection_reason: str | None = None,
+    today: date | None = None,
+) -> Letter:
+    """A corrected letter with a new number; the old one is kept, marked superseded.
+
+    For an approval the amount may be corrected (within the programme's caps and budget);
+    for a rejection its reason. The application's decision is corrected with it.
+    """
+    from portal.review import decisions
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise LetterRefused(
+            _l("Say why the letter is reissued: it is printed on it."), field="reason"
+        )
+    if len(reason) > REISSUE_REASON_MAX:
+        raise LetterRefused(
+            _l("Keep the reason under %(count)d characters.", count=REISSUE_REASON_MAX),
+            field="reason",
+        )
+    if letter.status is not LetterStatus.CURRENT:
+        raise LetterRefused(_l("Only the current letter can be reissued."))
+    application = letter.application
+    if kind_due(application) is not letter.kind:
+        raise LetterRefused(_l("The decision of this application is no longer final."))
+    program = decisions.lock_program(application.program_id)
+    details: dict[str, Any] = {}
+    new_amount = letter.amount
+    new_reason = letter.reason
+    if letter.kind is LetterKind.APPROVAL and amount is not None and amount != letter.amount:
+        choice = decisions.check_choice(
+            application,
+            decisions.Choice(decisions.APPROVE, amount),
+            program,
+            decisions.formula_of(program),
+        )
+        state = decisions.budget_state(program, exclude_ids=[application.id])
+        if state.committed + choice.amount > state.budget:
+            raise LetterRefused(
+                _l(
+                    "A corrected amount of %(amount)s yuan would exceed the programme's budget: "
+                    "%(remaining)s yuan remain.",
+                    amount=content.amount_in_figures(choice.amount),
+                    remaining=content.amount_in_figures(max(state.remaining, Decimal(0))),
+                ),
+                field="amount",
+            )
+        details = {"amount_before": str(letter.amount), "amount": str(choice.amount)}
+        new_amount = application.decided_amount = choice.amount
+    if letter.kind is LetterKind.REJECTION and rejection_reason is not None:
+        corrected = rejection_reason.strip()
+        if not corrected:
+            raise LetterRefused(
+                _l("Give the reason for the rejection: the enterprise reads it."),
+                field="rejection_reason",
+            )
+        if corrected != letter.reason:
+            details = {"reason_changed": True}
+            new_reason = application.decision_reason = corrected
+    draft = _Draft(application, letter.kind, new_amount, new_reason, letter, reason)
+    (issued,) = _issue([draft], actor=actor, today=today, details=details)
+    return issued
+
+
+def _issue(
+    drafts: list[_Draft],
+    *,
+    actor: Any,
+    workers: int = 1,
+    today: date | None = None,
+    details: dict[str, Any] | None = None,
+) -> list[Letter]:
+    if not drafts:
+        return []
+    today = today or bureau_today()
+    now = utcnow()
+    by_issuer: dict[str, list[_Draft]] = defaultdict(list)
+    for draft in sorted(drafts, key=lambda d: d.application.id):
+        by_issuer[draft.application.program.issuer_code].append(draft)
+
+    letters: list[tuple[_Draft, Letter]] = []
+    for issuer in sorted(by_issuer):
+        group = by_issuer[issuer]
+        for draft, sequence in zip(
+            group, allocate_sequences(issuer, today.year, len(group)), strict=True
+        ):
+            application = draft.application
+            letters.append(
+                (
+                    draft,
+                    Letter(
+                        application_id=application.id,
+                        program_id=application.program_id,
+                        kind=draft.kind,
+                        status=LetterStatus.CURRENT,
+                        version=(draft.supersedes.version + 1) if draft.supersedes else 1,
+                        supersedes_id=draft.supersedes.id if draft.supersedes else None,
+                        issuer_code=issuer,
+                        year=today.year,
+                        sequence=sequence,
+                        number=format_notice_number(issuer, today.year, sequence),
+                        verification_code=new_verification_code(),
+                        issue_date=today,
+                        issued_at=now,
+                        issued_by_id=getattr(actor, "id", None),
+                        enterprise_name=application.enterprise.name,
+                        uscc=application.enterprise.uscc,
+                        program_name_zh=application.program.name_zh,
+                        program_name_en=application.program.name_en,
+                        amount=draft.amount,
+                        reason=draft.reason,
+                        reissue_reason=draft.reissue_reason,
+                    ),
+                )
+            )
+
+    htmls = []
+    for draft, letter in letters:
+        application = draft.application
+        process = content.process_key(
+            kind=draft.kind,
+            reason_code=application.decision_reason_code,
+            expert_review=application.program.reviewers_per_application > 0,
+        )
+        for lang in content.LANGUAGES:
+            values = content.letter_values(
+                letter,
+                lang,
+                reference=application.reference,
+                process=process,
+                supersedes_number=draft.supersedes.number if draft.supersedes else "",
+            )
+            htmls.append(content.letter_html(values))
+    pdfs = render_many(htmls, workers=workers)
+
+    for index, (draft, letter) in enumerate(letters):
+        zh_pdf, en_pdf = pdfs[2 * index], pdfs[2 * index + 1]
+        letter.pdf_key = save_in_transaction(zh_pdf)
+        letter.pdf_sha256 = hashlib.sha256(zh_pdf).hexdigest()
+        letter.pdf_size = len(zh_pdf)
+        letter.pdf_en_key = save_in_transaction(en_pdf)
+        letter.pdf_en_sha256 = hashlib.sha256(en_pdf).hexdigest()
+        letter.pdf_en_size = len(en_pdf)
+        if draft.supersedes is not None:
+            draft.supersedes.status = LetterStatus.SUPERSEDED
+            draft.supersedes.superseded_at = now
+    # The old letter stops being current before the new one is written (one current each).
+    db.session.flush()
+    db.session.add_all([letter for _draft, letter in letters])
+    db.session.flush()
+    for draft, letter in letters:
+        summary: dict[str, Any] = {
+            "letter_id": letter.id,
+            "number": letter.number,
+            "kind": letter.kind.value,
+            "sha256": letter.pdf_sha256,
+        }
+        if draft.supersedes is not None:
+            summary.update(supersedes=draft.supersedes.number, reason=draft.reissue_reason)
+            summary.update(details or {})
+        audit.record(
+            "letter.reissued" if draft.supersedes else "letter.issued",
+            draft.application,
+            actor=actor,
+            **summary,
+        )
+    db.session.flush()
+    return [letter for _draft, letter in letters]
