@@ -32,11 +32,23 @@ _lock = threading.Lock()
 _shared: dict[str, object] = {}
 
 
+def _import_weasyprint():
+    """Import WeasyPrint without its side effect on uploads: it switches Pillow's
+    LOAD_TRUNCATED_IMAGES on for the whole process, which would let truncated images through
+    the upload checks (portal/applications/files.py). Letters embed only SVG, so off it goes."""
+    import weasyprint
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return weasyprint
+
+
 def _resources():
     """The process's FontConfiguration, fetcher and stylesheets (made once, on first use)."""
     if "fonts" not in _shared:
         with _lock:
             if "fonts" not in _shared:
+                _import_weasyprint()
                 from weasyprint import CSS
                 from weasyprint.text.fonts import FontConfiguration
                 from weasyprint.urls import URLFetcher

@@ -442,3 +442,13 @@ def test_messages_tell_the_user_what_to_do(babel_request, data, allowed, words):
     text = str(rejection(data, allowed).message)
     assert words in text
     assert "%(" not in text
+
+
+def test_rendering_letters_does_not_let_truncated_images_through():
+    """WeasyPrint's import switches Pillow's LOAD_TRUNCATED_IMAGES on for the process; the
+    letters' renderer switches it back, so uploads stay strict in a process that renders."""
+    from portal.letters import pdf
+
+    pdf._import_weasyprint()
+    whole = make_image("JPEG", (120, 90), noisy=True)
+    assert rejection(whole[: int(len(whole) * 0.3)], ["image"]).code == "unreadable"
