@@ -18,7 +18,7 @@ class ActionForm(FlaskForm):
 
 class ReissueForm(FlaskForm):
     reason = TextAreaField(
-        _l("Why is the letter reissued?"),
+        _l("Reason for reissuing"),
         description=_l("Printed on the new letter, e.g. “amount corrected after audit”."),
         validators=[
             DataRequired(_l("Say why the letter is reissued: it is printed on it.")),

@@ -105,6 +105,7 @@ def award_after_publicity(app) -> int:
         application = db.session.get(Application, application_id)
         application.status = Status.PUBLICITY
         application.decision = "approve"
+        application.formula_amount = Decimal("300000.00")
         application.decided_amount = Decimal("180000.00")
         application.released_at = utcnow()
         application.publicity_ends_on = bureau_today() - timedelta(days=1)
@@ -232,3 +233,41 @@ def test_officer_exports_letters_with_progress(
             db.session.scalars(select(Letter.number).where(Letter.application_id.in_(ids)))
         )
     assert {row["number"] for row in rows} == numbers
+
+
+def test_officer_reissues_with_a_corrected_amount(
+    app, demo, consumer, new_page, sign_in, screenshot
+):
+    application_id = award_after_publicity(app)
+    officer = new_page()
+    old = wait_for_letter(app, application_id, officer)
+    sign_in(officer, OFFICER)
+    use_english(officer)
+    officer.goto(f"/staff/applications/{application_id}")
+    panel = officer.locator("#letters")
+    expect(panel).to_contain_text(old.number)
+    panel.get_by_role("link", name="Reissue").click()
+    expect(officer.locator("#amount")).to_have_value("180000.00")
+
+    # Nothing typed as the reason: refused beside the field, the amount typed is kept.
+    officer.locator("#amount").fill("160,000")
+    officer.get_by_role("button", name="Reissue the letter").click()
+    expect(officer.locator("#reason-error")).to_contain_text("Say why the letter is reissued")
+    expect(officer.locator("#amount")).to_have_value("160,000")
+    screenshot(officer, "letters-reissue-error")
+
+    officer.locator("#reason").fill("审计后更正支持金额。")
+    officer.get_by_role("button", name="Reissue the letter").click()
+    expect(officer.locator(".flash--success")).to_contain_text(f"{old.number} is superseded")
+    rows = officer.locator("#letters tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Current")
+    expect(rows.nth(0)).to_contain_text("160,000.00")
+    expect(rows.nth(1)).to_contain_text("Superseded")
+    expect(rows.nth(1)).to_contain_text(old.number)
+    screenshot(officer, "letters-staff-application")
+
+    stranger = new_page()
+    stranger.goto(f"/verify/{old.verification_code}")
+    use_english(stranger)
+    expect(stranger.locator("h1")).to_have_text("Authentic but superseded")
