@@ -115,3 +115,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(letters_bp)
     app.register_blueprint(letter_admin_bp)
     app.register_blueprint(verify_bp)
+    from portal.dashboard.routes import bp as dashboard_bp
+    from portal.exports.routes import bp as exports_bp
+
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(exports_bp)

@@ -1,0 +1,1 @@
+"""The officers' dashboard: where every programme of the year stands."""
