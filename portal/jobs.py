@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -48,6 +49,7 @@ class Jobs:
         if config["REDIS_URL"]:
             self.huey = RedisHuey("portal", url=config["REDIS_URL"], immediate=immediate)
         else:
+            Path(config["JOBS_SQLITE_PATH"]).parent.mkdir(parents=True, exist_ok=True)
             self.huey = SqliteHuey(
                 "portal", filename=config["JOBS_SQLITE_PATH"], immediate=immediate
             )
