@@ -72,6 +72,9 @@ def _init_extensions(app: Flask) -> None:
 
     init_jobs(app)
     init_letters(app)
+    from portal.notifications import init_notifications
+
+    init_notifications(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -120,3 +123,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(exports_bp)
+    from portal.notifications.routes import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)

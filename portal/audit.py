@@ -71,7 +71,19 @@ def record(
         ip_address=request.remote_addr if has_request_context() else None,
     )
     db.session.add(event_row)
+    for listener in _listeners:
+        listener(event_row, obj)
     return event_row
+
+
+# Called with (event, object) for every event recorded: notifications follow the audit trail,
+# so that every change a person should hear of is announced from one place.
+_listeners: list[Any] = []
+
+
+def on_record(listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def _labels() -> dict[str, Any]:
@@ -129,6 +141,9 @@ def _labels() -> dict[str, Any]:
         "publicity.objection_upheld": _l("Objection upheld"),
         "publicity.objection_dismissed": _l("Objection dismissed"),
         "publicity.advanced": _l("Publicity periods ended"),
+        "account.password_reset_requested": _l("Password reset asked for"),
+        "account.password_reset": _l("Password reset by email"),
+        "export.downloaded": _l("Export downloaded"),
         "letter.issued": _l("Decision letter issued"),
         "letter.reissued": _l("Decision letter reissued"),
         "letter.export_requested": _l("Letters export requested"),

@@ -19,23 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
-_TASKS: dict[str, Callable[..., Any]] = {}
+_TASKS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {}
 _PENDING = "portal_jobs_pending"
 _BATCHES = "portal_jobs_batches"
 _READY = "portal_jobs_ready"
 
 
-def job(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Declare a function as a background job (it runs inside an app context)."""
-    _TASKS[fn.__name__] = fn
-    return fn
+def job(fn: Callable[..., Any] | None = None, *, retries: int = 2, retry_delay: int = 5):
+    """Declare a function as a background job (it runs inside an app context); a job that
+    raises is tried again ``retries`` times, ``retry_delay`` seconds apart."""
+
+    def declare(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _TASKS[fn.__name__] = (fn, {"retries": retries, "retry_delay": retry_delay})
+        return fn
+
+    return declare(fn) if fn is not None else declare
 
 
 class Jobs:
@@ -56,8 +61,8 @@ class Jobs:
         self.huey.results = False  # progress is kept in the database, where pages read it
         self.app = app
         self.tasks = {
-            name: self.huey.task(retries=2, retry_delay=5, name=name)(self._in_app(fn))
-            for name, fn in _TASKS.items()
+            name: self.huey.task(name=name, **options)(self._in_app(fn))
+            for name, (fn, options) in _TASKS.items()
         }
 
     def _in_app(self, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -77,7 +82,9 @@ class Jobs:
 
 
 def init_jobs(app: Flask) -> None:
-    import portal.letters.tasks  # noqa: F401  (registers the letter jobs)
+    # Importing the task modules declares their jobs.
+    import portal.letters.tasks
+    import portal.notifications.tasks  # noqa: F401
 
     app.extensions["portal_jobs"] = Jobs(app)
 
@@ -95,11 +102,19 @@ def batch_after_commit(name: str, item: Any, *args: Any) -> None:
     db.session.info.setdefault(_BATCHES, {}).setdefault((name, args), []).append(item)
 
 
+def _plain(item: Any) -> Any:
+    """An ORM object collected before its flush becomes its primary key (known now)."""
+    state = inspect(item, raiseerr=False)
+    if state is not None and getattr(state, "identity", None):
+        return state.identity[0]
+    return item
+
+
 @event.listens_for(Session, "after_commit")
 def _ready_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     for (name, args), items in session.info.pop(_BATCHES, {}).items():
-        pending.append((name, (items, *args)))
+        pending.append((name, ([_plain(item) for item in items], *args)))
     if pending:
         session.info.setdefault(_READY, []).extend(pending)
 

@@ -4,6 +4,7 @@ from portal.accounts.models import Enterprise, Role, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
 from portal.audit import AuditEvent
 from portal.letters.models import Letter, LetterExport, LetterSequence
+from portal.notifications.models import Notification
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import Assignment, ConflictDeclaration, Objection, ReviewerProfile
@@ -21,6 +22,7 @@ __all__ = [
     "Letter",
     "LetterExport",
     "LetterSequence",
+    "Notification",
     "Objection",
     "Program",
     "ProgramVersion",

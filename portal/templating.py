@@ -70,6 +70,14 @@ def _language_form() -> LanguageForm:
     return form
 
 
+def _unread_notifications() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    from portal.notifications.services import unread_count
+
+    return unread_count(current_user.id)
+
+
 def bureau_time(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     """Format a UTC time in Asia/Shanghai (Flask-Babel's configured zone)."""
     return "" if value is None else format_datetime(value, pattern)
@@ -109,4 +117,5 @@ def init_templating(app: Flask) -> None:
             "languages": LANGUAGES,
             "current_locale": locale,
             "html_lang": "zh-CN" if locale == "zh_CN" else locale,
+            "unread_notifications": _unread_notifications(),
         }

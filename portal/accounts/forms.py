@@ -154,6 +154,29 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        description=_l("The address you sign in with."),
+        validators=[DataRequired(_l("Enter your email address."))],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Choose a new password.")), PASSWORD_LENGTH],
+        description=_l("At least 10 characters, not your email address."),
+    )
+    new_password_confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(_l("Repeat the new password.")),
+            EqualTo("new_password", _l("The two passwords are not the same.")),
+        ],
+    )
+
+
 class LanguageForm(FlaskForm):
     locale = SelectField(
         _l("Language"),

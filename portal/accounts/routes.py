@@ -8,9 +8,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.access import ANONYMOUS, PUBLIC, SIGNED_IN, allow
-from portal.accounts import services
+from portal.accounts import reset, services
 from portal.accounts.dashboards import home_context
-from portal.accounts.forms import ChangePasswordForm, LanguageForm, RegistrationForm, SignInForm
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    SignInForm,
+)
 from portal.database import keep_changes_on_refusal
 from portal.domain import DomainError
 from portal.extensions import limiter
@@ -133,6 +140,40 @@ def change_password():
             return redirect(url_for("accounts.home"))
     status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
     return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit(lambda: _login_limit(), methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        reset.request_reset(form.email.data)
+        # The same answer whether or not the address has an account.
+        return render_template("accounts/forgot_password_sent.html")
+    status = INVALID_FORM_STATUS if form.errors else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit(lambda: _login_limit(), methods=["POST"])
+def reset_password(token: str):
+    try:
+        reset.user_for_token(token)
+    except DomainError as error:
+        return render_template("accounts/reset_password_invalid.html", problem=error.message), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset.reset_password(token, form.new_password.data)
+        except DomainError as error:
+            attach_domain_error(form, error)
+        else:
+            flash(_("Your password has been reset. Sign in with the new one."), "success")
+            return redirect(url_for("accounts.login"))
+    status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
+    return render_template("accounts/reset_password.html", form=form), status
 
 
 @bp.route("/language", methods=["POST"])

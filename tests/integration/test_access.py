@@ -77,6 +77,8 @@ SAMPLE_VALUES = {
     "letter_id": 1,
     "export_id": 1,
     "lang": "zh",
+    "notification_id": 1,
+    "token": "not-a-token",
 }
 
 

@@ -1,0 +1,88 @@
+"""Password reset by email.
+
+The link carries a signed token (itsdangerous, salted, time-limited) naming the account and a
+fingerprint of its current password hash: once the password changes, by this reset or any
+other way, every earlier link stops working, so a link works once. Asking for a link says the
+same thing whether or not the address has an account. A reset ends every session of the
+account and lifts a sign-in lockout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from portal import audit
+from portal.accounts.models import User
+from portal.accounts.passwords import hash_password
+from portal.accounts.services import check_new_password, find_user_by_email
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.jobs import enqueue_after_commit
+
+SALT = "portal.password-reset"
+
+
+class ResetRefused(DomainError):
+    pass
+
+
+LINK_PROBLEM = _l(
+    "This link to reset your password has expired or has already been used. Ask for a new one."
+)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:20]
+
+
+def make_token(user: User) -> str:
+    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_for_token(token: str) -> User:
+    """The account a valid token names, or ResetRefused."""
+    max_age = current_app.config["PASSWORD_RESET_MINUTES"] * 60
+    try:
+        payload: dict[str, Any] = _serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        raise ResetRefused(LINK_PROBLEM) from None
+    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
+    if user is None or not user.is_active or payload.get("f") != _fingerprint(user):
+        raise ResetRefused(LINK_PROBLEM)
+    return user
+
+
+def request_reset(email: str) -> None:
+    """Queue a reset mail if the address has an active account; say nothing either way."""
+    from portal.notifications.messages import absolute
+    from portal.notifications.services import path_for
+
+    user = find_user_by_email(email or "")
+    if user is None or not user.is_active:
+        audit.record(
+            "account.password_reset_requested", actor=None, object_type="system", known=False
+        )
+        return
+    url = absolute(path_for("accounts.reset_password", token=make_token(user)))
+    audit.record("account.password_reset_requested", user, actor=None, known=True)
+    enqueue_after_commit("send_password_reset", user.id, url)
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_token(token)
+    check_new_password(new_password, user.email, field="new_password")
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1  # every session of the account ends, this one too
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    audit.record("account.password_reset", user, actor=user)
+    return user

@@ -1,0 +1,59 @@
+"""Mail jobs: each notification's mail, and password-reset mails. Retried on failure; a mail
+already sent is never sent twice."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.jobs import commit, job
+from portal.notifications.mail import build_mail, deliver
+from portal.notifications.messages import compose
+from portal.notifications.models import Notification
+from portal.timeutil import utcnow
+
+
+class MailNotSent(Exception):
+    pass
+
+
+@job(retries=5, retry_delay=30)
+def send_notification_mails(notification_ids: list[int]) -> int:
+    sent, failed = 0, []
+    for notification_id in notification_ids:
+        notification = db.session.get(Notification, notification_id)
+        if notification is None or notification.emailed_at is not None:
+            continue
+        user = db.session.get(User, notification.user_id)
+        try:
+            message = compose(
+                notification.kind, notification.params, notification.link, user.locale
+            )
+            deliver(build_mail(user.email, message, user.locale))
+        except Exception as error:  # kept on the row; the job is tried again
+            notification.email_attempts += 1
+            notification.email_error = f"{type(error).__name__}: {error}"[:1000]
+            failed.append(notification_id)
+            current_app.logger.warning(
+                "mail for notification %s not sent: %s", notification_id, error
+            )
+        else:
+            notification.email_attempts += 1
+            notification.emailed_at = utcnow()
+            notification.email_error = ""
+            sent += 1
+        commit()
+    if failed:
+        raise MailNotSent(f"{len(failed)} mail(s) not sent: {failed}")
+    return sent
+
+
+@job(retries=3, retry_delay=30)
+def send_password_reset(user_id: int, url: str) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    message = compose("password_reset", {"minutes": minutes}, url, user.locale)
+    deliver(build_mail(user.email, message, user.locale))
