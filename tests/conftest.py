@@ -25,6 +25,9 @@ from portal.config import normalise_database_url
 from portal.extensions import db
 from tests.helpers import DEMO_PASSWORD, sign_in
 
+# Fixtures shared by every folder: `smtp`, a real SMTP server on loopback.
+pytest_plugins = ["tests.mail"]
+
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 TEST_CONFIG = {
     "TESTING": True,

@@ -26,6 +26,28 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
     return response
 
 
+def statements_for(app, client, url: str) -> int:
+    """How many SQL statements a GET of ``url`` runs (asserting that it answers 200)."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
 def use_english(client):
     """Switch a test client to English so that assertions can quote the English messages.
 

@@ -136,10 +136,9 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
-    )
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (password reset; the change form adds the current one)."""
+
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Choose a new password.")), PASSWORD_LENGTH],
@@ -151,6 +150,12 @@ class ChangePasswordForm(FlaskForm):
             DataRequired(_l("Repeat the new password.")),
             EqualTo("new_password", _l("The two passwords are not the same.")),
         ],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )
 
 
@@ -159,21 +164,6 @@ class ForgotPasswordForm(FlaskForm):
         _l("Email"),
         description=_l("The address you sign in with."),
         validators=[DataRequired(_l("Enter your email address."))],
-    )
-
-
-class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Choose a new password.")), PASSWORD_LENGTH],
-        description=_l("At least 10 characters, not your email address."),
-    )
-    new_password_confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            DataRequired(_l("Repeat the new password.")),
-            EqualTo("new_password", _l("The two passwords are not the same.")),
-        ],
     )
 
 

@@ -14,8 +14,8 @@ from portal.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
+    NewPasswordForm,
     RegistrationForm,
-    ResetPasswordForm,
     SignInForm,
 )
 from portal.database import keep_changes_on_refusal
@@ -163,7 +163,7 @@ def reset_password(token: str):
         reset.user_for_token(token)
     except DomainError as error:
         return render_template("accounts/reset_password_invalid.html", problem=error.message), 404
-    form = ResetPasswordForm()
+    form = NewPasswordForm()
     if form.validate_on_submit():
         try:
             reset.reset_password(token, form.new_password.data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,28 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     try:
         yield page
     finally:
+        context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
+    """Return new_page(): a page in another fresh browser context (another person's computer),
+    set up like the `page` fixture's, that accepts downloads."""
+    contexts = []
+
+    def _new_page() -> Page:
+        context = browser.new_context(
+            base_url=live_server,
+            locale="zh-CN",
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
+        )
+        context.set_default_timeout(EXPECT_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
         context.close()
 
 

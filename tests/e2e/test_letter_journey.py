@@ -13,13 +13,13 @@ import io
 import re
 import subprocess
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.applications.models import Application, Status
@@ -59,26 +59,6 @@ def consumer(app) -> Iterator[None]:
     worker.start()
     yield
     worker.stop(graceful=True)
-
-
-@pytest.fixture
-def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
-    contexts = []
-
-    def _new_page() -> Page:
-        context = browser.new_context(
-            base_url=live_server,
-            locale="zh-CN",
-            viewport={"width": 1280, "height": 900},
-            accept_downloads=True,
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _new_page
-    for context in contexts:
-        context.close()
 
 
 def use_english(page: Page) -> None:

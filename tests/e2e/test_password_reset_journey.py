@@ -10,21 +10,8 @@ from email.policy import default as default_policy
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.integration.test_notifications import Inbox, free_port
-
 FIRM = "ent1@example.com"
 NEW_PASSWORD = "Fresh-Start-2026!"
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 @pytest.fixture

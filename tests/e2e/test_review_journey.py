@@ -12,13 +12,11 @@ are asserted in English (every account switches to English first).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.helpers import make_pdf
 
@@ -62,30 +60,6 @@ OBJECTION = (
 REFERENCE = re.compile(r"^\d{4}-\d{2}-\d{6}$")
 APPLICATION_URL = re.compile(r"/applications/(\d+)$")
 TIMEOUT_MS = 10_000  # as the `page` fixture's context
-
-
-# --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
-    """Return new_page(): a page in another fresh browser context (another person's computer),
-    set up like the `page` fixture's."""
-    contexts = []
-
-    def _new_page() -> Page:
-        context = browser.new_context(
-            base_url=live_server,
-            locale="zh-CN",
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _new_page
-    for context in contexts:
-        context.close()
 
 
 # --- helpers ----------------------------------------------------------------------------------

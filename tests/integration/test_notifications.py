@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import time
 from datetime import timedelta
 from email.policy import default as default_policy
@@ -20,50 +19,11 @@ from portal.jobs import commit
 from portal.notifications.models import Notification
 from portal.review.publicity import advance_publicity
 from portal.timeutil import bureau_today, utcnow
-from tests.helpers import sign_in, submit_application, use_english
+from tests.helpers import sign_in, statements_for, submit_application, use_english
 from tests.integration.test_decisions import KEY, RD, officer_client, text_of
+from tests.mail import Inbox, free_port
 
 FIRM = "ent1@example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """What the SMTP server received, parsed."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, _server, _session, envelope):  # aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self, to: str | None = None) -> list[email.message.EmailMessage]:
-        parsed = [
-            email.message_from_bytes(e.original_content, policy=default_policy)
-            for e in self.envelopes
-        ]
-        return [m for m in parsed if to is None or m["To"] == to]
-
-    def only(self, to: str) -> email.message.EmailMessage:
-        found = self.messages(to)
-        assert len(found) == 1, [m["Subject"] for m in found]
-        return found[0]
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 @pytest.fixture
@@ -335,31 +295,18 @@ def test_signed_in_people_do_not_see_the_reset_pages(app, demo, inbox):
 
 
 def test_notifications_page_loads_in_a_fixed_number_of_queries(app, demo, inbox):
-    from sqlalchemy import event
-
     firm = app.test_client()
     sign_in(firm, FIRM)
 
-    def count() -> int:
-        statements = []
+    def add(count: int) -> None:
         with app.app_context():
-            engine = db.engine
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert firm.get("/notifications").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements)
+            user_id = db.session.scalar(select(User.id).where(User.email == FIRM))
+            for i in range(count):
+                params = {"reference": f"B{i}", "program_zh": "项目", "program_en": "P"}
+                db.session.add(Notification(user_id=user_id, kind="submitted", params=params))
+            db.session.commit()
 
-    with app.app_context():
-        user_id = db.session.scalar(select(User.id).where(User.email == FIRM))
-        db.session.add(Notification(user_id=user_id, kind="submitted", params={"reference": "A"}))
-        db.session.commit()
-    few = count()
-    with app.app_context():
-        for i in range(10):
-            params = {"reference": f"B{i}", "program_zh": "项目", "program_en": "P"}
-            db.session.add(Notification(user_id=user_id, kind="submitted", params=params))
-        db.session.commit()
-    assert count() == few
+    add(1)
+    few = statements_for(app, firm, "/notifications")
+    add(10)
+    assert statements_for(app, firm, "/notifications") == few
