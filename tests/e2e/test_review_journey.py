@@ -59,7 +59,6 @@ OBJECTION = (
 
 REFERENCE = re.compile(r"^\d{4}-\d{2}-\d{6}$")
 APPLICATION_URL = re.compile(r"/applications/(\d+)$")
-TIMEOUT_MS = 10_000  # as the `page` fixture's context
 
 
 # --- helpers ----------------------------------------------------------------------------------
