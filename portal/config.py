@@ -101,6 +101,10 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
             "PORTAL_BUREAU_NAME_EN", "Fuxin Municipal Bureau of Science and Technology"
         ),
         "SEAL_FOOTER": env.get("PORTAL_SEAL_FOOTER", "业务专用章"),
+        # Open data of awards (360Giving): the publisher's grant-identifier prefix, and the
+        # bureau's own organisation identifier (the prefix itself when not given).
+        "OPEN_DATA_PREFIX": env.get("PORTAL_OPEN_DATA_PREFIX", "360G-fuxinkj"),
+        "OPEN_DATA_FUNDER_ID": env.get("PORTAL_OPEN_DATA_FUNDER_ID", ""),
         "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute"),
         # Background jobs (letters, exports): Redis when configured, else a SQLite queue file.
         "JOBS_SQLITE_PATH": env.get("PORTAL_JOBS_SQLITE_PATH") or str(instance_path / "jobs.db"),

@@ -32,11 +32,13 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
     ],
     Role.OFFICER: [
         ("accounts.home", _l("Officer desk")),
+        ("dashboard.index", _l("Dashboard")),
         ("staff_applications.index", _l("Applications")),
         ("program_admin.index", _l("Programmes")),
         ("review_admin.reviewers", _l("Expert reviewers")),
         ("decisions.index", _l("Decisions")),
         ("letter_admin.index", _l("Letters")),
+        ("exports.index", _l("Exports")),
     ],
     Role.REVIEWER: [
         ("accounts.home", _l("My reviews")),
@@ -44,12 +46,14 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
     ],
     Role.ADMIN: [
         ("accounts.home", _l("Administration")),
+        ("dashboard.index", _l("Dashboard")),
         ("admin.accounts", _l("Accounts")),
         ("program_admin.index", _l("Programmes")),
         ("staff_applications.index", _l("Applications")),
         ("review_admin.reviewers", _l("Expert reviewers")),
         ("decisions.index", _l("Decisions")),
         ("letter_admin.index", _l("Letters")),
+        ("exports.index", _l("Exports")),
         ("admin.audit_log", _l("Audit log")),
     ],
 }
