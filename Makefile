@@ -13,7 +13,7 @@ export FLASK_APP := portal
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run test setup setup-test system-packages-run system-packages-test translations \
+.PHONY: run test bench bench-letters setup setup-test system-packages-run system-packages-test translations \
 	migrate seed lint format extract-messages clean
 
 run: setup migrate seed
@@ -30,6 +30,12 @@ run: setup migrate seed
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Figures, not tests (see benchmarks/README.md). At the full sizes: --sizes 1000,100000.
+bench: setup
+	$(BIN)/python benchmarks/pages.py --sizes 1000,10000 --repeat 10
+bench-letters: setup
+	$(BIN)/python benchmarks/letters.py
 
 setup: system-packages-run $(VENV)/.installed translations
 setup-test: system-packages-test $(VENV)/.installed translations

@@ -146,16 +146,17 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
 
         firm_count = -(-applications // len(programs))
         first_firm = db.session.scalar(select(func.count(Enterprise.id))) + 1
+        usccs = [with_check_character(f"91210900MB{n:07d}") for n in range(firm_count)]
         firm_rows = (
             {
-                "name": f"阜新规模测试企业{n:06d}有限公司",
-                "uscc": with_check_character(f"91210900MB{n:07d}"),
+                "name": f"阜新规模测试企业{first_firm + n:06d}有限公司",
+                "uscc": usccs[n],
                 "contact_person": "测试",
                 "mobile": "13900000000",
                 "in_fluorine_park": n % 3 == 0,
                 "created_at": now,
             }
-            for n in range(first_firm, first_firm + firm_count)
+            for n in range(firm_count)
         )
         counts["enterprises"] = _insert(Enterprise.__table__, firm_rows)
         firm_ids = db.session.scalars(
@@ -182,8 +183,25 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
             )
             approved = status in {"publicity", "awarded"} or (status == "decided" and index % 2)
             decided = status in {"decided", *RELEASED}
+            last_year = now.year - 1
+            # The profile figures an application copies when it starts (read by its page).
+            figures = {
+                "uscc": usccs[index // len(programs)],
+                "in_fluorine_park": index % 3 == 0,
+                "high_tech_certificate": True,
+                "years": {
+                    str(last_year - k): {
+                        "revenue": str(30_000_000 + 1_000_000 * k),
+                        "employees": 120,
+                        "rd_expense": str(1_500_000 - 100_000 * k),
+                        "super_deduction_filed": True,
+                    }
+                    for k in range(3)
+                },
+            }
             row = {
                 "reference": f"L{index:07d}",
+                "figures": figures,
                 "enterprise_id": firm_id,
                 "program_id": program.id,
                 "program_version_id": versions[program.id].id,
