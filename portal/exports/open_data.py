@@ -49,8 +49,9 @@ def grant(
     row: Mapping[str, Any], *, prefix: str, funder: Mapping[str, str], base_url: str
 ) -> dict[str, Any]:
     """One 360Giving grant from an award row (portal.exports.services.award_rows)."""
-    # The date the award became final; older rows may lack it, so fall back to the release.
-    awarded = row["awarded_at"] or row["released_at"] or row["decided_at"]
+    # The date the award became final; rows written before that was recorded (or by hand)
+    # may lack it: fall back to the release, the decision, the last change.
+    awarded = row["awarded_at"] or row["released_at"] or row["decided_at"] or row["updated_at"]
     programme = {"code": row["program_code"], "title": row["program_name"]}
     if base_url:
         programme["url"] = f"{base_url.rstrip('/')}/programmes/{row['program_code']}"

@@ -4,11 +4,14 @@ as bars and as figures. Visible texts are asserted in English (the officer switc
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
+import jsonschema
 from playwright.sync_api import Locator, Page, expect
 
+from portal import PROJECT_ROOT
 from portal.applications.models import Status
 from tests.helpers import add_bare_applications
 from tests.integration.test_dashboard import (
@@ -62,7 +65,7 @@ def add_more(app) -> None:
     )
 
 
-def test_officer_reads_the_dashboard(page: Page, demo, sign_in, screenshot):
+def test_officer_reads_the_dashboard(page: Page, demo, sign_in, screenshot, tmp_path):
     build_year(demo)
     add_more(demo)
     sign_in(page, OFFICER)
@@ -123,3 +126,17 @@ def test_officer_reads_the_dashboard(page: Page, demo, sign_in, screenshot):
     key.locator("h2 a").click()
     expect(page).to_have_url(re.compile(r"/staff/decisions/programmes/\d+$"))
     expect(page.locator("h1")).to_contain_text("Key above-size enterprise selection")
+
+    # From the dashboard to the exports: the open data of final awards, as published.
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Exports", exact=True
+    ).click()
+    expect(page.locator("h1")).to_have_text("Exports")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download open data (JSON)").click()
+    path = tmp_path / "awards.json"
+    download.value.save_as(path)
+    grants = json.loads(path.read_text("utf-8"))["grants"]
+    schema = json.loads((PROJECT_ROOT / "tests/schemas/open_data_grants.json").read_text("utf-8"))
+    jsonschema.validate({"grants": grants}, schema)
+    assert all(grant["currency"] == "CNY" for grant in grants)
