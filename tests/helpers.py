@@ -26,8 +26,8 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
     return response
 
 
-def statements_for(app, client, url: str) -> int:
-    """How many SQL statements a GET of ``url`` runs (asserting that it answers 200)."""
+def sql_statements(app, client, url: str) -> list[str]:
+    """The SQL statements a GET of ``url`` runs (asserting that it answers 200)."""
     from sqlalchemy import event
 
     from portal.extensions import db
@@ -45,7 +45,12 @@ def statements_for(app, client, url: str) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, url
-    return len(statements)
+    return statements
+
+
+def statements_for(app, client, url: str) -> int:
+    """How many SQL statements a GET of ``url`` runs."""
+    return len(sql_statements(app, client, url))
 
 
 def use_english(client):

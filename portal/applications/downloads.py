@@ -3,11 +3,11 @@ always as an attachment."""
 
 from __future__ import annotations
 
-from flask import Blueprint, send_file
+from flask import Blueprint
 
 from portal.access import ADMIN, ENTERPRISE, OFFICER, REVIEWER, allow
 from portal.applications.access import attachment_or_404
-from portal.applications.files import file_store
+from portal.applications.files import send_stored_file
 
 bp = Blueprint("files", __name__)
 
@@ -16,13 +16,8 @@ bp = Blueprint("files", __name__)
 @allow(ENTERPRISE, OFFICER, ADMIN, REVIEWER)
 def download(attachment_id: int):
     attachment = attachment_or_404(attachment_id)
-    response = send_file(
-        file_store().open(attachment.storage_key),
+    return send_stored_file(
+        attachment.storage_key,
         mimetype=attachment.mime_type,
-        as_attachment=True,
         download_name=attachment.original_name,
-        max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

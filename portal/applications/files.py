@@ -566,6 +566,22 @@ def file_store() -> FileStore:
     return store
 
 
+def send_stored_file(key: str, *, mimetype: str, download_name: str):
+    """A stored file as a private, uncached attachment (never shown inline, never sniffed)."""
+    from flask import send_file
+
+    response = send_file(
+        file_store().open(key),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=download_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 # --- download names -------------------------------------------------------------------------
 
 MAX_DOWNLOAD_NAME = 150

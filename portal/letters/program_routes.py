@@ -10,14 +10,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.access import ADMIN, OFFICER, allow
-from portal.applications.files import file_store
+from portal.applications.files import send_stored_file
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.i18n import select_locale
@@ -155,12 +154,8 @@ def download_export(export_id: int):
     if export.status is not ExportStatus.DONE or not export.file_key:
         abort(404)
     program = db.session.get(Program, export.program_id)
-    response = send_file(
-        file_store().open(export.file_key),
+    return send_stored_file(
+        export.file_key,
         mimetype="application/zip",
-        as_attachment=True,
         download_name=f"{program.code}-letters-{export.id}.zip",
-        max_age=0,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -3,13 +3,13 @@ letter by hand, and reissuing with a reason."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import ADMIN, ENTERPRISE, OFFICER, allow
 from portal.applications.access import application_or_404
-from portal.applications.files import file_store
+from portal.applications.files import send_stored_file
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.forms import INVALID_FORM_STATUS, attach_domain_error
@@ -28,15 +28,9 @@ def download(letter_id: int, lang: str):
     letter = letter_or_404(letter_id)
     key = letter.pdf_en_key if lang == "en" else letter.pdf_key
     suffix = "-en" if lang == "en" else ""
-    response = send_file(
-        file_store().open(key),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{letter.number}{suffix}.pdf",
-        max_age=0,
+    return send_stored_file(
+        key, mimetype="application/pdf", download_name=f"{letter.number}{suffix}.pdf"
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _back(application_id: int):

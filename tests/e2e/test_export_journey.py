@@ -11,11 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 
-import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.helpers import add_final_decision
 
@@ -27,33 +25,18 @@ FIRMS = ("阜新氟科新材料有限公司", "阜新市细河区智能装备制
 OTHER_FIRM = "辽宁阜新数字经济股份有限公司"  # an award in another programme
 
 
-@pytest.fixture
-def officer_page(browser: Browser, live_server: str) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server,
-        locale="zh-CN",
-        viewport={"width": 1280, "height": 900},
-        accept_downloads=True,
-    )
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def use_english(page: Page) -> None:
     page.locator("button[name=locale][value=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_officer_downloads_a_programmes_applications_as_csv_and_xlsx(
-    app, demo, officer_page, sign_in, tmp_path, screenshot
+    app, demo, new_page, sign_in, tmp_path, screenshot
 ):
     add_final_decision(app, RD, firm_name=FIRMS[0], amount="180000.00")
     add_final_decision(app, RD, firm_name=FIRMS[1], approved=False)
     add_final_decision(app, KEY, firm_name=OTHER_FIRM, amount="500000.00")
-    page = officer_page
+    page = new_page()
     sign_in(page, OFFICER)
     page.goto("/staff/exports")
     expect(page.locator("#count-applications")).to_have_text("3")

@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus
 from portal.timeutil import bureau_today, utcnow
-from tests.helpers import add_bare_applications, sign_in
+from tests.helpers import add_bare_applications, sign_in, sql_statements
 from tests.integration.test_decisions import (
     make_application,
     make_firm,
@@ -550,23 +550,6 @@ def test_only_officers_and_admins_see_it(app, demo):
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
-def _statements_for(app, client, url: str) -> list[str]:
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return statements
-
-
 def _service_statements(app) -> int:
     with app.test_request_context():
         engine = db.engine
@@ -621,7 +604,7 @@ def test_query_count_is_fixed(app, demo):
     client = officer_client(app)
     build_key_programme(app)
     client.get(URL)  # warm-up: first-request work is not the page's
-    small = _statements_for(app, client, URL)
+    small = sql_statements(app, client, URL)
     assert _service_statements(app) == 4
 
     _add_programmes(app, 6)
@@ -636,7 +619,7 @@ def test_query_count_is_fixed(app, demo):
         ids = add_bare_applications(app, code, 25, status=status, prefix=f"Q{code[:3]}{status}")
         if status is Status.EXPERT_REVIEW:
             _add_reviews(app, ids)
-    large = _statements_for(app, client, URL)
+    large = sql_statements(app, client, URL)
 
     assert len(large) == len(small)
     # Of them, the dashboard's own: the span of years, the programmes, the applications

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from portal.accounts.models import Enterprise, User
 from portal.applications.models import Application, Status
@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import Assignment, AssignmentStatus
 from portal.timeutil import utcnow
-from tests.helpers import sign_in, use_english
+from tests.helpers import sign_in, statements_for, use_english
 
 KEY = "key-above-size-2026"
 RD = "rd-post-subsidy-2026"
@@ -226,23 +226,6 @@ def test_pages_of_25_and_page_links_keep_the_filters(app, officer):
     assert link == "/staff/applications?page=2"  # no empty filters in the links
 
 
-def _statements_for(app, client, url: str) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def test_queue_query_count_is_fixed(app, officer):
     with app.app_context():
         key_id = db.session.scalar(select(Program.id).where(Program.code == KEY))
@@ -252,9 +235,9 @@ def test_queue_query_count_is_fixed(app, officer):
     ]
     make_applications(app, 10)
     officer.get("/staff/applications")  # warm-up: first-request work is not the page's
-    small = {url: _statements_for(app, officer, url) for url in urls}
+    small = {url: statements_for(app, officer, url) for url in urls}
     make_applications(app, 190, start=10)
-    large = {url: _statements_for(app, officer, url) for url in urls}
+    large = {url: statements_for(app, officer, url) for url in urls}
     assert large == small
     page = officer.get("/staff/applications").get_data(as_text=True)
     assert len(_references(page)) == 25 and "200 applications" in page
