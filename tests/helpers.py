@@ -26,8 +26,8 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
     return response
 
 
-def sql_statements(app, client, url: str) -> list[str]:
-    """The SQL statements a GET of ``url`` runs (asserting that it answers 200)."""
+def statements_during(app, send) -> list[str]:
+    """The SQL statements run while ``send()`` makes a request (asserting that it answers 200)."""
     from sqlalchemy import event
 
     from portal.extensions import db
@@ -41,11 +41,16 @@ def sql_statements(app, client, url: str) -> list[str]:
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        response = client.get(url)
+        response = send()
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200, url
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return statements
+
+
+def sql_statements(app, client, url: str) -> list[str]:
+    """The SQL statements a GET of ``url`` runs."""
+    return statements_during(app, lambda: client.get(url))
 
 
 def statements_for(app, client, url: str) -> int:

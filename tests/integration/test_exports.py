@@ -13,7 +13,7 @@ from decimal import Decimal
 import jsonschema
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.applications.models import Application, Status
@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.jobs import commit
 from portal.letters.issuing import issue_due_letters, reissue_letter
 from portal.letters.models import Letter
-from tests.helpers import add_final_decision, sign_in
+from tests.helpers import add_final_decision, sign_in, statements_during
 from tests.integration.test_decisions import (
     KEY,
     RD,
@@ -500,23 +500,6 @@ def test_viewing_the_page_writes_nothing(app, portfolio):
 # --- a fixed number of queries ----------------------------------------------------------------
 
 
-def _statements(app, send) -> list[str]:
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def capture(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        response = send()
-        assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return statements
-
-
 def test_exports_run_a_fixed_number_of_queries_whatever_the_size(app, demo):
     client = officer_client(app)
     rd = program_id(app, RD)
@@ -531,10 +514,10 @@ def test_exports_run_a_fixed_number_of_queries_whatever_the_size(app, demo):
         return [add_final_decision(app, RD, amount="80000") for _ in range(count)]
 
     issue_letters(app, *add(2))
-    few = {name: _statements(app, send) for name, send in sends.items()}
+    few = {name: statements_during(app, send) for name, send in sends.items()}
     issue_letters(app, *add(3))
     add(15)
-    many = {name: _statements(app, send) for name, send in sends.items()}
+    many = {name: statements_during(app, send) for name, send in sends.items()}
     assert {k: len(v) for k, v in many.items()} == {k: len(v) for k, v in few.items()}
     rows = read_csv(download(client, "applications.csv"))
     assert len(rows) == 20 and sum(1 for r in rows if r["Notice number"]) == 5
