@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BATCH = 5_000
-REVIEWERS = 40
+# The expert pool grows with the programmes: each expert takes about this many reviews a year
+# (a person cannot do thousands), so one reviewer's queue is about as long at every size.
+REVIEWS_PER_EXPERT = 40
 # Share of applications in each status (expert statuses only for programmes with review).
 STATUS_MIX = [
     ("draft", 5),
@@ -139,7 +141,7 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
                 "display_name": f"评审专家{i:02d}",
                 "locale": "zh_CN",
             }
-            for i in range(REVIEWERS)
+            for i in range(max(3, applications * 3 // 4 // REVIEWS_PER_EXPERT))
         ]
         counts["reviewers"] = _insert(User.__table__, reviewer_rows)
         reviewers = db.session.scalars(select(User.id).where(User.role == Role.REVIEWER)).all()
@@ -279,8 +281,13 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
 
         def events():
             for index, _program, status, _score in plan:
-                object_id = str(ids[f"L{index:07d}"])
-                base = {"object_type": "applications", "object_id": object_id, "occurred_at": now}
+                application_id = ids[f"L{index:07d}"]
+                base = {
+                    "object_type": "applications",
+                    "object_id": str(application_id),
+                    "application_id": application_id,
+                    "occurred_at": now,
+                }
                 yield {**base, "action": "application.started", "summary": {}}
                 if status == "draft":
                     continue

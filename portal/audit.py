@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.extensions import db
@@ -19,7 +19,10 @@ from portal.timeutil import UTCDateTime, utcnow
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_application", "application_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -29,6 +32,9 @@ class AuditEvent(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # The application the event is about, recorded on it or on one of its assignments,
+    # objections or letters: an application's timeline reads one index range.
+    application_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -69,11 +75,19 @@ def record(
         object_id=None if object_id is None else str(object_id),
         summary=summary,
         ip_address=request.remote_addr if has_request_context() else None,
+        application_id=_application_of(object_type, object_id, summary),
     )
     db.session.add(event_row)
     for listener in _listeners:
         listener(event_row, obj)
     return event_row
+
+
+def _application_of(object_type: str | None, object_id: Any, summary: dict[str, Any]) -> int | None:
+    if object_type == "applications" and object_id is not None:
+        return int(object_id)
+    value = summary.get("application_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # Called with (event, object) for every event recorded: notifications follow the audit trail,

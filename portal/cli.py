@@ -54,8 +54,37 @@ def seed_demo() -> None:
     click.echo(f"Demo data: {created} new records." if created else "Demo data already present.")
 
 
+tallies_cli = AppGroup("tallies", help="The running counts of applications and reviews.")
+
+
+@tallies_cli.command("check")
+@with_appcontext
+def check_tallies_command() -> None:
+    """Compare the tallies with a full count; exit 1 when they differ."""
+    from portal.applications.tallies import check_tallies
+
+    problems = check_tallies()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("Tallies agree with a full count.")
+
+
+@tallies_cli.command("rebuild")
+@with_appcontext
+def rebuild_tallies_command() -> None:
+    """Recount every tally from the applications and assignments."""
+    from portal.applications.tallies import rebuild_tallies
+
+    rebuild_tallies()
+    db.session.commit()
+    click.echo("Tallies recounted.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(tallies_cli)
     app.cli.add_command(seed_demo)
     from portal.review.cli import publicity_cli
 

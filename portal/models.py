@@ -2,6 +2,7 @@
 
 from portal.accounts.models import Enterprise, Role, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
+from portal.applications.tallies import ApplicationTally, ReviewTally
 from portal.audit import AuditEvent
 from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.notifications.models import Notification
@@ -12,6 +13,7 @@ from portal.review.models import Assignment, ConflictDeclaration, Objection, Rev
 __all__ = [
     "Application",
     "ApplicationSubmission",
+    "ApplicationTally",
     "Assignment",
     "Attachment",
     "AuditEvent",
@@ -26,6 +28,7 @@ __all__ = [
     "Objection",
     "Program",
     "ProgramVersion",
+    "ReviewTally",
     "ReviewerProfile",
     "Role",
     "User",

@@ -32,11 +32,17 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(query: Select, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> Page:
+def paginate(
+    query: Select, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE, total: int | None = None
+) -> Page:
+    """One page of ``query``. Pass ``total`` when it is known without counting (a tally, a
+    summary already read): counting every row costs as much as the table is long."""
     page = max(1, page)
-    total = (
-        db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    )
+    if total is None:
+        total = (
+            db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
+        )
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     if len(query.column_descriptions) == 1:
         rows = [row[0] for row in rows]

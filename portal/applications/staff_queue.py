@@ -1,8 +1,9 @@
 """What the officers' desk reads: the application queue and one application's full history.
 
-Both load in a fixed number of queries whatever the number of rows: the queue in four (count,
-page, review counts grouped by application, programmes for the filter), the history in one
-(events joined to their actors) plus one for the reviewers the events name.
+Both load in a fixed number of queries whatever the number of rows: the queue in four (count
+from the tallies, page in index order, review counts grouped by application, programmes for the
+filter), the history in one (the events linked to the application, joined to their actors) plus
+one for the reviewers the events name.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 
 from portal.accounts.models import Enterprise, Role, User
-from portal.applications import lifecycle
+from portal.applications import lifecycle, tallies
 from portal.applications import sections as sec
 from portal.applications.models import Application, Status
 from portal.audit import AuditEvent, action_label
@@ -110,6 +111,16 @@ def queue_query(filters: QueueFilters) -> Select:
     return query.order_by(*_order(filters.sort))
 
 
+def queue_total(filters: QueueFilters) -> int | None:
+    """The queue's length from the tallies (no count over the applications); None when a
+    filter the tallies do not hold is set, so that the caller counts."""
+    if filters.flagged:
+        return None
+    statuses = [Status(filters.status)] if filters.status else QUEUE_STATUSES
+    programs = [filters.program] if filters.program is not None else None
+    return tallies.count_applications(program_ids=programs, statuses=statuses)
+
+
 def review_counts(application_ids: list[int]) -> dict[int, tuple[int, int]]:
     """{application id: (reviews submitted, reviewers assigned)} in one grouped query."""
     if not application_ids:
@@ -188,18 +199,6 @@ def _role_labels() -> dict[Role, Any]:
     return ROLE_LABELS
 
 
-def _about_application(application_id: int):
-    """Events recorded on another object (an assignment, an objection) that name the
-    application in their summary. PostgreSQL's ->> reads numbers and strings alike as text;
-    SQLite's JSON_EXTRACT returns the number itself."""
-    value = AuditEvent.summary["application_id"]
-    if db.session.get_bind().dialect.name == "postgresql":
-        matches = value.as_string() == str(application_id)
-    else:
-        matches = value.as_integer() == application_id
-    return and_(AuditEvent.object_type != "applications", matches)
-
-
 def timeline(application: Application, locale: str) -> list[dict[str, Any]]:
     """Every recorded step of the application, oldest first: who, what, when and why."""
     events = db.session.execute(
@@ -211,15 +210,7 @@ def timeline(application: Application, locale: str) -> list[dict[str, Any]]:
             User.role,
         )
         .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(
-            or_(
-                and_(
-                    AuditEvent.object_type == "applications",
-                    AuditEvent.object_id == str(application.id),
-                ),
-                _about_application(application.id),
-            )
-        )
+        .where(AuditEvent.application_id == application.id)
         .order_by(AuditEvent.id)
     ).all()
     reviewer_ids = {

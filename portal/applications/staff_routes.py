@@ -83,7 +83,11 @@ def _seen_version() -> int | None:
 @allow(OFFICER, ADMIN)
 def index():
     filters = staff_queue.QueueFilters.from_args(request.args)
-    page = paginate(staff_queue.queue_query(filters), page=request.args.get("page", 1, type=int))
+    page = paginate(
+        staff_queue.queue_query(filters),
+        page=request.args.get("page", 1, type=int),
+        total=staff_queue.queue_total(filters),
+    )
     locale = select_locale()
     return render_template(
         "staff/applications.html",

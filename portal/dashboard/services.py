@@ -1,10 +1,11 @@
 """What the officers' dashboard reads: every programme of a year with its applications, money
 and expert reviews.
 
-The page loads in four queries whatever the number of programmes, applications and
-assignments: the span of years that have programmes, the year's programmes, the applications
-grouped by programme, status and decision, and the assignments grouped by programme and
-status. Everything returned is plain values (the templates never touch the ORM).
+The page loads in five queries whatever the number of programmes, applications and
+assignments: the span of years that have programmes, the year's programmes, the tallies of
+applications by programme, status and decision and of assignments by programme and status
+(kept by the database, see ``portal.applications.tallies``), and the overdue reviews.
+Everything returned is plain values (the templates never touch the ORM).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from portal.applications.lifecycle import STATUS_LABELS
 from portal.applications.models import Application, Status
+from portal.applications.tallies import ApplicationTally, ReviewTally, money
 from portal.extensions import db
 from portal.programs.models import Program
 from portal.review.decisions import APPROVE, RELEASED_AWARDS
@@ -35,11 +37,7 @@ OPEN, UPCOMING, CLOSED = "open", "upcoming", "closed"
 CLOSING_SOON_DAYS = 7
 
 
-def _money(value: Any) -> Decimal:
-    """A sum from the database as exact yuan (SQLite adds NUMERIC columns as floating point)."""
-    if value is None:
-        return ZERO
-    return Decimal(str(value)).quantize(CENT)
+_money = money
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -94,7 +92,8 @@ def _programmes(year: int) -> list[Any]:
 
 
 def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Counts by status and the three sums of money, per programme (one grouped query)."""
+    """Counts by status and the three sums of money, per programme, from the tallies the
+    database keeps (one query over a few rows per programme)."""
     figures = {
         pid: {
             "counts": dict.fromkeys(Status, 0),
@@ -106,17 +105,16 @@ def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
     }
     rows = db.session.execute(
         select(
-            Application.program_id,
-            Application.status,
-            Application.decision,
-            func.count(Application.id),
-            func.sum(Application.requested_amount),
-            func.sum(Application.decided_amount),
-        )
-        .where(Application.program_id.in_(program_ids))
-        .group_by(Application.program_id, Application.status, Application.decision)
+            ApplicationTally.program_id,
+            ApplicationTally.status,
+            ApplicationTally.decision,
+            ApplicationTally.applications,
+            ApplicationTally.requested,
+            ApplicationTally.decided,
+        ).where(ApplicationTally.program_id.in_(program_ids))
     ).all()
-    for program_id, status, decision, count, requested, decided in rows:
+    for program_id, status_value, decision, count, requested, decided in rows:
+        status = Status(status_value)
         bucket = figures[program_id]
         bucket["counts"][status] += count
         if status not in NOT_RECEIVED:
@@ -129,7 +127,9 @@ def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _review_figures(program_ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
-    """Assignments per programme by status, and the overdue ones (one grouped query).
+    """Assignments per programme by status from the tallies, and the overdue ones counted
+    (two queries; the count reads only overdue assignments, through their status and due
+    time).
 
     A review is overdue when it is still assigned (not submitted, not declined) past its due
     time, as the officers' review page marks it. Assignments of withdrawn applications do not
@@ -138,32 +138,26 @@ def _review_figures(program_ids: list[int], now: datetime) -> dict[int, dict[str
     figures = {
         pid: {"submitted": 0, "assigned": 0, "declined": 0, "overdue": 0} for pid in program_ids
     }
-    overdue = case(
-        (
-            and_(
-                Assignment.status == AssignmentStatus.ASSIGNED,
-                Assignment.due_at.is_not(None),
-                Assignment.due_at < now,
-            ),
-            1,
-        ),
-        else_=0,
-    )
-    rows = db.session.execute(
-        select(
-            Application.program_id,
-            Assignment.status,
-            func.count(Assignment.id),
-            func.sum(overdue),
+    tallied = db.session.execute(
+        select(ReviewTally.program_id, ReviewTally.status, ReviewTally.assignments).where(
+            ReviewTally.program_id.in_(program_ids)
         )
-        .join(Application, Application.id == Assignment.application_id)
-        .where(Application.program_id.in_(program_ids), Application.status != Status.WITHDRAWN)
-        .group_by(Application.program_id, Assignment.status)
     ).all()
-    for program_id, status, count, late in rows:
-        bucket = figures[program_id]
-        bucket[status.value] += count
-        bucket["overdue"] += int(late or 0)
+    for program_id, status, count in tallied:
+        figures[program_id][AssignmentStatus(status).value] += count
+    overdue = db.session.execute(
+        select(Application.program_id, func.count(Assignment.id))
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Assignment.status == AssignmentStatus.ASSIGNED,
+            Assignment.due_at < now,
+            Application.program_id.in_(program_ids),
+            Application.status != Status.WITHDRAWN,
+        )
+        .group_by(Application.program_id)
+    ).all()
+    for program_id, late in overdue:
+        figures[program_id]["overdue"] = int(late or 0)
     return figures
 
 

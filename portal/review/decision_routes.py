@@ -111,7 +111,9 @@ def _render_ranked(
     release_form: ReleaseForm | None = None,
     status: int = 200,
 ):
-    ranked = decisions.ranked_list(program, select_locale())
+    ranked = decisions.ranked_list(
+        program, select_locale(), page=request.args.get("page", 1, type=int)
+    )
     forms = {}
     for row in ranked["rows"]:
         forms[row["id"]] = failed_form if failed_id == row["id"] and failed_form else _row_form(row)
@@ -193,7 +195,12 @@ def decide(application_id: int):
                     "success",
                 )
             return redirect(
-                url_for("decisions.ranked", program_id=program_id, _anchor=f"row-{application_id}")
+                url_for(
+                    "decisions.ranked",
+                    program_id=program_id,
+                    page=request.args.get("page", type=int),
+                    _anchor=f"row-{application_id}",
+                )
             )
     return _render_ranked(
         _program_or_404(program_id),
@@ -241,7 +248,13 @@ def bulk_decide(program_id: int):
                     len(done),
                 )
             flash(message, "success")
-            return redirect(url_for("decisions.ranked", program_id=program_id))
+            return redirect(
+                url_for(
+                    "decisions.ranked",
+                    program_id=program_id,
+                    page=request.args.get("page", type=int),
+                )
+            )
     elif form.action.errors:
         form.form_errors.append(_("Choose whether to approve or reject the selection."))
     return _render_ranked(_program_or_404(program_id), bulk_form=form, status=status)

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,8 +30,10 @@ from portal import audit
 from portal.accounts.models import Enterprise, User
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
+from portal.applications.tallies import ApplicationTally, money
 from portal.domain import DomainError
 from portal.extensions import db
+from portal.pagination import Page
 from portal.programs import formulas
 from portal.programs.models import Program
 from portal.programs.rules import format_money, normalise_params
@@ -159,74 +161,213 @@ def ranking_order(program: Program) -> list[Any]:
     return by_time
 
 
-def ranked_list(program: Program, locale: str) -> dict[str, Any]:
-    """The programme's applications awaiting or holding a pending decision, best first, with
-    proposed amounts and the running total against the budget. Three queries whatever the
-    number of applications (current version, the rows, the budget sums)."""
+RANKED_PAGE_SIZE = 50
+# SQLite adds NUMERIC as floating point: a running total within half a cent of the budget is
+# on it, not past it.
+HALF_CENT = Decimal("0.005")
+
+
+def _default_amount_sql(formula: dict[str, Any], rank, columns, per_firm_cap):
+    """``default_amount`` as an SQL expression over a ranked row (the same rules, so that a
+    page of the ranked list needs no Python pass over the rows before it)."""
+    if formula.get("formula") == "ranked_tiers":
+        values = normalise_params(
+            formulas.FORMULA_KINDS["ranked_tiers"], formula.get("params") or {}
+        )
+        whens = [
+            (or_(rank.is_(None), columns.score.is_(None)), ZERO),
+            (columns.score < values["min_score"], ZERO),
+        ]
+        last_rank = 0
+        for count, amount in values["tiers"]:
+            last_rank += count
+            whens.append((rank <= last_rank, Decimal(amount).quantize(CENT, ROUND_DOWN)))
+        amount = case(*whens, else_=ZERO)
+    else:
+        amount = case(
+            (columns.formula_amount.is_(None), columns.requested),
+            (columns.requested.is_(None), columns.formula_amount),
+            (columns.requested < columns.formula_amount, columns.requested),
+            else_=columns.formula_amount,
+        )
+    if per_firm_cap is not None:
+        amount = case((amount > per_firm_cap, per_firm_cap), else_=amount)
+    return amount
+
+
+def _ranking(program: Program, formula: dict[str, Any], released: Decimal):
+    """Every application of the programme awaiting or holding a pending decision, in ranked
+    order, with its place, rank in the tiers, proposed amount and running total: window
+    functions, so that the database ranks the whole list and a page reads only its rows."""
+    order = ranking_order(program)
+    takes_place = case((Application.decision == REJECT, 0), else_=1)
+    base = (
+        select(
+            Application.id,
+            Application.decision,
+            Application.decided_amount,
+            Application.final_score.label("score"),
+            Application.requested_amount.label("requested"),
+            Application.formula_amount,
+            Application.lock_version,
+            func.row_number().over(order_by=order).label("position"),
+            func.sum(takes_place).over(order_by=order, rows=(None, 0)).label("places"),
+        )
+        .where(Application.program_id == program.id, Application.status == Status.DECIDED)
+        .subquery("ranked_base")
+    )
+    # A rejected application takes no place in the tiers.
+    rank = case((base.c.decision == REJECT, None), else_=base.c.places)
+    default = _default_amount_sql(formula, rank, base.c, program.per_firm_cap)
+    proposed = case(
+        (base.c.decision == APPROVE, base.c.decided_amount),
+        (base.c.decision == REJECT, ZERO),
+        else_=default,
+    )
+    proposals = select(
+        *(base.c[name] for name in ("id", "decision", "decided_amount", "lock_version")),
+        base.c.position,
+        rank.label("rank"),
+        default.label("default_amount"),
+        proposed.label("proposed"),
+    ).subquery("ranked_proposals")
+    running = released + func.sum(func.coalesce(proposals.c.proposed, 0)).over(
+        order_by=proposals.c.position, rows=(None, 0)
+    )
+    running_rows = select(*proposals.c, running.label("running_total")).subquery("ranked_running")
+    # A row that takes nothing from the budget is never "past" it.
+    over = case(
+        (
+            and_(
+                running_rows.c.running_total > Decimal(program.budget) + HALF_CENT,
+                func.coalesce(running_rows.c.proposed, 0) != 0,
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    earlier_over = func.sum(over).over(order_by=running_rows.c.position, rows=(None, -1))
+    ranked = select(*running_rows.c, earlier_over.label("earlier_over")).subquery("ranked")
+    return proposals, ranked
+
+
+def released_awards(program_id: int) -> Decimal:
+    """What the programme's released awards take from its budget (from the tallies)."""
+    return money(
+        db.session.scalar(
+            select(func.sum(ApplicationTally.decided)).where(
+                ApplicationTally.program_id == program_id,
+                ApplicationTally.status.in_([s.value for s in RELEASED_AWARDS]),
+            )
+        )
+    )
+
+
+def _ranked_summary(proposals) -> Any:
+    pending = proposals.c.decision.is_not(None)
+    approved = proposals.c.decision == APPROVE
+    return db.session.execute(
+        select(
+            func.count().label("rows"),
+            func.sum(case((proposals.c.decision.is_(None), 1), else_=0)).label("awaiting"),
+            func.sum(case((approved, 1), else_=0)).label("approvals"),
+            func.sum(case((proposals.c.decision == REJECT, 1), else_=0)).label("rejections"),
+            func.sum(case((approved, proposals.c.decided_amount), else_=0)).label("pending"),
+            func.sum(func.coalesce(proposals.c.proposed, 0)).label("proposed"),
+            func.sum(case((pending, proposals.c.lock_version), else_=0)).label("versions"),
+            func.sum(case((pending, proposals.c.id * proposals.c.lock_version), else_=0)).label(
+                "weighted"
+            ),
+        )
+    ).one()
+
+
+def proposed_amounts(program: Program, application_ids: Sequence[int]) -> dict[int, Decimal]:
+    """{application id: proposed amount} of these applications as the ranked list shows."""
     formula = formula_of(program)
-    decider = aliased(User)
+    _proposals, ranked = _ranking(program, formula, released_awards(program.id))
     rows = db.session.execute(
-        select(Application, Enterprise.name, Enterprise.uscc, decider.display_name)
+        select(ranked.c.id, ranked.c.proposed).where(ranked.c.id.in_(list(application_ids)))
+    ).all()
+    return {row.id: _amount(row.proposed) for row in rows}
+
+
+def _amount(value: Any) -> Decimal | None:
+    return None if value is None else money(value)
+
+
+def ranked_list(program: Program, locale: str, page: int = 1) -> dict[str, Any]:
+    """One page of the programme's applications awaiting or holding a pending decision, best
+    first, with proposed amounts and the running total against the budget, and the figures of
+    the whole list. Four queries whatever the number of applications (current version,
+    released awards from the tallies, the list's figures, and the page with its firms and
+    deciders)."""
+    formula = formula_of(program)
+    budget = Decimal(program.budget)
+    released = released_awards(program.id)
+    proposals, ranked = _ranking(program, formula, released)
+    summary = _ranked_summary(proposals)
+    total_rows = int(summary.rows or 0)
+    pages = max(1, -(-total_rows // RANKED_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    first = (page - 1) * RANKED_PAGE_SIZE
+    decider = aliased(User)
+    page_rows = db.session.execute(
+        select(
+            ranked,
+            Application.reference,
+            Application.first_submitted_at,
+            Application.final_score,
+            Application.requested_amount,
+            Application.formula_amount,
+            Application.decision_reason_code,
+            Application.decision_reason,
+            Application.decided_at,
+            Enterprise.name.label("enterprise"),
+            Enterprise.uscc,
+            decider.display_name.label("decided_by"),
+        )
+        .join(Application, Application.id == ranked.c.id)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .outerjoin(decider, decider.id == Application.decided_by_id)
-        .where(Application.program_id == program.id, Application.status == Status.DECIDED)
-        .order_by(*ranking_order(program))
+        .where(ranked.c.position > first, ranked.c.position <= first + RANKED_PAGE_SIZE)
+        .order_by(ranked.c.position)
     ).all()
-    state = budget_state(program, exclude_ids=[app.id for app, *_ in rows])
-    budget = Decimal(program.budget)
-    running = state.released
-    place = 0
     out = []
-    for application, firm, uscc, decided_by in rows:
-        rejected = application.decision == REJECT
-        rank = None
-        if not rejected:  # a rejected application takes no place in the tiers
-            place += 1
-            rank = place
-        default = default_amount(
-            formula,
-            rank=rank,
-            score=application.final_score,
-            requested=application.requested_amount,
-            formula_amount=application.formula_amount,
-            per_firm_cap=program.per_firm_cap,
-        )
-        if application.decision == APPROVE:
-            proposed = application.decided_amount
-        elif rejected:
-            proposed = ZERO
-        else:
-            proposed = default
-        running += proposed or ZERO
+    for row in page_rows:
+        running = money(row.running_total)
+        proposed = _amount(row.proposed)
+        over_budget = running > budget and bool(proposed)
         out.append(
             {
-                "id": application.id,
-                "reference": application.reference,
-                "enterprise": firm,
-                "uscc": uscc,
-                "rank": rank,
-                "score": application.final_score,
-                "submitted_at": application.first_submitted_at,
-                "requested_amount": application.requested_amount,
-                "formula_amount": application.formula_amount,
-                "default_amount": default,
+                "id": row.id,
+                "position": row.position,
+                "reference": row.reference,
+                "enterprise": row.enterprise,
+                "uscc": row.uscc,
+                "rank": None if row.rank is None else int(row.rank),
+                "score": row.final_score,
+                "submitted_at": row.first_submitted_at,
+                "requested_amount": row.requested_amount,
+                "formula_amount": row.formula_amount,
+                "default_amount": _amount(row.default_amount),
                 "proposed": proposed,
-                "decision": application.decision,
-                "decided_amount": application.decided_amount,
-                "reason_code": application.decision_reason_code,
-                "reason_label": reason_label(application.decision_reason_code),
-                "reason": application.decision_reason,
-                "decided_by": decided_by or "",
-                "decided_at": application.decided_at,
-                "lock_version": application.lock_version,
+                "decision": row.decision,
+                "decided_amount": row.decided_amount,
+                "reason_code": row.decision_reason_code,
+                "reason_label": reason_label(row.decision_reason_code),
+                "reason": row.decision_reason,
+                "decided_by": row.decided_by or "",
+                "decided_at": row.decided_at,
+                "lock_version": row.lock_version,
                 "running_total": running,
-                # a row that takes nothing from the budget is never "past" it
-                "over_budget": running > budget and bool(proposed),
+                "over_budget": over_budget,
+                # where the budget line is drawn: the first row past it in the whole list
+                "budget_line": over_budget and not row.earlier_over,
             }
         )
-    pending_approvals = [r for r in out if r["decision"] == APPROVE]
-    pending_total = sum((r["decided_amount"] for r in pending_approvals), ZERO)
-    available = budget - state.released
+    pending_total = money(summary.pending)
+    available = budget - released
     factor = None
     if program.pro_rata and pending_total > max(available, ZERO) and pending_total > 0:
         factor = max(available, ZERO) / pending_total
@@ -244,47 +385,62 @@ def ranked_list(program: Program, locale: str) -> dict[str, Any]:
             "publicity_days": program.publicity_days,
         },
         "rows": out,
-        "released": state.released,
+        "page": Page(rows=out, page=page, per_page=RANKED_PAGE_SIZE, total=total_rows),
+        "released": released,
         "pending_total": pending_total,
-        "remaining": budget - state.released - pending_total,
-        "proposed_total": running,
-        "awaiting": sum(1 for r in out if r["decision"] is None),
-        "pending_approvals": len(pending_approvals),
-        "pending_rejections": sum(1 for r in out if r["decision"] == REJECT),
+        "remaining": budget - released - pending_total,
+        "proposed_total": released + money(summary.proposed),
+        "awaiting": int(summary.awaiting or 0),
+        "pending_approvals": int(summary.approvals or 0),
+        "pending_rejections": int(summary.rejections or 0),
         "pro_rata_factor": factor,
         "snapshot": release_snapshot(
-            (r["id"], r["lock_version"]) for r in out if r["decision"] is not None
+            int(summary.approvals or 0) + int(summary.rejections or 0),
+            int(summary.versions or 0),
+            int(summary.weighted or 0),
         ),
     }
 
 
-def release_snapshot(pairs: Iterable[tuple[int, int]]) -> str:
-    """What the officer saw of the pending decisions when asking to release them."""
-    return ",".join(f"{app_id}:{version}" for app_id, version in sorted(pairs))
+def release_snapshot(decisions_count: int, versions: int, weighted: int) -> str:
+    """A fingerprint of the pending decisions the officer saw when asking to release them:
+    their number, and the sums of their lock versions plain and weighted by id. Every change
+    to a decision raises its application's lock version, so any change alters the
+    fingerprint."""
+    return f"{decisions_count}:{versions}:{weighted}"
+
+
+def snapshot_of(applications: Iterable[Application]) -> str:
+    pairs = [(app.id, app.lock_version) for app in applications]
+    return release_snapshot(len(pairs), sum(v for _i, v in pairs), sum(i * v for i, v in pairs))
 
 
 def programmes_overview(program_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Counts per programme for the decisions index (one query)."""
+    """Counts per programme for the decisions index (one query over the tallies)."""
     counts: dict[int, dict[str, int]] = {
         pid: {"awaiting": 0, "pending": 0, "publicity": 0, "on_hold": 0, "awarded": 0}
         for pid in program_ids
     }
     if not program_ids:
         return counts
+    statuses = (Status.DECIDED, Status.PUBLICITY, Status.ON_HOLD, Status.AWARDED)
     rows = db.session.execute(
-        select(Application.program_id, Application.status, Application.decision).where(
-            Application.program_id.in_(list(program_ids)),
-            Application.status.in_(
-                (Status.DECIDED, Status.PUBLICITY, Status.ON_HOLD, Status.AWARDED)
-            ),
+        select(
+            ApplicationTally.program_id,
+            ApplicationTally.status,
+            ApplicationTally.decision,
+            ApplicationTally.applications,
+        ).where(
+            ApplicationTally.program_id.in_(list(program_ids)),
+            ApplicationTally.status.in_([s.value for s in statuses]),
         )
     ).all()
-    for program_id, status, decision in rows:
+    for program_id, status, decision, number in rows:
         bucket = counts[program_id]
-        if status is Status.DECIDED:
-            bucket["pending" if decision else "awaiting"] += 1
+        if status == Status.DECIDED.value:
+            bucket["pending" if decision else "awaiting"] += number
         else:
-            bucket[status.value] += 1
+            bucket[status] += number
     return counts
 
 
@@ -494,7 +650,7 @@ def record_bulk_decision(
         raise DecisionRefused(_l("Select at least one application."), field="selected")
     program = lock_program(program.id)
     formula = formula_of(program)
-    ranked = {row["id"]: row for row in ranked_list(program, "en")["rows"]}
+    proposals = proposed_amounts(program, application_ids)
     applications = {
         app.id: app
         for app in db.session.scalars(
@@ -510,7 +666,7 @@ def record_bulk_decision(
         if seen_lock_versions.get(app_id) != application.lock_version:
             raise _changed_meanwhile(application.reference)
         if decision == APPROVE:
-            proposed = ranked[app_id]["proposed"]
+            proposed = proposals.get(app_id)
             if not proposed:
                 raise DecisionRefused(
                     _l(
@@ -594,7 +750,7 @@ def release_decisions(
     )
     if not pending:
         raise DecisionRefused(_l("There are no pending decisions to release."))
-    if release_snapshot((app.id, app.lock_version) for app in pending) != snapshot:
+    if snapshot_of(pending) != snapshot:
         raise ConcurrentChange(
             _l(
                 "The pending decisions changed after you opened this page. "

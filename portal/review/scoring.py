@@ -509,8 +509,9 @@ def _queue_row(row, locale: str, now: datetime) -> dict[str, Any]:
 
 
 def reviewer_queue(reviewer_id: int, locale: str, page: int = 1) -> dict[str, Any]:
-    """The reviewer's queue in four queries whatever its length: progress, one page of open and
-    submitted assignments (open first, by due date) with its count, and the recent declines."""
+    """The reviewer's queue in three queries whatever its length: progress (which gives the
+    count), one page of open and submitted assignments (open first, by due date), and the
+    recent declines."""
     summary = queue_summary(reviewer_id)
     active = paginate(
         _queue_order(
@@ -521,6 +522,7 @@ def reviewer_queue(reviewer_id: int, locale: str, page: int = 1) -> dict[str, An
         ),
         page=page,
         per_page=QUEUE_PAGE_SIZE,
+        total=summary.total,  # already counted: assigned and submitted, not declined
     )
     declined = db.session.execute(
         _queue_select()

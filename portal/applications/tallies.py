@@ -1,0 +1,161 @@
+"""Running tallies of applications and expert reviews per programme, kept by the database.
+
+Triggers on ``applications`` and ``assignments`` (migration 0006) add and subtract each row's
+contribution, so reading a programme's counts and sums costs a handful of rows however many
+applications it has. The ORM never writes these tables; ``check_tallies`` compares them with
+a full count (``flask tallies check``) and ``rebuild_tallies`` recounts them after a repair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.applications.models import Application, Status
+from portal.extensions import db
+from portal.review.models import Assignment
+
+CENT = Decimal("0.01")
+
+
+class ApplicationTally(db.Model):
+    """Applications of a programme in one status with one pending or released decision
+    (``""`` before any), with the sums of their requested and decided amounts."""
+
+    __tablename__ = "application_tallies"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(10), primary_key=True)
+    applications: Mapped[int] = mapped_column(Integer)
+    requested: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    decided: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+
+
+class ReviewTally(db.Model):
+    """Assignments of a programme's applications (withdrawn ones excepted) in one status."""
+
+    __tablename__ = "review_tallies"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    assignments: Mapped[int] = mapped_column(Integer)
+
+
+def money(value: Any) -> Decimal:
+    """A sum from the database as exact yuan (SQLite adds NUMERIC columns as floating point)."""
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(CENT)
+
+
+def count_applications(
+    *, program_ids: Iterable[int] | None = None, statuses: Iterable[Status] | None = None
+) -> int:
+    """How many applications are in these programmes and statuses (all when None): one query
+    over the tally rows."""
+    query = select(func.coalesce(func.sum(ApplicationTally.applications), 0))
+    if program_ids is not None:
+        query = query.where(ApplicationTally.program_id.in_(list(program_ids)))
+    if statuses is not None:
+        query = query.where(ApplicationTally.status.in_([s.value for s in statuses]))
+    return int(db.session.scalar(query) or 0)
+
+
+# --- checking and repairing -----------------------------------------------------------------
+
+
+def _counted_applications():
+    decision = func.coalesce(Application.decision, literal_column("''"))
+    return select(
+        Application.program_id,
+        Application.status,
+        decision,
+        func.count(),
+        func.coalesce(func.sum(Application.requested_amount), 0),
+        func.coalesce(func.sum(Application.decided_amount), 0),
+    ).group_by(Application.program_id, Application.status, decision)
+
+
+def _counted_reviews():
+    return (
+        select(Application.program_id, Assignment.status, func.count())
+        .join(Application, Application.id == Assignment.application_id)
+        .where(Application.status != Status.WITHDRAWN)
+        .group_by(Application.program_id, Assignment.status)
+    )
+
+
+def check_tallies() -> list[str]:
+    """The differences between the tallies and a full count; empty when they agree."""
+    problems = []
+    kept = {
+        (row.program_id, row.status, row.decision): (
+            row.applications,
+            money(row.requested),
+            money(row.decided),
+        )
+        for row in db.session.scalars(select(ApplicationTally))
+        if row.applications or money(row.requested) or money(row.decided)
+    }
+    counted = {
+        (program_id, str(getattr(status, "value", status)), decision): (
+            n,
+            money(requested),
+            money(decided),
+        )
+        for program_id, status, decision, n, requested, decided in db.session.execute(
+            _counted_applications()
+        )
+    }
+    for key in sorted(set(kept) | set(counted), key=str):
+        if kept.get(key) != counted.get(key):
+            problems.append(f"applications {key}: tally {kept.get(key)}, count {counted.get(key)}")
+    kept_reviews = {
+        (row.program_id, row.status): row.assignments
+        for row in db.session.scalars(select(ReviewTally))
+        if row.assignments
+    }
+    counted_reviews = {
+        (program_id, str(getattr(status, "value", status))): n
+        for program_id, status, n in db.session.execute(_counted_reviews())
+    }
+    for key in sorted(set(kept_reviews) | set(counted_reviews), key=str):
+        if kept_reviews.get(key) != counted_reviews.get(key):
+            problems.append(
+                f"reviews {key}: tally {kept_reviews.get(key)}, count {counted_reviews.get(key)}"
+            )
+    return problems
+
+
+def rebuild_tallies() -> None:
+    """Recount every tally from the rows (inside the caller's transaction)."""
+    db.session.execute(delete(ApplicationTally))
+    db.session.execute(delete(ReviewTally))
+    db.session.execute(
+        insert(ApplicationTally).from_select(
+            ["program_id", "status", "decision", "applications", "requested", "decided"],
+            _counted_applications(),
+        )
+    )
+    db.session.execute(
+        insert(ReviewTally).from_select(["program_id", "status", "assignments"], _counted_reviews())
+    )
