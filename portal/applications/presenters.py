@@ -219,9 +219,13 @@ def _display(value: Any, kind: str) -> str:
 
 
 def _readable(value: Any, kind: str) -> str:
-    """For reading, not editing: amounts with thousands separators."""
+    """For reading, not editing: amounts with thousands separators. What a firm typed and the
+    form refused ("abc", "1,200") is shown as typed."""
     if kind == "money" and value not in (None, ""):
-        return f"{Decimal(str(value)):,.2f}"
+        try:
+            return f"{Decimal(str(value)):,.2f}"
+        except InvalidOperation:
+            return str(value)
     return _display(value, kind)
 
 
