@@ -1,0 +1,85 @@
+"""Run axe-core (vendored in tests/e2e/vendor/axe-core) in a Playwright page and report what
+it finds in a form the next engineer can act on.
+
+The portal's Content-Security-Policy allows no inline script, so a <script> tag with the
+engine's source would be refused. The source is evaluated through the DevTools protocol
+instead (``page.evaluate``), which the page's CSP does not govern; the page itself keeps its
+CSP, so axe sees exactly what a visitor's browser renders (a style attribute the policy
+blocks stays blocked).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+AXE_DIR = Path(__file__).parent / "vendor" / "axe-core"
+AXE_VERSION = "4.14.1"  # the version tests/e2e/vendor/axe-core/README.md describes
+
+# WCAG 2.0 and 2.1, levels A and AA, plus axe's best practices (landmarks, one h1, ...).
+TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
+# What fails a test: axe's two highest impacts. Minor and moderate findings are printed only.
+BLOCKING = ("serious", "critical")
+
+
+@cache
+def axe_source() -> str:
+    return (AXE_DIR / "axe.min.js").read_text(encoding="utf-8")
+
+
+def inject(page: Page) -> None:
+    """Load axe into the page unless it is there already (it is gone after a navigation)."""
+    if page.evaluate("() => typeof window.axe === 'object'"):
+        return
+    page.evaluate(axe_source())
+    version = page.evaluate("() => window.axe && window.axe.version")
+    assert version == AXE_VERSION, f"axe {version} loaded; the vendored README names {AXE_VERSION}"
+
+
+def run(page: Page, *, tags: tuple[str, ...] = TAGS) -> list[dict]:
+    """Run axe over the whole document; return its violations (every impact)."""
+    inject(page)
+    options = {"runOnly": {"type": "tag", "values": list(tags)}, "resultTypes": ["violations"]}
+    result = page.evaluate("(options) => window.axe.run(document, options)", options)
+    return result["violations"]
+
+
+def blocking(violations: list[dict]) -> list[dict]:
+    return [v for v in violations if v.get("impact") in BLOCKING]
+
+
+def describe(violations: list[dict], *, limit_nodes: int = 8) -> str:
+    """One block per violation: id, impact, help, link, and the offending elements."""
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} [{violation.get('impact')}] {violation['help']}"
+            f" ({violation.get('helpUrl', '')})"
+        )
+        for node in violation["nodes"][:limit_nodes]:
+            target = " ".join(json.dumps(t, ensure_ascii=False) for t in node["target"])
+            lines.append(f"    target {target}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ").strip()
+            if summary:
+                lines.append(f"      {summary[:300]}")
+            lines.append(f"      html {node.get('html', '')[:200]}")
+        if len(violation["nodes"]) > limit_nodes:
+            lines.append(f"    ... and {len(violation['nodes']) - limit_nodes} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page, name: str) -> list[dict]:
+    """Fail when axe finds a serious or critical violation; return all violations found."""
+    violations = run(page)
+    serious = blocking(violations)
+    minor = [v for v in violations if v not in serious]
+    if minor:  # shown with -s or -rA: worth fixing, not failing
+        print(f"{name}: minor or moderate findings\n{describe(minor, limit_nodes=3)}")
+    assert not serious, (
+        f"{name} ({page.url}): {len(serious)} serious or critical accessibility violation(s)\n"
+        + describe(serious)
+    )
+    return violations

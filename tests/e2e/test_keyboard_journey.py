@@ -1,0 +1,253 @@
+"""A firm applies with the keyboard only: it signs in, opens a programme, starts an
+application, fills every section, attaches its PDFs, saves, submits and confirms, using Tab,
+Shift+Tab, Enter, Space and typing, never the mouse.
+
+On the way, every element that takes the focus must show it (an outline or a box shadow), the
+skip link must lead to the main content, and a step sent with an error must put the focus on
+the error summary (or the first field in error), from where a link leads to the field.
+
+Only the first page is opened by its address; everything after is reached by keys. Visible
+texts are asserted in English (the firm switches language with the keyboard too).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.helpers import DEMO_PASSWORD, make_pdf
+
+FIRM = "ent2@example.com"
+PROGRAMME = "rd-post-subsidy-2026"
+DOCUMENTS = ("a107012", "tax_return")  # the programme's required documents
+PROJECT_TITLE = "Servo press line: in-house motion controller"
+PROJECT_SUMMARY = "伺服压力机生产线：自主研发运动控制器。"
+# A redirect keeps the fragment of the page the form was sent from (#project_title after
+# following an error summary's link), as browsers do.
+APPLICATION_URL = re.compile(r"/applications/(\d+)(#[\w-]*)?$")
+
+# What has the focus, whether it matches ``selector``, and whether a sighted user can see
+# where it is: the element is on screen (not clipped to a pixel) and draws an outline or a
+# box shadow.
+FOCUS_JS = """(selector) => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    html: el.outerHTML.slice(0, 200),
+    matches: selector ? el.matches(selector) : false,
+    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+    shadow: style.boxShadow !== 'none',
+    onScreen: box.width > 1 && box.height > 1 && box.bottom > 0 && box.right > 0
+      && box.top < window.innerHeight && box.left < window.innerWidth,
+  };
+}"""
+
+
+def focused(page: Page, selector: str | None = None) -> dict | None:
+    return page.evaluate(FOCUS_JS, selector)
+
+
+def assert_focus_visible(info: dict | None) -> None:
+    assert info is not None, "nothing has the focus"
+    assert info["onScreen"], f"the focused element is off screen: {info['html']}"
+    assert info["outline"] or info["shadow"], f"no visible focus on {info['html']}"
+
+
+def tab_to(page: Page, selector: str, *, backwards: bool = False, limit: int = 150) -> None:
+    """Press Tab (Shift+Tab) until the element matching ``selector`` has the focus, checking
+    that every element passed on the way shows its focus."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        info = focused(page, selector)
+        if info is None:  # past the last element: the browser's own controls
+            continue
+        assert_focus_visible(info)
+        if info["matches"]:
+            return
+        seen.append(info["html"][:80])
+    raise AssertionError(f"Tab never reached {selector}; passed:\n" + "\n".join(seen[-20:]))
+
+
+def press_and_load(page: Page, key: str = "Enter") -> None:
+    """Press a key that sends a form or follows a link; wait for the next page."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+    page.wait_for_load_state()
+
+
+def skip_to_main(page: Page) -> None:
+    """The first Tab of a page reaches the skip link, visibly; Enter moves to <main>."""
+    page.keyboard.press("Tab")
+    info = focused(page, "a.skip-link[href='#main']")
+    assert info and info["matches"], f"the first Tab did not reach the skip link: {info}"
+    assert_focus_visible(info)
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+
+
+def open_link(page: Page, selector: str) -> None:
+    skip_to_main(page)
+    tab_to(page, selector)
+    press_and_load(page)
+
+
+def type_into(page: Page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+
+
+def expect_focus_on_error(page: Page) -> None:
+    """After a refused step the focus is on the error summary (or the first invalid field)."""
+    info = focused(page, ".error-summary, [aria-invalid=true]")
+    assert info and info["matches"], f"the focus is not on the errors: {info}"
+    assert_focus_visible(info)
+
+
+def save_and_continue(page: Page) -> None:
+    tab_to(page, "button[name=then][value=continue]")
+    press_and_load(page)
+    expect(page).to_have_url(APPLICATION_URL)
+    expect(page.locator(".flash--success")).to_have_text("Saved.")
+
+
+def task(page: Page, section: str):
+    return page.locator(f".task-list__item:has(a[href$='/{section}'])")
+
+
+def test_firm_applies_with_the_keyboard_only(page: Page, demo, tmp_path: Path, screenshot):
+    # Sign in: the skip link first, then the form's fields and its button.
+    page.goto("/login")
+    skip_to_main(page)
+    screenshot(page, "keyboard-skip-link-target")
+    type_into(page, "#email", FIRM)
+    type_into(page, "#password", DEMO_PASSWORD)
+    press_and_load(page)  # Enter in the password field sends the form
+    expect(page.locator("form[action$='/logout'] button")).to_be_visible()
+
+    # The language switch, backwards from the main content with Shift+Tab.
+    skip_to_main(page)
+    tab_to(page, "button[name=locale][value=en]", backwards=True)
+    press_and_load(page)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    # Programmes for me, then the programme, then "Start an application".
+    tab_to(page, "nav a[href$='/programmes']")
+    press_and_load(page)
+    expect(page.locator("h1")).to_have_text("Programmes for me")
+    open_link(page, f"main article.card a[href$='/programmes/{PROGRAMME}']")
+    expect(page.locator("section[aria-labelledby=eligibility-heading] .verdict")).to_have_text(
+        "You qualify"
+    )
+    skip_to_main(page)
+    tab_to(page, f"form[action$='/programmes/{PROGRAMME}/apply'] button[type=submit]")
+    screenshot(page, "keyboard-focus-start-button")
+    press_and_load(page, "Space")
+    expect(page).to_have_url(APPLICATION_URL)
+    application_id = int(APPLICATION_URL.search(page.url).group(1))
+    expect(page.locator(".app-header .status")).to_have_text("Draft")
+
+    # The summary, sent without its title first: the focus goes to the error summary, whose
+    # link leads to the field; nothing typed is lost.
+    open_link(page, f"main a[href$='/applications/{application_id}/summary']")
+    type_into(page, "#project_summary", PROJECT_SUMMARY)
+    tab_to(page, "button[name=then][value=continue]")
+    press_and_load(page)
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect_focus_on_error(page)
+    screenshot(page, "keyboard-error-summary-focused")
+    expect(page.locator("#project_summary")).to_have_value(PROJECT_SUMMARY)
+    tab_to(page, ".error-summary a[href='#project_title']")
+    page.keyboard.press("Enter")
+    expect(page.locator("#project_title")).to_be_focused()
+    assert_focus_visible(focused(page))
+    page.keyboard.type(PROJECT_TITLE)
+    save_and_continue(page)
+    expect(task(page, "summary").locator(".tag")).to_have_text("Completed")
+
+    # The figures: confirm them with Space.
+    open_link(page, f"main a[href$='/applications/{application_id}/figures']")
+    tab_to(page, "#confirm_figures")
+    page.keyboard.press("Space")
+    expect(page.locator("#confirm_figures")).to_be_checked()
+    save_and_continue(page)
+    expect(task(page, "figures").locator(".tag")).to_have_text("Completed")
+
+    # The amount: keep the formula's.
+    open_link(page, f"main a[href$='/applications/{application_id}/amount']")
+    save_and_continue(page)
+    expect(task(page, "amount").locator(".tag")).to_have_text("Completed")
+
+    # The documents: Space on a file input opens the file chooser; Enter on Upload sends it.
+    open_link(page, f"main a[href$='/applications/{application_id}/documents']")
+    for key in DOCUMENTS:
+        path = tmp_path / f"{key}.pdf"
+        path.write_bytes(make_pdf(1, key))
+        skip_to_main(page)
+        tab_to(page, f"#file-{key}")
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Space")
+        chooser.value.set_files(path)
+        tab_to(page, f"form[action$='/documents/{key}'] button[type=submit]")
+        press_and_load(page)
+        expect(page.locator(".flash--success")).to_have_text("Uploaded.")
+        slot = page.locator(f"section.document[aria-labelledby=doc-{key}]")
+        expect(slot.locator(".tag")).to_have_text("Uploaded")
+    open_link(page, f"main a.button[href$='/applications/{application_id}']")
+    expect(task(page, "documents").locator(".tag")).to_have_text("Completed")
+
+    # The declaration.
+    open_link(page, f"main a[href$='/applications/{application_id}/declaration']")
+    type_into(page, "#declaration_name", "刘洋")
+    type_into(page, "#declaration_title", "Chief financial officer")
+    tab_to(page, "#agree")
+    page.keyboard.press("Space")
+    save_and_continue(page)
+    expect(page.locator("main")).to_contain_text("You have completed 5 of 5 sections.")
+
+    # Check the answers; submitting without the confirmation is refused, with the focus on
+    # the errors; its link leads to the box, Space ticks it, Enter submits.
+    open_link(page, f"main a.button[href$='/applications/{application_id}/check']")
+    expect(page.locator("h1")).to_have_text("Check your answers")
+    skip_to_main(page)
+    tab_to(page, f"form[action$='/applications/{application_id}/submit'] button[type=submit]")
+    press_and_load(page)
+    expect_focus_on_error(page)
+    tab_to(page, ".error-summary a[href='#confirm']")
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator("#confirm")).to_be_checked()
+    tab_to(page, f"form[action$='/applications/{application_id}/submit'] button[type=submit]")
+    press_and_load(page)
+
+    expect(page).to_have_url(re.compile(rf"/applications/{application_id}(#[\w-]*)?$"))
+    expect(page.locator(".app-header .status")).to_have_text("Submitted")
+    expect(page.locator(".flash--success")).to_contain_text("has been submitted")
+    screenshot(page, "keyboard-submitted")
+
+
+def test_every_focusable_element_of_the_home_page_shows_its_focus(page: Page, demo):
+    """A full round of Tab through the public home page and back with Shift+Tab."""
+    page.goto("/")
+    count = page.evaluate(
+        "() => [...document.querySelectorAll('a[href], button, input, select, textarea,"
+        ' summary, [tabindex]:not([tabindex="-1"])\')].filter(e => !e.disabled'
+        " && e.getClientRects().length).length"
+    )
+    assert count > 5
+    seen = set()
+    for _ in range(count):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        assert_focus_visible(info)
+        seen.add(info["html"])
+    assert len(seen) == count, "Tab did not visit every focusable element once"
+    for _ in range(count - 1):
+        page.keyboard.press("Shift+Tab")
+        assert_focus_visible(focused(page))
