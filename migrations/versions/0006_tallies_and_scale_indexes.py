@@ -17,13 +17,14 @@ Assignments of withdrawn applications do not count (as everywhere in expert revi
 application triggers move them out of (and back into) the review tallies when an application
 enters (or leaves) ``withdrawn``.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -40,10 +41,14 @@ def upgrade():
         sa.Column("requested", sa.Numeric(precision=16, scale=2), nullable=False),
         sa.Column("decided", sa.Numeric(precision=16, scale=2), nullable=False),
         sa.ForeignKeyConstraint(
-            ["program_id"], ["programs.id"],
-            name=op.f("fk_application_tallies_program_id_programs"), ondelete="CASCADE",
+            ["program_id"],
+            ["programs.id"],
+            name=op.f("fk_application_tallies_program_id_programs"),
+            ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("program_id", "status", "decision", name=op.f("pk_application_tallies")),
+        sa.PrimaryKeyConstraint(
+            "program_id", "status", "decision", name=op.f("pk_application_tallies")
+        ),
     )
     op.create_table(
         "review_tallies",
@@ -51,8 +56,10 @@ def upgrade():
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("assignments", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["program_id"], ["programs.id"],
-            name=op.f("fk_review_tallies_program_id_programs"), ondelete="CASCADE",
+            ["program_id"],
+            ["programs.id"],
+            name=op.f("fk_review_tallies_program_id_programs"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("program_id", "status", name=op.f("pk_review_tallies")),
     )
@@ -93,12 +100,31 @@ def upgrade():
         else:  # SQLite sorts NULL first, so a descending index already puts them last
             order = "last_submitted_at DESC, id DESC"
         op.execute(f"CREATE INDEX {name} ON applications ({prefix}{order})")
+    # The ranked list: a programme's applications awaiting decision in ranked order, with the
+    # columns the ranking reads, so that ranking them reads the index alone (the rows of
+    # applications are wide; reading thousands of them costs more than the ranking).
+    key = "program_id, status, final_score DESC{nulls}, first_submitted_at, id"
+    covered = "decision, decided_amount, requested_amount, formula_amount, lock_version"
+    op.drop_index("ix_applications_program_status", table_name="applications")
+    if dialect == "postgresql":
+        op.execute(
+            f"CREATE INDEX ix_applications_ranking ON applications "
+            f"({key.format(nulls=' NULLS LAST')}) INCLUDE ({covered})"
+        )
+    else:
+        op.execute(
+            f"CREATE INDEX ix_applications_ranking ON applications ({key.format(nulls='')}, {covered})"
+        )
+    # From an assignment to its application's programme and status without reading the row.
+    op.create_index("ix_applications_programme_of", "applications", ["id", "program_id", "status"])
     # The reviewer's queue (own assignments by status and due date) and the overdue count.
     op.create_index(
         "ix_assignments_reviewer_queue", "assignments", ["reviewer_id", "status", "due_at", "id"]
     )
     op.drop_index("ix_assignments_reviewer_status", table_name="assignments")
-    op.create_index("ix_assignments_status_due", "assignments", ["status", "due_at"])
+    op.create_index(
+        "ix_assignments_status_due", "assignments", ["status", "due_at", "application_id"]
+    )
 
 
 def downgrade():
@@ -106,15 +132,27 @@ def downgrade():
     op.drop_index("ix_assignments_status_due", table_name="assignments")
     op.create_index("ix_assignments_reviewer_status", "assignments", ["reviewer_id", "status"])
     op.drop_index("ix_assignments_reviewer_queue", table_name="assignments")
-    for name in ("ix_applications_queue", "ix_applications_queue_program", "ix_applications_queue_status"):
+    op.drop_index("ix_applications_programme_of", table_name="applications")
+    op.drop_index("ix_applications_ranking", table_name="applications")
+    op.create_index("ix_applications_program_status", "applications", ["program_id", "status"])
+    for name in (
+        "ix_applications_queue",
+        "ix_applications_queue_program",
+        "ix_applications_queue_status",
+    ):
         op.drop_index(name, table_name="applications")
     op.drop_index("ix_audit_events_application", table_name="audit_events")
     if dialect == "sqlite":
         op.execute("ALTER TABLE audit_events DROP COLUMN application_id")
         for name in (
-            "application_tallies_insert", "application_tallies_update", "application_tallies_delete",
-            "review_tallies_withdrawn", "review_tallies_application_delete",
-            "review_tallies_insert", "review_tallies_update", "review_tallies_delete",
+            "application_tallies_insert",
+            "application_tallies_update",
+            "application_tallies_delete",
+            "review_tallies_withdrawn",
+            "review_tallies_application_delete",
+            "review_tallies_insert",
+            "review_tallies_update",
+            "review_tallies_delete",
         ):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
@@ -123,8 +161,10 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS review_tallies_application ON applications")
         op.execute("DROP TRIGGER IF EXISTS review_tallies ON assignments")
         for function in (
-            "application_tallies_apply()", "review_tallies_follow_application()",
-            "review_tallies_apply()", "bump_application_tally(integer, text, text, integer, numeric, numeric)",
+            "application_tallies_apply()",
+            "review_tallies_follow_application()",
+            "review_tallies_apply()",
+            "bump_application_tally(integer, text, text, integer, numeric, numeric)",
             "bump_review_tally(integer, text, integer)",
         ):
             op.execute(f"DROP FUNCTION IF EXISTS {function}")
@@ -166,14 +206,16 @@ def _sqlite_bump_review(row: str, sign: str) -> str:
 def _sqlite_triggers():
     statements = {
         "application_tallies_insert": (
-            "AFTER INSERT ON applications", _sqlite_bump_application("NEW", "+")
+            "AFTER INSERT ON applications",
+            _sqlite_bump_application("NEW", "+"),
         ),
         "application_tallies_update": (
             f"AFTER UPDATE OF {APPLICATION_COLUMNS} ON applications",
             _sqlite_bump_application("OLD", "-") + _sqlite_bump_application("NEW", "+"),
         ),
         "application_tallies_delete": (
-            "AFTER DELETE ON applications", _sqlite_bump_application("OLD", "-")
+            "AFTER DELETE ON applications",
+            _sqlite_bump_application("OLD", "-"),
         ),
         # An application entering withdrawn takes its assignments out of the review tallies;
         # leaving it (should that ever be allowed) puts them back.

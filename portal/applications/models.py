@@ -47,7 +47,35 @@ class Application(db.Model):
             sqlite_where=text("status <> 'withdrawn'"),
             postgresql_where=text("status <> 'withdrawn'"),
         ),
-        Index("ix_applications_program_status", "program_id", "status"),
+        # Migration 0006 holds the exact, per-dialect definitions of the scale indexes: the
+        # ranked list's covering index, the queue's orders, an assignment's programme.
+        Index(
+            "ix_applications_ranking",
+            "program_id",
+            "status",
+            text("final_score DESC"),
+            "first_submitted_at",
+            "id",
+            "decision",
+            "decided_amount",
+            "requested_amount",
+            "formula_amount",
+            "lock_version",
+        ),
+        Index("ix_applications_programme_of", "id", "program_id", "status"),
+        Index("ix_applications_queue", text("last_submitted_at DESC"), text("id DESC")),
+        Index(
+            "ix_applications_queue_program",
+            "program_id",
+            text("last_submitted_at DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_applications_queue_status",
+            "status",
+            text("last_submitted_at DESC"),
+            text("id DESC"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -155,7 +155,10 @@ def default_amount(
 def ranking_order(program: Program) -> list[Any]:
     """Best first: by final score for programmes with expert review, else first come first
     served (the first submission counts, so a return for changes costs no place)."""
-    by_time = [Application.first_submitted_at.asc().nulls_last(), Application.id.asc()]
+    # Every application awaiting decision was submitted, so the time is never NULL here; no
+    # NULLS LAST on it lets SQLite read the order from ix_applications_ranking (PostgreSQL
+    # sorts NULL last in ascending order anyway).
+    by_time = [Application.first_submitted_at.asc(), Application.id.asc()]
     if program.reviewers_per_application > 0:
         return [Application.final_score.desc().nulls_last(), *by_time]
     return by_time

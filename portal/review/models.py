@@ -62,7 +62,8 @@ class Assignment(db.Model):
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id"),
-        Index("ix_assignments_reviewer_status", "reviewer_id", "status"),
+        Index("ix_assignments_reviewer_queue", "reviewer_id", "status", "due_at", "id"),
+        Index("ix_assignments_status_due", "status", "due_at", "application_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
