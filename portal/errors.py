@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.extensions import db
+
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
     403: (_l("Not allowed"), _l("Your account does not give you access to this page.")),
@@ -55,4 +57,6 @@ def init_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(_error):
+        # A failed flush or commit leaves the session unusable, and the page reads the user.
+        db.session.rollback()
         return render_error(500)

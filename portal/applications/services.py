@@ -361,8 +361,21 @@ def _snapshot_content(application: Application) -> dict[str, Any]:
     }
 
 
+def _lock_for_submission(application: Application) -> None:
+    """Two "Submit" clicks at once: lock the row and reread it, so that the second waits for
+    the first and then finds the application submitted (a clear refusal), instead of failing
+    on the version counter at commit. SQLite serialises writers anyway."""
+    db.session.scalars(
+        select(Application)
+        .where(Application.id == application.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def submit(application: Application, *, actor: Any) -> None:
     """Submit a draft or resubmit a returned application; refuses with every reason."""
+    _lock_for_submission(application)
     action = "resubmit" if application.status is Status.RETURNED else "submit"
     if not lifecycle.can(application, action):
         raise lifecycle.IllegalTransition(_l("This application has already been submitted."))
