@@ -13,7 +13,7 @@ export FLASK_APP := portal
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run test bench bench-letters setup setup-test system-packages-run system-packages-test translations \
+.PHONY: run test bench bench-letters load setup setup-test system-packages-run system-packages-test translations \
 	migrate seed lint format extract-messages clean
 
 run: setup migrate seed
@@ -36,6 +36,11 @@ bench: setup
 	$(BIN)/python benchmarks/pages.py --sizes 1000,10000 --repeat 10
 bench-letters: setup
 	$(BIN)/python benchmarks/letters.py
+# Deadline day: firms sign in, fill and submit at once against gunicorn and PostgreSQL (about
+# 2 minutes; options in benchmarks/README.md, e.g. make load LOAD_ARGS="--firms 500 --users 80").
+load: setup
+	@$(BIN)/python -c "import locust, gunicorn" 2>/dev/null || $(BIN)/pip install --quiet -e '.[load]'
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 setup: system-packages-run $(VENV)/.installed translations
 setup-test: system-packages-test $(VENV)/.installed translations
