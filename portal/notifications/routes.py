@@ -12,6 +12,7 @@ from portal.letters.forms import ActionForm
 from portal.notifications import services
 from portal.notifications.messages import compose
 from portal.notifications.models import Notification
+from portal.security import safe_next_url
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -47,13 +48,8 @@ def open_notification(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.mark_read(current_user.id, notification.id)
-    link = notification.link
-    # Our own links are paths; anything else is not followed.
-    return redirect(
-        link
-        if link.startswith("/") and not link.startswith("//")
-        else url_for("notifications.index")
-    )
+    # Our own links are paths; anything else (another site, however spelt) is not followed.
+    return redirect(safe_next_url(notification.link) or url_for("notifications.index"))
 
 
 @bp.route("/read", methods=["POST"])
