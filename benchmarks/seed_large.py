@@ -306,7 +306,23 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
 
         counts["audit_events"] = _insert(AuditEvent.__table__, events())
         db.session.commit()
+        _analyze(db.engine)
     return counts
+
+
+def _analyze(engine) -> None:
+    """Give the planner statistics of the new rows, as autovacuum (PostgreSQL) or a periodic
+    ANALYZE (SQLite) would in a live portal; VACUUM also marks the pages all-visible, which
+    PostgreSQL's index-only scans need. A bulk load of 100,000 rows measured the moment it
+    ends would otherwise be planned as if the tables were empty."""
+    from sqlalchemy import text
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
 
 
 def main(argv: list[str] | None = None) -> int:
