@@ -5,8 +5,10 @@ Services add and flush; the request commits (see portal/database.py).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NoReturn
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -17,6 +19,7 @@ from portal import audit
 from portal.accounts.models import Enterprise, Role, User
 from portal.accounts.passwords import burn_password_check, hash_password, verify_password
 from portal.accounts.uscc import normalise_uscc
+from portal.audit import AuditEvent
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -111,13 +114,7 @@ def sign_in(email: str, password: str, now: datetime | None = None) -> User:
     user = find_user_by_email(email)
     if user is None:
         burn_password_check(password)
-        audit.record(
-            "account.sign_in_failed",
-            object_type="users",
-            reason="unknown_email",
-            email=normalise_email(email)[:254],
-        )
-        raise SignInRefused(BAD_CREDENTIALS)
+        _refuse_unknown_email(email, now)
     if user.is_locked(now):
         audit.record("account.sign_in_refused", user, actor=user, reason="locked")
         raise SignInRefused(BAD_CREDENTIALS, locked_until=user.locked_until)
@@ -146,7 +143,60 @@ def sign_in(email: str, password: str, now: datetime | None = None) -> User:
     return user
 
 
+def _unknown_email_key(email: str) -> str:
+    """The audit log's object id for an address without an account (64 characters at most)."""
+    return "email:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:58]
+
+
+def _refuse_unknown_email(email: str, now: datetime) -> NoReturn:
+    """Refuse an address that has no account exactly as an account would be refused: it is
+    locked after the same number of failures, for the same time, so that the answers do not
+    tell which addresses have accounts. Its failures and lock are kept in the audit log."""
+    config = current_app.config
+    key = _unknown_email_key(email)
+    shown = normalise_email(email)[:254]
+    events = select(AuditEvent).where(
+        AuditEvent.object_type == "users", AuditEvent.object_id == key
+    )
+    last_lock = db.session.scalar(
+        events.where(AuditEvent.action == "account.locked").order_by(AuditEvent.id.desc())
+    )
+    if last_lock is not None:
+        until = datetime.fromisoformat(last_lock.summary["until"])
+        if until > now:
+            audit.record(
+                "account.sign_in_refused", object_type="users", object_id=key, reason="locked"
+            )
+            raise SignInRefused(BAD_CREDENTIALS, locked_until=until)
+    failed = events.where(AuditEvent.action == "account.sign_in_failed")
+    if last_lock is not None:  # as an account's count starts again after each lock
+        failed = failed.where(AuditEvent.id > last_lock.id)
+    failures = 1 + db.session.scalar(select(func.count()).select_from(failed.subquery()))
+    audit.record(
+        "account.sign_in_failed",
+        object_type="users",
+        object_id=key,
+        reason="unknown_email",
+        email=shown,
+        failures=failures,
+    )
+    if failures >= config["LOGIN_MAX_FAILURES"]:
+        until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+        audit.record(
+            "account.locked",
+            object_type="users",
+            object_id=key,
+            email=shown,
+            until=until.isoformat(),
+        )
+        raise SignInRefused(BAD_CREDENTIALS, locked_until=until)
+    raise SignInRefused(BAD_CREDENTIALS)
+
+
 def record_sign_out(user: User) -> None:
+    """Signing out ends every session of the account: a session lives in a signed cookie,
+    so a copy taken before signing out would otherwise still work."""
+    user.session_version += 1
     audit.record("account.signed_out", user, actor=user)
 
 
