@@ -1,0 +1,115 @@
+"""An officer's decision, or the release of a programme's decisions, that fails part-way leaves
+the database and the file store as they were and answers with the portal's error page."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import audit
+from portal.applications.models import Application, Status
+from portal.audit import AuditEvent
+from portal.extensions import db
+from portal.letters.models import Letter
+from portal.notifications import services as notifications
+from tests.fault.support import (
+    SECOND_FIRM,
+    Fault,
+    assert_changed,
+    assert_clean_500,
+    assert_same,
+    client_for,
+    db_snapshot,
+    decide_url,
+    decision_form,
+    on_action,
+    on_kind,
+    program_id_of,
+    release_snapshot_of,
+    stored_files,
+    submit_and_check,
+)
+
+
+def count(app, action: str) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
+        )
+
+
+def test_a_decision_failing_part_way_changes_nothing(app, firm, officer, monkeypatch):
+    application_id = submit_and_check(app, firm, officer)
+    before, files = db_snapshot(app), stored_files(app)
+    # The audit writer runs after the decision has been written on the application.
+    fault = Fault(monkeypatch, audit, "record", when=on_action("decision.recorded"))
+    form = decision_form(app, application_id, "approve", "40000")
+
+    response = officer.post(decide_url(application_id), data=form)
+
+    assert fault.struck
+    assert_clean_500(response)
+    assert_changed(before, fault.during)
+    assert_same(before, db_snapshot(app))
+    assert stored_files(app) == files
+
+    # The same form, sent again once the fault is gone, goes through: nothing half-done (such
+    # as a bumped lock version) makes it look stale.
+    monkeypatch.undo()
+    assert officer.post(decide_url(application_id), data=form).status_code == 302
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        assert application.decision == "approve" and str(application.decided_amount) == "40000.00"
+    assert count(app, "decision.recorded") == 1
+
+
+# The release fails after every application has moved (their transitions, audit events and
+# notifications flushed): in the programme's audit event, or in the approval's notification.
+RELEASE_STEPS = {
+    "audit writer": (audit, "record", on_action("decision.released")),
+    "approval notification": (notifications, "notify", on_kind("approved_in_publicity")),
+}
+
+
+@pytest.mark.parametrize("step", sorted(RELEASE_STEPS))
+def test_a_release_failing_part_way_changes_nothing(app, firm, officer, monkeypatch, step):
+    approved = submit_and_check(app, firm, officer)
+    rejected = submit_and_check(app, client_for(app, SECOND_FIRM), officer)
+    assert (
+        officer.post(
+            decide_url(approved), data=decision_form(app, approved, "approve", "40000")
+        ).status_code
+        == 302
+    )
+    reject = decision_form(
+        app, rejected, "reject", reason_code="score_too_low", reason="研发投入增长不足。"
+    )
+    assert officer.post(decide_url(rejected), data=reject).status_code == 302
+    program_id = program_id_of(app)
+    snapshot = release_snapshot_of(officer, program_id)
+    before, files = db_snapshot(app), stored_files(app)
+    target, name, when = RELEASE_STEPS[step]
+    fault = Fault(monkeypatch, target, name, when=when)
+
+    response = officer.post(
+        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
+    )
+
+    assert fault.struck
+    assert_clean_500(response)
+    assert_changed(before, fault.during)
+    assert_same(before, db_snapshot(app))
+    # The rejection's letter was never issued: its job is queued only after a commit.
+    assert stored_files(app) == files
+
+    monkeypatch.undo()
+    response = officer.post(
+        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Application, approved).status is Status.PUBLICITY
+        assert db.session.get(Application, rejected).status is Status.REJECTED
+        (letter,) = db.session.scalars(select(Letter)).all()
+        assert letter.application_id == rejected and letter.sequence == 1
+    assert count(app, "decision.released") == 1

@@ -1,0 +1,210 @@
+"""Issuing a decision letter that fails part-way (after its number was taken, a PDF stored or
+its row written) leaves the database and the file store as they were: no number is used up,
+the next letter gets the number the failed one would have had, and no orphan file is left."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+
+from portal import audit
+from portal.applications.files import file_store
+from portal.applications.models import Application, Status
+from portal.extensions import db
+from portal.letters import issuing
+from portal.letters.models import LetterSequence, LetterStatus
+from portal.notifications import services as notifications
+from tests.fault.support import (
+    SECOND_FIRM,
+    Fault,
+    JobStart,
+    Spy,
+    approve_and_release,
+    assert_changed,
+    assert_clean_500,
+    assert_same,
+    client_for,
+    db_snapshot,
+    decide_url,
+    decision_form,
+    end_publicity,
+    letters_of,
+    on_action,
+    on_call,
+    on_kind,
+    program_id_of,
+    release_snapshot_of,
+    stored_files,
+    submit_and_check,
+    text_of,
+)
+
+# Where issuing fails: storing the second PDF (the first is stored, the number taken), the
+# audit writer (the letter row written as well), the firm's notification (all of it written).
+STEPS = {
+    "file store": lambda mp: Fault(
+        mp, issuing, "save_in_transaction", when=on_call(2), before=True
+    ),
+    "audit writer": lambda mp: Fault(mp, audit, "record", when=on_action("letter.reissued")),
+    "notification": lambda mp: Fault(mp, notifications, "notify", when=on_kind("letter_reissued")),
+}
+
+
+def last_numbers(app) -> list[tuple]:
+    with app.app_context():
+        return [
+            (row.issuer_code, row.year, row.last_number)
+            for row in db.session.scalars(select(LetterSequence))
+        ]
+
+
+def assert_files_match(app, letter) -> None:
+    with app.app_context():
+        store = file_store()
+        for key, digest, size in (
+            (letter.pdf_key, letter.pdf_sha256, letter.pdf_size),
+            (letter.pdf_en_key, letter.pdf_en_sha256, letter.pdf_en_size),
+        ):
+            data = store.read(key)
+            assert hashlib.sha256(data).hexdigest() == digest and len(data) == size
+
+
+@pytest.fixture
+def awarded(app, firm, officer):
+    """ent1's application through every real step to a final award with its letter."""
+    application_id = approve_and_release(app, firm, officer)
+    result = end_publicity(app, application_id)
+    assert result.exit_code == 0, result.output
+    (letter,) = letters_of(app, application_id)
+    return application_id, letter
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_a_reissue_failing_part_way_changes_nothing(app, officer, awarded, monkeypatch, step):
+    application_id, old = awarded
+    before, files = db_snapshot(app), stored_files(app)
+    numbers = Spy(monkeypatch, issuing, "allocate_sequences")
+    fault = STEPS[step](monkeypatch)
+    form = {"reason": "审计后金额更正。", "amount": "30000"}
+
+    response = officer.post(f"/staff/letters/{old.id}/reissue", data=form)
+
+    assert fault.struck
+    assert_clean_500(response)
+    assert_changed(before, fault.during)
+    assert_same(before, db_snapshot(app))
+    assert stored_files(app) == files, "an orphan file was left behind"
+    (would_have_had,) = numbers.results
+    assert would_have_had == [old.sequence + 1]
+
+    monkeypatch.undo()
+    response = officer.post(f"/staff/letters/{old.id}/reissue", data=form)
+    assert response.status_code == 302, text_of(response)[:500]
+    old_now, new = letters_of(app, application_id)
+    assert old_now.status is LetterStatus.SUPERSEDED and new.status is LetterStatus.CURRENT
+    assert new.sequence == would_have_had[0]
+    assert_files_match(app, new)
+    assert set(stored_files(app)) - set(files) == {new.pdf_key, new.pdf_en_key}
+
+
+def test_letters_due_at_the_end_of_publicity_fail_cleanly_and_are_issued_later(
+    app, firm, officer, monkeypatch
+):
+    application_id = approve_and_release(app, firm, officer)
+    program_id = program_id_of(app)
+    numbers = Spy(monkeypatch, issuing, "allocate_sequences")
+
+    # 1. The daily command itself fails after moving the award: nothing moves.
+    before, files = db_snapshot(app), stored_files(app)
+    fault = Fault(monkeypatch, audit, "record", when=on_action("publicity.advanced"))
+    result = end_publicity(app, application_id)
+    assert fault.struck and result.exit_code != 0
+    assert_changed(before, fault.during)
+    assert_same(before, db_snapshot(app))
+    assert stored_files(app) == files
+
+    # 2. The award is made final, but its letter job fails at the firm's notification, after
+    # the letter row, its PDFs and its number were written: the job leaves nothing behind.
+    monkeypatch.setattr(audit, "record", fault.real)
+    job = JobStart(monkeypatch, app)
+    fault = Fault(monkeypatch, notifications, "notify", when=on_kind("letter_issued"))
+    result = end_publicity(app, application_id)
+    assert result.exit_code == 0, result.output  # the award does not depend on its letter
+    assert fault.struck
+    with app.app_context():
+        assert db.session.get(Application, application_id).status is Status.AWARDED
+    (job_before,) = job.snapshots
+    assert_changed(job_before, fault.during)
+    assert_same(job_before, db_snapshot(app))
+    assert stored_files(app) == job.files[0], "an orphan file was left behind"
+    assert letters_of(app, application_id) == []
+
+    # 3. The officer's "issue now" fails in the audit writer: a clean error page, no change.
+    page = text_of(officer.get(f"/staff/applications/{application_id}"))
+    assert "Issue the letter now" in page
+    before, files = db_snapshot(app), stored_files(app)
+    monkeypatch.setattr(notifications, "notify", fault.real)
+    fault = Fault(monkeypatch, audit, "record", when=on_action("letter.issued"))
+    response = officer.post(f"/staff/letters/applications/{application_id}/issue")
+    assert fault.struck
+    assert_clean_500(response)
+    assert_changed(before, fault.during)
+    assert_same(before, db_snapshot(app))
+    assert stored_files(app) == files
+
+    # 4. Pressed again without the fault: the letter gets the number every failed attempt
+    # was given, the first of the year.
+    monkeypatch.setattr(audit, "record", fault.real)
+    response = officer.post(f"/staff/letters/applications/{application_id}/issue")
+    assert response.status_code == 302
+    (letter,) = letters_of(app, application_id)
+    assert [r for r in numbers.results] == [[1], [1], [1]]
+    assert letter.sequence == 1 and letter.program_id == program_id
+    assert_files_match(app, letter)
+    assert [n for *_key, n in last_numbers(app)] == [1]
+
+
+def test_a_rejection_letter_failing_after_the_release_leaves_nothing(
+    app, firm, officer, monkeypatch
+):
+    approved = submit_and_check(app, firm, officer)
+    rejected = submit_and_check(app, client_for(app, SECOND_FIRM), officer)
+    for application_id, form in (
+        (approved, decision_form(app, approved, "approve", "40000")),
+        (
+            rejected,
+            decision_form(
+                app, rejected, "reject", reason_code="score_too_low", reason="研发投入增长不足。"
+            ),
+        ),
+    ):
+        assert officer.post(decide_url(application_id), data=form).status_code == 302
+    program_id = program_id_of(app)
+    snapshot = release_snapshot_of(officer, program_id)
+    numbers = Spy(monkeypatch, issuing, "allocate_sequences")
+    job = JobStart(monkeypatch, app)
+    # The Chinese PDF is stored, then storing the English one fails (a full disk).
+    fault = Fault(monkeypatch, issuing, "save_in_transaction", when=on_call(2), before=True)
+
+    response = officer.post(
+        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
+    )
+
+    assert response.status_code == 302  # the release stands; its letter can follow
+    assert fault.struck
+    with app.app_context():
+        assert db.session.get(Application, rejected).status is Status.REJECTED
+    (job_before,) = job.snapshots
+    assert_changed(job_before, fault.during)
+    assert_same(job_before, db_snapshot(app))
+    assert stored_files(app) == job.files[0], "an orphan file was left behind"
+
+    monkeypatch.setattr(issuing, "save_in_transaction", fault.real)
+    page = text_of(officer.get(f"/staff/applications/{rejected}"))
+    assert "Issue the letter now" in page
+    assert officer.post(f"/staff/letters/applications/{rejected}/issue").status_code == 302
+    (letter,) = letters_of(app, rejected)
+    assert numbers.results[0] == [letter.sequence] == [1]
+    assert_files_match(app, letter)
