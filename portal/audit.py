@@ -162,6 +162,7 @@ def _labels() -> dict[str, Any]:
         "letter.reissued": _l("Decision letter reissued"),
         "letter.export_requested": _l("Letters export requested"),
         "letter.export_finished": _l("Letters export finished"),
+        "letter.export_interrupted": _l("Letters export found interrupted"),
     }
 
 

@@ -4,21 +4,31 @@ The export first issues any letter still due (a final decision whose letter job 
 then packs every letter of the programme, current and superseded, as stored: the files in
 the ZIP are byte for byte the ones whose SHA-256 the manifest lists. Progress is committed as
 it goes so that the page can show it; an export interrupted half-way is simply run again.
+
+A worker that is killed (out of memory, a deploy, a power cut) cannot mark its export failed,
+so the export would stay "running" for ever and block the next one. While it builds, the
+runner therefore holds a lock that the operating system or the database drops when its
+process dies: a PostgreSQL session advisory lock, or on SQLite (one host) an ``flock`` on a
+file beside the database. A running export whose lock nobody holds was interrupted: it is
+shown as failed, and starting a new export marks it so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
+import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal import audit
 from portal.applications.files import file_store
@@ -51,19 +61,128 @@ MANIFEST_COLUMNS = (
 Progress = Callable[[int, int], None]
 
 
+# Stored in ``LetterExport.error`` of an export whose worker died; shown translated.
+INTERRUPTED = "interrupted"
+INTERRUPTED_MESSAGE = _l(
+    "The export stopped part-way: the background worker running it was stopped. "
+    "The letters issued so far are kept; start the export again to finish it."
+)
+# PostgreSQL advisory locks of exports: the first key is ours ("LEXP"), the second the id.
+_ADVISORY_LOCK_SPACE = 0x4C455850
+_LOCK = text("SELECT pg_try_advisory_lock(CAST(:space AS integer), CAST(:id AS integer))")
+_UNLOCK = text("SELECT pg_advisory_unlock(CAST(:space AS integer), CAST(:id AS integer))")
+_LOCK_HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid::bigint = :space AND objid::bigint = :id AND objsubid = 2"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
+
+
 class ExportRefused(DomainError):
     pass
 
 
+# --- is the runner of an export alive? ------------------------------------------------------
+
+
+def _lock_file(export_id: int) -> Path:
+    """Beside the SQLite file, which every process sharing the database can reach."""
+    name = db.engine.url.database or ""
+    database = Path(name) if name and name != ":memory:" else Path(tempfile.gettempdir()) / "db"
+    return database.with_name(f"{database.name}.letter-export-{export_id}.lock")
+
+
+@contextlib.contextmanager
+def _runner_lock(export_id: int) -> Iterator[bool]:
+    """Hold the export's runner lock for the block; yield False if another process holds it."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        # Its own connection: the session's returns to the pool at each commit.
+        with engine.connect() as connection:
+            keys = {"space": _ADVISORY_LOCK_SPACE, "id": export_id}
+            held = connection.scalar(_LOCK, keys)
+            connection.commit()
+            try:
+                yield bool(held)
+            finally:
+                if held:
+                    connection.execute(_UNLOCK, keys)
+                    connection.commit()
+        return
+    path = _lock_file(export_id)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)  # releases the lock (as the death of the process would)
+
+
+def _runner_alive(export_id: int) -> bool:
+    """Whether some process holds the export's runner lock (reads only: takes nothing)."""
+    if db.engine.dialect.name == "postgresql":
+        keys = {"space": _ADVISORY_LOCK_SPACE, "id": export_id}
+        return bool(db.session.scalar(_LOCK_HELD, keys))
+    try:
+        fd = os.open(_lock_file(export_id), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def interrupted(export: LetterExport) -> bool:
+    """A running export whose runner has died. (One marked running without ever having been
+    started by a runner, ``started_at`` empty, is given the benefit of the doubt.)"""
+    return (
+        export.status is ExportStatus.RUNNING
+        and export.started_at is not None
+        and not _runner_alive(export.id)
+    )
+
+
+def _mark_interrupted(export: LetterExport) -> None:
+    export.status = ExportStatus.FAILED
+    export.error = INTERRUPTED
+    export.finished_at = utcnow()
+    audit.record(
+        "letter.export_interrupted", export, program_id=export.program_id, done=export.done
+    )
+
+
+# --- starting and running -------------------------------------------------------------------
+
+
 def start_export(program: Program, *, actor: Any) -> LetterExport:
-    running = db.session.scalar(
-        select(LetterExport.id).where(
+    # One start at a time per programme: the programme row is the lock (PostgreSQL; SQLite
+    # serialises writers anyway), then the export row lock waits for a runner's commit.
+    db.session.execute(select(Program.id).where(Program.id == program.id).with_for_update())
+    under_way = db.session.scalars(
+        select(LetterExport)
+        .where(
             LetterExport.program_id == program.id,
             LetterExport.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)),
         )
-    )
-    if running is not None:
-        raise ExportRefused(_l("An export of this programme is already under way."))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for export in under_way:
+        if not interrupted(export):
+            raise ExportRefused(_l("An export of this programme is already under way."))
+    for export in under_way:
+        _mark_interrupted(export)
     export = LetterExport(
         program_id=program.id,
         requested_by_id=getattr(actor, "id", None),
@@ -81,20 +200,25 @@ def file_names(letter: Letter) -> tuple[str, str]:
 
 
 def run_export(export_id: int, *, workers: int = 1, progress: Progress | None = None) -> None:
-    """Build the export (again, if an earlier run stopped part-way); commits as it goes."""
-    export = db.session.get(LetterExport, export_id)
-    if export is None or export.status is ExportStatus.DONE:
-        return
-    try:
-        _build(export, workers=workers, progress=progress)
-    except BaseException as error:
-        db.session.rollback()
-        export = db.session.get(LetterExport, export_id)
-        export.status = ExportStatus.FAILED
-        export.error = f"{type(error).__name__}: {error}"[:2000]
-        export.finished_at = utcnow()
-        commit()
-        raise
+    """Build the export (again, if an earlier run stopped part-way); commits as it goes.
+
+    Does nothing while another process is building the same export."""
+    with _runner_lock(export_id) as held:
+        if not held:
+            return
+        export = db.session.get(LetterExport, export_id, populate_existing=True)
+        if export is None or export.status is ExportStatus.DONE:
+            return
+        try:
+            _build(export, workers=workers, progress=progress)
+        except BaseException as error:
+            db.session.rollback()
+            export = db.session.get(LetterExport, export_id)
+            export.status = ExportStatus.FAILED
+            export.error = f"{type(error).__name__}: {error}"[:2000]
+            export.finished_at = utcnow()
+            commit()
+            raise
 
 
 def _tick(export: LetterExport, progress: Progress | None) -> None:
@@ -197,15 +321,18 @@ def export_view(export: LetterExport) -> dict[str, Any]:
     percent = int(100 * export.done / export.total) if export.total else 0
     if export.status is ExportStatus.DONE:
         percent = 100
+    status, error = export.status.value, export.error
+    if interrupted(export):  # shown so before anyone has started the next export
+        status, error = ExportStatus.FAILED.value, INTERRUPTED
     return {
         "id": export.id,
-        "status": export.status.value,
+        "status": status,
         "done": export.done,
         "total": export.total,
         "percent": percent,
         "letters": export.letter_count,
         "size": export.file_size,
-        "error": export.error,
+        "error": str(INTERRUPTED_MESSAGE) if error == INTERRUPTED else error,
         "created_at": export.created_at,
         "finished_at": export.finished_at,
     }
