@@ -2,7 +2,7 @@
 
 from portal.accounts.models import Enterprise, Role, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
-from portal.applications.tallies import ApplicationTally, ReviewTally
+from portal.applications.tallies import ApplicationTally, ReviewDueTally, ReviewTally
 from portal.audit import AuditEvent
 from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.notifications.models import Notification
@@ -28,6 +28,7 @@ __all__ = [
     "Objection",
     "Program",
     "ProgramVersion",
+    "ReviewDueTally",
     "ReviewTally",
     "ReviewerProfile",
     "Role",

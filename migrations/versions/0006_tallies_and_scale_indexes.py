@@ -13,6 +13,9 @@ does, so the database keeps the figures itself: triggers on ``applications`` and
 application code, so that no write path (bulk loads, scripts, a future service) can forget
 them. ``flask tallies check`` compares them with a full count.
 
+Open assignments are also tallied by the UTC day they are due, so that counting the overdue
+ones reads one row per day instead of one per assignment.
+
 Assignments of withdrawn applications do not count (as everywhere in expert review): the
 application triggers move them out of (and back into) the review tallies when an application
 enters (or leaves) ``withdrawn``.
@@ -63,6 +66,21 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("program_id", "status", name=op.f("pk_review_tallies")),
     )
+    # Open assignments by the (UTC) day they are due: the overdue count adds up the days
+    # before today and counts only today's assignments one by one.
+    op.create_table(
+        "review_due_tallies",
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("due_day", sa.Date(), nullable=False),
+        sa.Column("assignments", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["program_id"],
+            ["programs.id"],
+            name=op.f("fk_review_due_tallies_program_id_programs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("program_id", "due_day", name=op.f("pk_review_due_tallies")),
+    )
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         _sqlite_triggers()
@@ -79,6 +97,13 @@ def upgrade():
         "SELECT a.program_id, s.status, count(*) FROM assignments s "
         "JOIN applications a ON a.id = s.application_id WHERE a.status <> 'withdrawn' "
         "GROUP BY a.program_id, s.status"
+    )
+    due_day = "date(s.due_at)" if dialect == "sqlite" else "(s.due_at AT TIME ZONE 'UTC')::date"
+    op.execute(
+        "INSERT INTO review_due_tallies (program_id, due_day, assignments) "
+        f"SELECT a.program_id, {due_day}, count(*) FROM assignments s "
+        "JOIN applications a ON a.id = s.application_id WHERE a.status <> 'withdrawn' "
+        f"AND s.status = 'assigned' AND s.due_at IS NOT NULL GROUP BY a.program_id, {due_day}"
     )
 
     # Audit events about an application, whether recorded on it or on one of its assignments,
@@ -166,8 +191,10 @@ def downgrade():
             "review_tallies_apply()",
             "bump_application_tally(integer, text, text, integer, numeric, numeric)",
             "bump_review_tally(integer, text, integer)",
+            "bump_due_tally(integer, date, integer)",
         ):
             op.execute(f"DROP FUNCTION IF EXISTS {function}")
+    op.drop_table("review_due_tallies")
     op.drop_table("review_tallies")
     op.drop_table("application_tallies")
 
@@ -200,6 +227,12 @@ def _sqlite_bump_review(row: str, sign: str) -> str:
         f"SELECT {counted}, {row}.status, 0 WHERE {counted} IS NOT NULL; "
         f"UPDATE review_tallies SET assignments = assignments {sign} 1 "
         f"WHERE program_id = {counted} AND status = {row}.status; "
+        "INSERT OR IGNORE INTO review_due_tallies (program_id, due_day, assignments) "
+        f"SELECT {counted}, date({row}.due_at), 0 WHERE {counted} IS NOT NULL "
+        f"AND {row}.status = 'assigned' AND {row}.due_at IS NOT NULL; "
+        f"UPDATE review_due_tallies SET assignments = assignments {sign} 1 "
+        f"WHERE program_id = {counted} AND due_day = date({row}.due_at) "
+        f"AND {row}.status = 'assigned'; "
     )
 
 
@@ -228,18 +261,30 @@ def _sqlite_triggers():
             "UPDATE review_tallies SET assignments = assignments + "
             "(CASE WHEN NEW.status = 'withdrawn' THEN -1 ELSE 1 END) * "
             "(SELECT count(*) FROM assignments s WHERE s.application_id = NEW.id "
-            "AND s.status = review_tallies.status) WHERE program_id = NEW.program_id; ",
+            "AND s.status = review_tallies.status) WHERE program_id = NEW.program_id; "
+            "INSERT OR IGNORE INTO review_due_tallies (program_id, due_day, assignments) "
+            "SELECT DISTINCT NEW.program_id, date(due_at), 0 FROM assignments "
+            "WHERE application_id = NEW.id AND status = 'assigned' AND due_at IS NOT NULL; "
+            "UPDATE review_due_tallies SET assignments = assignments + "
+            "(CASE WHEN NEW.status = 'withdrawn' THEN -1 ELSE 1 END) * "
+            "(SELECT count(*) FROM assignments s WHERE s.application_id = NEW.id "
+            "AND s.status = 'assigned' AND date(s.due_at) = review_due_tallies.due_day) "
+            "WHERE program_id = NEW.program_id; ",
         ),
         # Before the delete, while its assignments (removed by the cascade) are still there.
         "review_tallies_application_delete": (
             "BEFORE DELETE ON applications FOR EACH ROW WHEN OLD.status <> 'withdrawn'",
             "UPDATE review_tallies SET assignments = assignments - "
             "(SELECT count(*) FROM assignments s WHERE s.application_id = OLD.id "
-            "AND s.status = review_tallies.status) WHERE program_id = OLD.program_id; ",
+            "AND s.status = review_tallies.status) WHERE program_id = OLD.program_id; "
+            "UPDATE review_due_tallies SET assignments = assignments - "
+            "(SELECT count(*) FROM assignments s WHERE s.application_id = OLD.id "
+            "AND s.status = 'assigned' AND date(s.due_at) = review_due_tallies.due_day) "
+            "WHERE program_id = OLD.program_id; ",
         ),
         "review_tallies_insert": ("AFTER INSERT ON assignments", _sqlite_bump_review("NEW", "+")),
         "review_tallies_update": (
-            "AFTER UPDATE OF status, application_id ON assignments",
+            "AFTER UPDATE OF status, application_id, due_at ON assignments",
             _sqlite_bump_review("OLD", "-") + _sqlite_bump_review("NEW", "+"),
         ),
         "review_tallies_delete": ("AFTER DELETE ON assignments", _sqlite_bump_review("OLD", "-")),
@@ -272,6 +317,14 @@ CREATE FUNCTION bump_review_tally(p integer, s text, n integer)
 RETURNS void LANGUAGE sql AS $$
   INSERT INTO review_tallies AS t (program_id, status, assignments) VALUES (p, s, n)
   ON CONFLICT (program_id, status) DO UPDATE SET assignments = t.assignments + EXCLUDED.assignments
+$$"""
+    )
+    op.execute(
+        """
+CREATE FUNCTION bump_due_tally(p integer, d date, n integer)
+RETURNS void LANGUAGE sql AS $$
+  INSERT INTO review_due_tallies AS t (program_id, due_day, assignments) VALUES (p, d, n)
+  ON CONFLICT (program_id, due_day) DO UPDATE SET assignments = t.assignments + EXCLUDED.assignments
 $$"""
     )
     # The two rows an update touches are locked in key order, so that two transactions moving
@@ -325,6 +378,11 @@ BEGIN
                WHERE application_id = OLD.id GROUP BY status ORDER BY status LOOP
       PERFORM bump_review_tally(OLD.program_id, row.status, -row.n::integer);
     END LOOP;
+    FOR row IN SELECT (due_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM assignments
+               WHERE application_id = OLD.id AND status = 'assigned' AND due_at IS NOT NULL
+               GROUP BY 1 ORDER BY 1 LOOP
+      PERFORM bump_due_tally(OLD.program_id, row.day, -row.n::integer);
+    END LOOP;
     RETURN OLD;
   END IF;
   IF (OLD.status = 'withdrawn') = (NEW.status = 'withdrawn') THEN RETURN NEW; END IF;
@@ -332,6 +390,11 @@ BEGIN
   FOR row IN SELECT status::text AS status, count(*) AS n FROM assignments
              WHERE application_id = NEW.id GROUP BY status ORDER BY status LOOP
     PERFORM bump_review_tally(NEW.program_id, row.status, sign * row.n::integer);
+  END LOOP;
+  FOR row IN SELECT (due_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM assignments
+             WHERE application_id = NEW.id AND status = 'assigned' AND due_at IS NOT NULL
+             GROUP BY 1 ORDER BY 1 LOOP
+    PERFORM bump_due_tally(NEW.program_id, row.day, sign * row.n::integer);
   END LOOP;
   RETURN NEW;
 END $$"""
@@ -351,6 +414,9 @@ BEGIN
      WHERE id = OLD.application_id AND status <> 'withdrawn';
     IF program IS NOT NULL THEN
       PERFORM bump_review_tally(program, OLD.status::text, -1);
+      IF OLD.status = 'assigned' AND OLD.due_at IS NOT NULL THEN
+        PERFORM bump_due_tally(program, (OLD.due_at AT TIME ZONE 'UTC')::date, -1);
+      END IF;
     END IF;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
@@ -358,13 +424,16 @@ BEGIN
      WHERE id = NEW.application_id AND status <> 'withdrawn';
     IF program IS NOT NULL THEN
       PERFORM bump_review_tally(program, NEW.status::text, 1);
+      IF NEW.status = 'assigned' AND NEW.due_at IS NOT NULL THEN
+        PERFORM bump_due_tally(program, (NEW.due_at AT TIME ZONE 'UTC')::date, 1);
+      END IF;
     END IF;
   END IF;
   RETURN NULL;
 END $$"""
     )
     op.execute(
-        "CREATE TRIGGER review_tallies AFTER INSERT OR DELETE OR UPDATE OF status, application_id "
+        "CREATE TRIGGER review_tallies AFTER INSERT OR DELETE OR UPDATE OF status, application_id, due_at "
         "ON assignments FOR EACH ROW EXECUTE FUNCTION review_tallies_apply()"
     )
 

@@ -9,10 +9,12 @@ a full count (``flask tallies check``) and ``rebuild_tallies`` recounts them aft
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.applications.models import Application, Status
 from portal.extensions import db
-from portal.review.models import Assignment
+from portal.review.models import Assignment, AssignmentStatus
 
 CENT = Decimal("0.01")
 
@@ -57,6 +59,19 @@ class ReviewTally(db.Model):
         ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
     )
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    assignments: Mapped[int] = mapped_column(Integer)
+
+
+class ReviewDueTally(db.Model):
+    """Open (assigned) assignments of a programme due on one UTC day, withdrawn applications'
+    excepted: overdue reviews are counted by the day, not one by one."""
+
+    __tablename__ = "review_due_tallies"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_day: Mapped[date] = mapped_column(Date, primary_key=True)
     assignments: Mapped[int] = mapped_column(Integer)
 
 
@@ -104,6 +119,26 @@ def _counted_reviews():
     )
 
 
+def _due_day():
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.date(Assignment.due_at)
+    return func.date(func.timezone("UTC", Assignment.due_at))
+
+
+def _counted_due_reviews():
+    day = _due_day()
+    return (
+        select(Application.program_id, day, func.count())
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Application.status != Status.WITHDRAWN,
+            Assignment.status == AssignmentStatus.ASSIGNED,
+            Assignment.due_at.is_not(None),
+        )
+        .group_by(Application.program_id, day)
+    )
+
+
 def check_tallies() -> list[str]:
     """The differences between the tallies and a full count; empty when they agree."""
     problems = []
@@ -143,6 +178,20 @@ def check_tallies() -> list[str]:
             problems.append(
                 f"reviews {key}: tally {kept_reviews.get(key)}, count {counted_reviews.get(key)}"
             )
+    kept_due = {
+        (row.program_id, row.due_day.isoformat()): row.assignments
+        for row in db.session.scalars(select(ReviewDueTally))
+        if row.assignments
+    }
+    counted_due = {
+        (program_id, str(day)[:10]): n
+        for program_id, day, n in db.session.execute(_counted_due_reviews())
+    }
+    for key in sorted(set(kept_due) | set(counted_due), key=str):
+        if kept_due.get(key) != counted_due.get(key):
+            problems.append(
+                f"due reviews {key}: tally {kept_due.get(key)}, count {counted_due.get(key)}"
+            )
     return problems
 
 
@@ -150,6 +199,7 @@ def rebuild_tallies() -> None:
     """Recount every tally from the rows (inside the caller's transaction)."""
     db.session.execute(delete(ApplicationTally))
     db.session.execute(delete(ReviewTally))
+    db.session.execute(delete(ReviewDueTally))
     db.session.execute(
         insert(ApplicationTally).from_select(
             ["program_id", "status", "decision", "applications", "requested", "decided"],

@@ -1,17 +1,18 @@
 """What the officers' dashboard reads: every programme of a year with its applications, money
 and expert reviews.
 
-The page loads in five queries whatever the number of programmes, applications and
+The page loads in six queries whatever the number of programmes, applications and
 assignments: the span of years that have programmes, the year's programmes, the tallies of
 applications by programme, status and decision and of assignments by programme and status
-(kept by the database, see ``portal.applications.tallies``), and the overdue reviews.
+(kept by the database, see ``portal.applications.tallies``), and the overdue reviews by day
+and from earlier today.
 Everything returned is plain values (the templates never touch the ORM).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 
 from portal.applications.lifecycle import STATUS_LABELS
 from portal.applications.models import Application, Status
-from portal.applications.tallies import ApplicationTally, ReviewTally, money
+from portal.applications.tallies import ApplicationTally, ReviewDueTally, ReviewTally, money
 from portal.extensions import db
 from portal.programs.models import Program
 from portal.review.decisions import APPROVE, RELEASED_AWARDS
@@ -127,9 +128,9 @@ def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _review_figures(program_ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
-    """Assignments per programme by status from the tallies, and the overdue ones counted
-    (two queries; the count reads only overdue assignments, through their status and due
-    time).
+    """Assignments per programme by status, and the overdue ones, from the tallies (three
+    queries, none of which reads more than a row per programme, status or due day, and the
+    assignments due earlier today).
 
     A review is overdue when it is still assigned (not submitted, not declined) past its due
     time, as the officers' review page marks it. Assignments of withdrawn applications do not
@@ -145,19 +146,34 @@ def _review_figures(program_ids: list[int], now: datetime) -> dict[int, dict[str
     ).all()
     for program_id, status, count in tallied:
         figures[program_id][AssignmentStatus(status).value] += count
-    overdue = db.session.execute(
-        select(Application.program_id, func.count(Assignment.id))
+    # Overdue: the open assignments due on days before today, from their day tallies, and
+    # those due earlier today, counted through the (status, due_at) index.
+    today = datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
+    earlier_days = db.session.execute(
+        select(ReviewDueTally.program_id, func.sum(ReviewDueTally.assignments))
+        .where(
+            ReviewDueTally.program_id.in_(program_ids),
+            ReviewDueTally.due_day < today.date(),
+        )
+        .group_by(ReviewDueTally.program_id)
+    ).all()
+    # count(*), not count(id): the index holds (status, due_at, application_id), so the
+    # count never reads the assignments themselves.
+    earlier_today = db.session.execute(
+        select(Application.program_id, func.count())
+        .select_from(Assignment)
         .join(Application, Application.id == Assignment.application_id)
         .where(
             Assignment.status == AssignmentStatus.ASSIGNED,
+            Assignment.due_at >= today,
             Assignment.due_at < now,
             Application.program_id.in_(program_ids),
             Application.status != Status.WITHDRAWN,
         )
         .group_by(Application.program_id)
     ).all()
-    for program_id, late in overdue:
-        figures[program_id]["overdue"] = int(late or 0)
+    for program_id, late in [*earlier_days, *earlier_today]:
+        figures[program_id]["overdue"] += int(late or 0)
     return figures
 
 

@@ -5,6 +5,7 @@ functions, must show what a pass over the whole list in Python would."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from portal.extensions import db
 from portal.programs.models import Program
 from portal.review import decisions
 from portal.review.models import Assignment, AssignmentStatus
+from portal.timeutil import utcnow
 from tests.helpers import add_bare_applications, sql_statements, submit_application
 from tests.integration.test_decisions import (
     KEY,
@@ -57,6 +59,8 @@ def test_the_tallies_follow_every_kind_of_write(app, demo):
                         application_id=application_id,
                         reviewer_id=reviewer,
                         status=AssignmentStatus.ASSIGNED,
+                        # due on different days, past and future, and one with no due date
+                        due_at=None if index == 0 else utcnow() + timedelta(days=index % 5 - 2),
                     )
                 )
         db.session.commit()
@@ -74,6 +78,15 @@ def test_the_tallies_follow_every_kind_of_write(app, demo):
             update(Assignment)
             .where(Assignment.application_id == ids[5])
             .values(status=AssignmentStatus.SUBMITTED)
+        )
+        # a due date moved (an extension), another one cleared
+        db.session.execute(
+            update(Assignment)
+            .where(Assignment.application_id == ids[3])
+            .values(due_at=utcnow() + timedelta(days=9))
+        )
+        db.session.execute(
+            update(Assignment).where(Assignment.application_id == ids[4]).values(due_at=None)
         )
         # Withdrawing takes an application's assignments out of the review tallies ...
         db.session.execute(
