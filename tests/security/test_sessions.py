@@ -205,9 +205,7 @@ def _cookie_flags(app, url: str, *, https: bool) -> dict[str, dict]:
 
 
 def _attempt_on(client, base: str):
-    return client.post(
-        "/login", data={"email": w.FIRM_A, "password": DEMO_PASSWORD}, base_url=base
-    )
+    return client.post("/login", data={"email": w.FIRM_A, "password": DEMO_PASSWORD}, base_url=base)
 
 
 def test_cookies_are_http_only_and_same_site(app, demo, remember_route):
