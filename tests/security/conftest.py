@@ -16,6 +16,7 @@ from portal import create_app
 from portal.extensions import db
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
 from tests.e2e.conftest import browser, live_server  # noqa: F401  (re-exported fixtures)
+from tests.integration.test_letter_security import listener  # noqa: F401  (a fixture too)
 from tests.security.world import (
     Snapshot,
     build_base_world,

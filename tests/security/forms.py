@@ -30,7 +30,8 @@ class _FormReader(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "form" and not self._done:
-            wanted = self.action is None or attributes.get("action") == self.action
+            # A form without an action posts to its own page: ask for it with action="".
+            wanted = self.action is None or attributes.get("action", "") == self.action
             self._in_form = wanted
             self.found = self.found or wanted
             return
@@ -89,7 +90,7 @@ def fill(client, url: str, action: str | None = None, **changes) -> MultiDict:
     """GET ``url`` and return its form (``action`` defaults to ``url``) with ``changes``."""
     page = client.get(url)
     assert page.status_code == 200, (url, page.status_code)
-    data = form_fields(page.get_data(as_text=True), action or url)
+    data = form_fields(page.get_data(as_text=True), url if action is None else action)
     for name, value in changes.items():
         data.setlist(name, value if isinstance(value, list) else [value])
     return data
