@@ -37,7 +37,7 @@ bench: setup
 bench-letters: setup
 	$(BIN)/python benchmarks/letters.py
 # Deadline day: firms sign in, fill and submit at once against gunicorn and PostgreSQL (about
-# 2 minutes; options in benchmarks/README.md, e.g. make load LOAD_ARGS="--firms 500 --users 80").
+# 65 s; options in benchmarks/README.md, e.g. make load LOAD_ARGS="--firms 500 --users 80").
 load: setup
 	@$(BIN)/python -c "import locust, gunicorn" 2>/dev/null || $(BIN)/pip install --quiet -e '.[load]'
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
