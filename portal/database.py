@@ -9,6 +9,7 @@ when the view explicitly keeps its changes on a refusal (a failed sign-in must s
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
 from portal.jobs import dispatch_ready
@@ -28,7 +29,15 @@ def _finish_unit_of_work(response: Response) -> Response:
             current_app.logger.error("GET %s tried to write; rolled back", request.path)
         session.rollback()
     elif response.status_code < 400 or g.get("keep_changes_on_refusal"):
-        session.commit()
+        try:
+            session.commit()
+        except StaleDataError:
+            # Another request changed a row this one changes (its version moved on) after
+            # this one read it: nothing is saved, and the user is told so, not shown a 500.
+            session.rollback()
+            from portal.errors import render_error
+
+            return current_app.make_response(render_error(409))
         dispatch_ready()
     else:
         session.rollback()

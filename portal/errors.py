@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -14,6 +15,13 @@ ERROR_TEXTS = {
     403: (_l("Not allowed"), _l("Your account does not give you access to this page.")),
     404: (_l("Page not found"), _l("There is no page at this address, or it is not yours to see.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l(
+            "Someone changed this at the same moment, so nothing you sent was saved. "
+            "Open the page again to see the latest version, then make your change again."
+        ),
+    ),
     413: (
         _l("File too large"),
         _l("What you sent is larger than the portal accepts. Send a smaller file."),
@@ -54,6 +62,12 @@ def init_error_pages(app: Flask) -> None:
         if error.code in ERROR_TEXTS:
             return render_error(error.code)
         return error
+
+    @app.errorhandler(StaleDataError)
+    def _changed_meanwhile(_error):
+        # A flush found the row changed by another request since this one read it.
+        db.session.rollback()
+        return render_error(409)
 
     @app.errorhandler(500)
     def _server_error(_error):
