@@ -77,6 +77,13 @@ def base_snapshot(migrated_database, tmp_path_factory) -> Snapshot:
     return _snapshot(build_base_world, migrated_database, tmp_path_factory)
 
 
+@pytest.fixture(scope="session")
+def xss_snapshot(migrated_database, tmp_path_factory) -> Snapshot:
+    from tests.security.xss_world import build_xss_world
+
+    return _snapshot(build_xss_world, migrated_database, tmp_path_factory)
+
+
 @pytest.fixture
 def world(app, base_snapshot) -> dict:
     """This test's database holds the base world (see build_base_world); returns its ids."""
@@ -115,3 +122,9 @@ def world_app(world_app_config, migrated_database, tmp_path_factory):
 def fresh_world(world_app, base_snapshot) -> dict:
     """``world_app`` reset to the base world; returns its ids."""
     return reset(world_app, base_snapshot)
+
+
+@pytest.fixture
+def fresh_xss_world(world_app, xss_snapshot) -> dict:
+    """``world_app`` reset to the hostile world (tests/security/xss_world.py)."""
+    return reset(world_app, xss_snapshot)

@@ -13,11 +13,13 @@ CSRF_REFUSAL_TEXT = "重新打开页面"
 
 
 class _FormReader(HTMLParser):
-    """The fields of the form whose ``action`` is ``action`` (the first form when None)."""
+    """The fields of the form whose ``action`` is ``action`` (the first form when None); a
+    form without an action posts to its own page, ``page_url``."""
 
-    def __init__(self, action: str | None) -> None:
+    def __init__(self, action: str | None, page_url: str | None) -> None:
         super().__init__(convert_charrefs=True)
         self.action = action
+        self.page_url = page_url
         self.found = False
         self.fields: list[tuple[str, str]] = []
         self._in_form = False
@@ -30,8 +32,8 @@ class _FormReader(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "form" and not self._done:
-            # A form without an action posts to its own page: ask for it with action="".
-            wanted = self.action is None or attributes.get("action", "") == self.action
+            target = attributes.get("action") or self.page_url
+            wanted = self.action is None or target == self.action
             self._in_form = wanted
             self.found = self.found or wanted
             return
@@ -71,9 +73,9 @@ class _FormReader(HTMLParser):
             self._textarea = None
 
 
-def form_fields(page: str, action: str | None = None) -> MultiDict:
+def form_fields(page: str, action: str | None = None, page_url: str | None = None) -> MultiDict:
     """What submitting the form with ``action`` would send (without any submit button)."""
-    reader = _FormReader(action)
+    reader = _FormReader(action, page_url)
     reader.feed(page)
     assert reader.found, f"no form with action {action!r} on the page"
     return MultiDict(reader.fields)
@@ -90,7 +92,7 @@ def fill(client, url: str, action: str | None = None, **changes) -> MultiDict:
     """GET ``url`` and return its form (``action`` defaults to ``url``) with ``changes``."""
     page = client.get(url)
     assert page.status_code == 200, (url, page.status_code)
-    data = form_fields(page.get_data(as_text=True), url if action is None else action)
+    data = form_fields(page.get_data(as_text=True), action or url, page_url=url)
     for name, value in changes.items():
         data.setlist(name, value if isinstance(value, list) else [value])
     return data

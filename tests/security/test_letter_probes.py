@@ -121,7 +121,7 @@ def test_reasons_typed_by_officers_fetch_nothing_and_print_as_text(
     because = "更正：" + probes(listener.port)
     corrected = "更正后的理由：" + probes(listener.port)
     page = f"/staff/letters/{rejection.id}/reissue"
-    data = fill(officer, page, "", reason=because, rejection_reason=corrected)
+    data = fill(officer, page, reason=because, rejection_reason=corrected)
     response = officer.post(page, data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     reissued = letters_of(app, world["rd_application"])[-1]
