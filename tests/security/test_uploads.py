@@ -141,19 +141,6 @@ def attachments(app) -> list[Attachment]:
         return rows
 
 
-class Unchanged:
-    def __init__(self, app) -> None:
-        self.app = app
-        self.rows = w.fingerprint(app)
-        self.files = w.stored_files(app)
-
-    def check(self, what: str) -> None:
-        changed = w.changed_tables(self.rows, w.fingerprint(self.app))
-        assert changed == [], f"{what}: refused, yet {changed} changed"
-        new_files = w.stored_files(self.app) - self.files
-        assert new_files == set(), f"{what}: left {new_files} behind"
-
-
 def assert_refused_beside_the_field(response, what: str) -> None:
     assert response.status_code == 422, (what, response.status_code)
     assert 'class="field__error"' in response.get_data(as_text=True) or "error" in (
@@ -179,7 +166,7 @@ FAKES = {
 
 @pytest.mark.parametrize("case", sorted(FAKES))
 def test_wrong_content_under_a_pdf_name_is_refused_and_leaves_nothing(world_app, firm, case):
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     response = upload(firm, firm.pdf_key, FAKES[case], "年度报告.pdf")
     assert_refused_beside_the_field(response, case)
     unchanged.check(case)
@@ -227,7 +214,7 @@ def test_a_polyglot_is_kept_as_what_it_starts_as_and_only_downloaded(
 
 
 def test_a_pdf_polyglot_is_no_workbook(world_app, firm):
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     polyglot = make_pdf() + zip_of(workbook_members())
     assert_refused_beside_the_field(upload(firm, firm.xlsx_key, polyglot, "ledger.xlsx"), "pdf")
     unchanged.check("pdf posing as a workbook")
@@ -239,7 +226,7 @@ def test_a_pdf_polyglot_is_no_workbook(world_app, firm):
 
 def test_a_request_over_the_limit_gets_413_and_stores_nothing(world_app, firm):
     assert world_app.config["MAX_CONTENT_LENGTH"] == REQUEST_LIMIT
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     big = make_pdf() + b"%" + b"x" * (REQUEST_LIMIT + 1024)
     response = upload(firm, firm.pdf_key, big, "big.pdf")
     assert response.status_code == 413
@@ -273,7 +260,7 @@ def test_a_request_over_the_limit_without_a_length_is_cut_off_too(world_app, fir
     (and sees no file), or answers 413."""
     from werkzeug.test import EnvironBuilder
 
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     big = make_pdf() + b"%" + b"x" * (4 * REQUEST_LIMIT)
     environ = EnvironBuilder(
         path=f"/applications/{firm.application_id}/documents/{firm.pdf_key}",
@@ -299,7 +286,7 @@ def test_a_file_over_the_document_limit_is_refused_beside_the_field(world_app, f
         documents[1]["max_mb"] = 0  # nothing fits
         version.documents = documents
         db.session.commit()
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     assert_refused_beside_the_field(upload(firm, firm.pdf_key, make_pdf(), "a.pdf"), "over")
     unchanged.check("over the document limit")
 
@@ -328,7 +315,7 @@ def test_a_zip_bomb_posing_as_a_workbook_is_refused_without_unpacking_it(
 ):
     data = bomb()
     assert len(data) < REQUEST_LIMIT  # small on the wire, tens of megabytes unpacked
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     response = upload(firm, firm.xlsx_key, data, "研发台账.xlsx")
     assert_refused_beside_the_field(response, bomb.__name__)
     unchanged.check(bomb.__name__)
@@ -395,7 +382,7 @@ def _files_outside(files_root: Path) -> set[str]:
 
 
 def test_an_unknown_or_traversing_document_key_stores_nothing(world_app, firm):
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     for key in ("no-such-document", "..", "%2e%2e", "a107012%00"):
         response = upload(firm, key, make_pdf(), "a.pdf")
         assert response.status_code in (404, 422), (key, response.status_code)
@@ -418,7 +405,7 @@ def test_a_failure_after_the_file_was_written_leaves_no_orphan(world_app, firm, 
     monkeypatch.setattr(services, "_touch", broken)
     monkeypatch.setattr(world_app, "testing", False)
     monkeypatch.setitem(world_app.config, "PROPAGATE_EXCEPTIONS", False)
-    unchanged = Unchanged(world_app)
+    unchanged = w.Unchanged(world_app)
     response = upload(firm, firm.pdf_key, make_pdf(), "a.pdf")
     assert response.status_code == 500
     unchanged.check("failed after writing")

@@ -98,6 +98,22 @@ def stored_files(app) -> set[str]:
     return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
 
 
+class Unchanged:
+    """Remembers every row and every stored file; ``check`` asserts that none changed."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.rows = fingerprint(app)
+        self.files = stored_files(app)
+
+    def check(self, what: str) -> None:
+        changed = changed_tables(self.rows, fingerprint(self.app))
+        assert changed == [], f"{what}: refused, yet {changed} changed"
+        new_files = stored_files(self.app) - self.files
+        gone_files = self.files - stored_files(self.app)
+        assert not new_files and not gone_files, f"{what}: files {new_files or gone_files}"
+
+
 def empty_everything(url: str) -> None:
     """Delete every row of a PostgreSQL test database (as tests/conftest.py does after each
     test)."""
