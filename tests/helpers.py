@@ -103,17 +103,13 @@ def required_document_keys(app, code: str) -> list[str]:
         return [doc["key"] for doc in version.documents if doc.get("required")]
 
 
-def submit_application(app, email: str, code: str, *, client=None) -> int:
-    """Drive a firm's own pages to a submitted application; return its id.
-
-    Uploads a real PDF for each required document. The programme must not need project
-    figures (all demo programmes but the fluorine-park one).
-    """
+def prepare_draft(app, firm, code: str) -> int:
+    """Fill in every section of a new application through the signed-in ``firm`` client's
+    pages (a real PDF for each required document); leave it a draft, ready to submit.
+    Return its id. The programme must not need project figures (all demo programmes but the
+    fluorine-park one)."""
     import io
 
-    firm = client or app.test_client()
-    if client is None:
-        assert sign_in(firm, email).status_code == 302
     response = firm.post(f"/programmes/{code}/apply")
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     application_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -130,7 +126,18 @@ def submit_application(app, email: str, code: str, *, client=None) -> int:
         assert response.status_code == 302, key
     declaration = {"declaration_name": "张伟", "declaration_title": "总经理", "agree": "y"}
     assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
-    assert firm.post(f"{base}/submit", data={"confirm": "y"}).status_code == 302
+    return application_id
+
+
+def submit_application(app, email: str, code: str, *, client=None) -> int:
+    """Drive a firm's own pages to a submitted application (see ``prepare_draft``); return
+    its id. Signs ``email`` in on a new client unless a signed-in ``client`` is given."""
+    firm = client or app.test_client()
+    if client is None:
+        assert sign_in(firm, email).status_code == 302
+    application_id = prepare_draft(app, firm, code)
+    response = firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"})
+    assert response.status_code == 302
     return application_id
 
 
@@ -237,3 +244,21 @@ def add_final_decision(
         db.session.add(application)
         db.session.commit()
         return application.id
+
+
+def letters_of(app, application_id: int) -> list:
+    """An application's letters, oldest first, detached from the session."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.letters.models import Letter
+
+    with app.app_context():
+        rows = list(
+            db.session.scalars(
+                select(Letter).where(Letter.application_id == application_id).order_by(Letter.id)
+            )
+        )
+        for row in rows:
+            db.session.expunge(row)
+        return rows

@@ -26,6 +26,7 @@ from portal.review.publicity import advance_publicity
 from portal.timeutil import bureau_today, utcnow
 from tests.helpers import (
     add_final_decision,
+    letters_of,
     sign_in,
     statements_for,
     submit_application,
@@ -45,18 +46,6 @@ from tests.integration.test_decisions import (
 )
 
 FIRM = "ent1@example.com"
-
-
-def letters_of(app, application_id: int) -> list[Letter]:
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                select(Letter).where(Letter.application_id == application_id).order_by(Letter.id)
-            )
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def stored(app, key: str) -> bytes:

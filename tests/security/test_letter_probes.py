@@ -18,13 +18,12 @@ import re
 import urllib.parse
 
 import pytest
-from sqlalchemy import select
 
 from portal.applications.files import file_store
-from portal.extensions import db
 from portal.letters import pdf as pdf_module
 from portal.letters.models import Letter
 from portal.letters.pdf import LetterRenderFailed, html_to_pdf
+from tests.helpers import letters_of
 from tests.integration.test_letter_security import assert_attaches_nothing, pdf_text, squash
 from tests.security import world as w
 from tests.security.forms import fill
@@ -60,18 +59,6 @@ def drained(listener) -> list:
     found = [c for c in listener.connections if b"/sentinel" not in c[1]]
     listener.connections.clear()
     return found
-
-
-def letters_of(app, application_id: int) -> list[Letter]:
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                select(Letter).where(Letter.application_id == application_id).order_by(Letter.id)
-            )
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def pdfs_of(app, letter: Letter) -> list[bytes]:
