@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.extensions import db
-from tests.helpers import make_pdf, required_document_keys, sign_in, use_english
+from tests import helpers
+from tests.helpers import sign_in, use_english
 
 OFFICER = "officer@example.com"
 ADMIN = "admin@example.com"
@@ -103,6 +103,27 @@ def assert_changed(before: Snapshot, during: Snapshot) -> None:
     """The transaction had really written rows when the fault struck (else the test proves
     nothing about rolling them back)."""
     assert _hashable(during) != _hashable(before), "the fault struck before anything was written"
+
+
+def assert_rolled_back(app, fault: Fault, before: Snapshot, files: dict[str, int]) -> None:
+    """The fault struck after its transaction had written rows, and the database and the file
+    store are again as they were before (``before``, ``files``)."""
+    assert fault.struck
+    assert_changed(before, fault.during)
+    assert_same(before, db_snapshot(app))
+    assert stored_files(app) == files, "an orphan file was left behind (or a file was lost)"
+
+
+def count_events(app, action: str) -> int:
+    """How many audit events named ``action`` there are."""
+    from sqlalchemy import func
+
+    from portal.audit import AuditEvent
+
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
+        )
 
 
 # --- faults ---------------------------------------------------------------------------------
@@ -203,23 +224,7 @@ def assert_clean_500(response) -> None:
 def prepare_draft(app, firm, code: str = RD) -> int:
     """Fill in every section of a new application through the firm's pages; leave it a
     draft, ready to submit. Return its id."""
-    response = firm.post(f"/programmes/{code}/apply")
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    application_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    base = f"/applications/{application_id}"
-    summary = {"project_title": "含氟新材料中试线", "project_summary": "建设含氟新材料中试线。"}
-    assert firm.post(f"{base}/summary", data=summary).status_code == 302
-    assert firm.post(f"{base}/figures", data={"confirm_figures": "y"}).status_code == 302
-    assert firm.post(f"{base}/amount", data={}).status_code == 302
-    for key in required_document_keys(app, code):
-        upload = {"file": (io.BytesIO(make_pdf()), f"{key}.pdf")}
-        response = firm.post(
-            f"{base}/documents/{key}", data=upload, content_type="multipart/form-data"
-        )
-        assert response.status_code == 302, key
-    declaration = {"declaration_name": "张伟", "declaration_title": "总经理", "agree": "y"}
-    assert firm.post(f"{base}/declaration", data=declaration).status_code == 302
-    return application_id
+    return helpers.prepare_draft(app, firm, code)
 
 
 def lock_version(app, application_id: int) -> int:
@@ -243,6 +248,30 @@ def submit_and_check(app, firm, officer, code: str = RD) -> int:
     )
     assert response.status_code == 302, text_of(response)[:500]
     return application_id
+
+
+def assert_submitted_once(app, application_id: int):
+    """The application is submitted, once: one submitted version, one receipt to the firm.
+    Returns it (detached)."""
+    from sqlalchemy import func
+
+    from portal.applications.models import Application, ApplicationSubmission, Status
+    from portal.notifications.models import Notification
+
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        assert application.status is Status.SUBMITTED and application.submission_count == 1
+        numbers = db.session.scalars(
+            select(ApplicationSubmission.number).where(
+                ApplicationSubmission.application_id == application_id
+            )
+        ).all()
+        assert numbers == [1]
+        receipts = db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.kind == "submitted")
+        )
+        assert receipts == 1
+        return application
 
 
 def decision_form(app, application_id: int, decision: str, amount: str = "", **extra) -> dict:
@@ -313,6 +342,26 @@ class JobStart:
         monkeypatch.setattr(issuing, "issue_due_letters", issue_due_letters)
 
 
+def approved_and_rejected(
+    app,
+    firm,
+    officer,
+    *,
+    reason_code: str = "score_too_low",
+    reason: str = "研发投入增长不足。",
+) -> tuple[int, int]:
+    """Two applications checked and decided by the officer, ready for release: the firm's
+    approved (40,000), the second firm's rejected for ``reason_code``/``reason``."""
+    approved = submit_and_check(app, firm, officer)
+    rejected = submit_and_check(app, client_for(app, SECOND_FIRM), officer)
+    for application_id, form in (
+        (approved, decision_form(app, approved, "approve", "40000")),
+        (rejected, decision_form(app, rejected, "reject", reason_code=reason_code, reason=reason)),
+    ):
+        assert officer.post(decide_url(application_id), data=form).status_code == 302
+    return approved, rejected
+
+
 def approve_and_release(app, firm, officer, amount: str = "40000") -> int:
     """A firm's application, submitted, checked, approved and released: in publicity."""
     application_id = submit_and_check(app, firm, officer)
@@ -337,17 +386,3 @@ def end_publicity(app, application_id: int):
         ends = db.session.get(Application, application_id).publicity_ends_on
     today = (ends + timedelta(days=1)).isoformat()
     return app.test_cli_runner().invoke(args=["publicity", "advance", "--today", today])
-
-
-def letters_of(app, application_id: int) -> list:
-    from portal.letters.models import Letter
-
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                select(Letter).where(Letter.application_id == application_id).order_by(Letter.id)
-            )
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows

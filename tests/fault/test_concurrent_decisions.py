@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.applications.models import Application, Status
 from portal.audit import AuditEvent
@@ -17,8 +17,9 @@ from portal.notifications.models import Notification
 from portal.review import decisions
 from tests.fault.support import (
     ADMIN,
-    SECOND_FIRM,
+    approved_and_rejected,
     client_for,
+    count_events,
     decide_url,
     decision_form,
     program_id_of,
@@ -72,13 +73,6 @@ def at_once(*posts) -> list:
     return responses
 
 
-def count(app, action: str) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
-        )
-
-
 def test_approve_and_reject_at_once_end_with_one_decision(app, firm, officer, both_at_the_lock):
     application_id = submit_and_check(app, firm, officer)
     admin = client_for(app, ADMIN)
@@ -111,16 +105,9 @@ def test_approve_and_reject_at_once_end_with_one_decision(app, firm, officer, bo
 
 
 def test_two_releases_at_once_release_once(app, firm, officer, both_at_the_lock):
-    approved = submit_and_check(app, firm, officer)
-    rejected = submit_and_check(app, client_for(app, SECOND_FIRM), officer)
-    for application_id, form in (
-        (approved, decision_form(app, approved, "approve", "40000")),
-        (
-            rejected,
-            decision_form(app, rejected, "reject", reason_code="other", reason="不符合要求。"),
-        ),
-    ):
-        assert officer.post(decide_url(application_id), data=form).status_code == 302
+    approved, rejected = approved_and_rejected(
+        app, firm, officer, reason_code="other", reason="不符合要求。"
+    )
     admin = client_for(app, ADMIN)
     program_id = program_id_of(app)
     url = f"/staff/decisions/programmes/{program_id}/release"
@@ -136,9 +123,9 @@ def test_two_releases_at_once_release_once(app, firm, officer, both_at_the_lock)
     assert sorted(statuses) == [302, 422], statuses
     loser = responses[statuses.index(422)]
     assert "There are no pending decisions to release." in text_of(loser)
-    assert count(app, "decision.released") == 1
-    assert count(app, "application.release_approval") == 1
-    assert count(app, "application.release_rejection") == 1
+    assert count_events(app, "decision.released") == 1
+    assert count_events(app, "application.release_approval") == 1
+    assert count_events(app, "application.release_rejection") == 1
     with app.app_context():
         assert db.session.get(Application, approved).status is Status.PUBLICITY
         assert db.session.get(Application, rejected).status is Status.REJECTED

@@ -6,14 +6,12 @@ from __future__ import annotations
 import threading
 
 from flask import request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.applications import routes
-from portal.applications.models import Application, ApplicationSubmission, Status
 from portal.audit import AuditEvent
 from portal.extensions import db
-from portal.notifications.models import Notification
-from tests.fault.support import prepare_draft, text_of
+from tests.fault.support import assert_submitted_once, prepare_draft, text_of
 
 ALREADY = "This application has already been submitted."
 
@@ -65,23 +63,12 @@ def test_two_tabs_submitting_at_once_make_one_submission(app, firm, monkeypatch)
     assert statuses == [302, 422], statuses
     (loser,) = [r for r in responses.values() if r.status_code == 422]
     assert ALREADY in text_of(loser)
+    application = assert_submitted_once(app, application_id)
     with app.app_context():
-        application = db.session.get(Application, application_id)
-        assert application.status is Status.SUBMITTED and application.submission_count == 1
-        submissions = db.session.scalars(
-            select(ApplicationSubmission.number).where(
-                ApplicationSubmission.application_id == application_id
-            )
-        ).all()
-        assert submissions == [1]
         events = db.session.scalars(
             select(AuditEvent.summary).where(AuditEvent.action == "application.submit")
         ).all()
         assert [event["submission"] for event in events] == [1]
-        receipts = db.session.scalar(
-            select(func.count(Notification.id)).where(Notification.kind == "submitted")
-        )
-        assert receipts == 1
     # the firm's page shows one submitted application with its reference
     page = text_of(firm.get(f"/applications/{application_id}"))
     assert application.reference in page

@@ -4,21 +4,19 @@ the database and the file store as they were and answers with the portal's error
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal import audit
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.letters.models import Letter
 from portal.notifications import services as notifications
 from tests.fault.support import (
-    SECOND_FIRM,
     Fault,
-    assert_changed,
+    approved_and_rejected,
     assert_clean_500,
-    assert_same,
-    client_for,
+    assert_rolled_back,
+    count_events,
     db_snapshot,
     decide_url,
     decision_form,
@@ -31,13 +29,6 @@ from tests.fault.support import (
 )
 
 
-def count(app, action: str) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
-        )
-
-
 def test_a_decision_failing_part_way_changes_nothing(app, firm, officer, monkeypatch):
     application_id = submit_and_check(app, firm, officer)
     before, files = db_snapshot(app), stored_files(app)
@@ -47,11 +38,8 @@ def test_a_decision_failing_part_way_changes_nothing(app, firm, officer, monkeyp
 
     response = officer.post(decide_url(application_id), data=form)
 
-    assert fault.struck
+    assert_rolled_back(app, fault, before, files)
     assert_clean_500(response)
-    assert_changed(before, fault.during)
-    assert_same(before, db_snapshot(app))
-    assert stored_files(app) == files
 
     # The same form, sent again once the fault is gone, goes through: nothing half-done (such
     # as a bumped lock version) makes it look stale.
@@ -60,7 +48,7 @@ def test_a_decision_failing_part_way_changes_nothing(app, firm, officer, monkeyp
     with app.app_context():
         application = db.session.get(Application, application_id)
         assert application.decision == "approve" and str(application.decided_amount) == "40000.00"
-    assert count(app, "decision.recorded") == 1
+    assert count_events(app, "decision.recorded") == 1
 
 
 # The release fails after every application has moved (their transitions, audit events and
@@ -73,18 +61,7 @@ RELEASE_STEPS = {
 
 @pytest.mark.parametrize("step", sorted(RELEASE_STEPS))
 def test_a_release_failing_part_way_changes_nothing(app, firm, officer, monkeypatch, step):
-    approved = submit_and_check(app, firm, officer)
-    rejected = submit_and_check(app, client_for(app, SECOND_FIRM), officer)
-    assert (
-        officer.post(
-            decide_url(approved), data=decision_form(app, approved, "approve", "40000")
-        ).status_code
-        == 302
-    )
-    reject = decision_form(
-        app, rejected, "reject", reason_code="score_too_low", reason="研发投入增长不足。"
-    )
-    assert officer.post(decide_url(rejected), data=reject).status_code == 302
+    approved, rejected = approved_and_rejected(app, firm, officer)
     program_id = program_id_of(app)
     snapshot = release_snapshot_of(officer, program_id)
     before, files = db_snapshot(app), stored_files(app)
@@ -95,12 +72,9 @@ def test_a_release_failing_part_way_changes_nothing(app, firm, officer, monkeypa
         f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
     )
 
-    assert fault.struck
+    # The rejection's letter was never issued (its job is queued only after a commit): no file.
+    assert_rolled_back(app, fault, before, files)
     assert_clean_500(response)
-    assert_changed(before, fault.during)
-    assert_same(before, db_snapshot(app))
-    # The rejection's letter was never issued: its job is queued only after a commit.
-    assert stored_files(app) == files
 
     monkeypatch.undo()
     response = officer.post(
@@ -112,4 +86,4 @@ def test_a_release_failing_part_way_changes_nothing(app, firm, officer, monkeypa
         assert db.session.get(Application, rejected).status is Status.REJECTED
         (letter,) = db.session.scalars(select(Letter)).all()
         assert letter.application_id == rejected and letter.sequence == 1
-    assert count(app, "decision.released") == 1
+    assert count_events(app, "decision.released") == 1

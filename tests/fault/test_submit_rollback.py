@@ -4,19 +4,15 @@ answers with the portal's error page, and can simply be sent again."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
 from portal import audit
-from portal.applications.models import Application, ApplicationSubmission, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
 from portal.notifications import services as notifications
-from portal.notifications.models import Notification
 from tests.fault.support import (
     Fault,
-    assert_changed,
     assert_clean_500,
-    assert_same,
+    assert_rolled_back,
+    assert_submitted_once,
+    count_events,
     db_snapshot,
     on_action,
     on_kind,
@@ -42,34 +38,12 @@ def test_a_submission_failing_part_way_changes_nothing(app, firm, monkeypatch, s
 
     response = firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"})
 
-    assert fault.struck
+    assert_rolled_back(app, fault, before, files)
     assert_clean_500(response)
-    assert_changed(before, fault.during)
-    assert_same(before, db_snapshot(app))
-    assert stored_files(app) == files
 
     # Nothing half-done is in the way: the firm sends it again and it goes through once.
     monkeypatch.undo()
     response = firm.post(f"/applications/{application_id}/submit", data={"confirm": "y"})
     assert response.status_code == 302
-    with app.app_context():
-        application = db.session.get(Application, application_id)
-        assert application.status is Status.SUBMITTED and application.submission_count == 1
-        numbers = db.session.scalars(
-            select(ApplicationSubmission.number).where(
-                ApplicationSubmission.application_id == application_id
-            )
-        ).all()
-        assert numbers == [1]
-        assert (
-            db.session.scalar(
-                select(func.count(AuditEvent.id)).where(AuditEvent.action == "application.submit")
-            )
-            == 1
-        )
-        assert (
-            db.session.scalar(
-                select(func.count(Notification.id)).where(Notification.kind == "submitted")
-            )
-            == 1
-        )
+    assert_submitted_once(app, application_id)
+    assert count_events(app, "application.submit") == 1
