@@ -63,29 +63,6 @@ def log(message: str) -> None:
 # --- database -------------------------------------------------------------------------------
 
 
-def fresh_database(url: str) -> str:
-    """Drop the database if it exists and create it empty (a SQLite URL: delete the file)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from portal.config import normalise_database_url
-
-    url = normalise_database_url(url)
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return url
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-    return url
-
-
 def drop_database(url: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -566,9 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         started = time.perf_counter()
         log(f"database: {url} (fresh)")
-        url = fresh_database(url)
-        from benchmarks.seed_large import make_app
+        from benchmarks.seed_large import make_app, prepare_database
 
+        url = prepare_database(url, recreate=True)
         app = make_app(url)
         emails, documents = seed(app, args.firms, args.program)
         (output / "firms.json").write_text(json.dumps(emails))

@@ -47,7 +47,11 @@ REVIEWED = {"expert_review", "decided", "publicity", "awarded", "rejected"}
 RELEASED = {"publicity", "awarded", "rejected"}
 
 
-def prepare_database(url: str) -> str:
+def prepare_database(url: str, *, recreate: bool = False) -> str:
+    """Make the database at ``url`` empty; return the URL normalised. SQLite: the file and its
+    WAL files are deleted. PostgreSQL: the database is created if missing and its public schema
+    dropped and created again; with ``recreate``, the database itself is dropped (its
+    connections closed) and created anew."""
     from portal.config import normalise_database_url
 
     url = normalise_database_url(url)
@@ -63,12 +67,16 @@ def prepare_database(url: str) -> str:
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        if recreate:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
         exists = conn.scalar(
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
         )
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+    if recreate:
+        return url
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
