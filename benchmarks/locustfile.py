@@ -205,25 +205,15 @@ class DeadlineFirm(HttpUser):
                 self.wait()
 
         # Figures as copied from the profile, sent back unchanged, and confirmed.
-        form = self.get(f"{base}/figures", "figures form", must=['name="confirm_figures"'])
-        data = {"csrf_token": token(form), "confirm_figures": "y", "then": "continue"}
-        data.update(dict(FIGURE_INPUT.findall(form)))
-        for name, options in FIGURE_SELECT.findall(form):
-            chosen = SELECTED.search(options)
-            data[name] = chosen.group(1) if chosen else ""
-        self.wait()
-        after = self.post(f"{base}/figures", data, "figures save", goes_to=rf"{base}$")
-        self.get(after, "application page", must=["status--draft"])
+        def figures(form: str) -> dict:
+            data = {"confirm_figures": "y", **dict(FIGURE_INPUT.findall(form))}
+            for name, options in FIGURE_SELECT.findall(form):
+                chosen = SELECTED.search(options)
+                data[name] = chosen.group(1) if chosen else ""
+            return data
 
-        form = self.get(f"{base}/amount", "amount form", must=['name="requested_amount"'])
-        self.wait()
-        after = self.post(
-            f"{base}/amount",
-            {"csrf_token": token(form), "requested_amount": "", "then": "continue"},
-            "amount save",
-            goes_to=rf"{base}$",
-        )
-        self.get(after, "application page", must=["status--draft"])
+        self.save_section(base, "figures", "confirm_figures", figures)
+        self.save_section(base, "amount", "requested_amount", {"requested_amount": ""})
 
         page = self.get(
             f"{base}/documents",
@@ -241,21 +231,8 @@ class DeadlineFirm(HttpUser):
             )
             page = self.get(after, "documents page", must=["tag--green"])
 
-        form = self.get(f"{base}/declaration", "declaration form", must=['name="agree"'])
-        self.wait()
-        after = self.post(
-            f"{base}/declaration",
-            {
-                "csrf_token": token(form),
-                "declaration_name": "张经理",
-                "declaration_title": "总经理",
-                "agree": "y",
-                "then": "continue",
-            },
-            "declaration save",
-            goes_to=rf"{base}$",
-        )
-        self.get(after, "application page", must=["status--draft"])
+        declaration = {"declaration_name": "张经理", "declaration_title": "总经理", "agree": "y"}
+        self.save_section(base, "declaration", "agree", declaration)
 
         check = self.get(
             f"{base}/check",
@@ -274,6 +251,21 @@ class DeadlineFirm(HttpUser):
         record(kind="submitted", id=application_id, reference=reference, email=email)
         self.wait()
         self.post("/logout", {"csrf_token": token(page)}, "sign-out", goes_to=r"/$")
+
+    def save_section(self, base: str, section: str, field: str, fields) -> None:
+        """Open a section's form (it must have ``field``), think, send ``fields`` (a dict, or a
+        function of the form's HTML giving one) with the form's token and go on to the
+        application page, which must show the draft."""
+        form = self.get(f"{base}/{section}", f"{section} form", must=[f'name="{field}"'])
+        data = fields(form) if callable(fields) else fields
+        self.wait()
+        after = self.post(
+            f"{base}/{section}",
+            {"csrf_token": token(form), **data, "then": "continue"},
+            f"{section} save",
+            goes_to=rf"{base}$",
+        )
+        self.get(after, "application page", must=["status--draft"])
 
     def double_submit(self, base: str, data: dict) -> str:
         """Two "Submit" clicks at once from the same browser: one submits, the other is told
