@@ -33,7 +33,7 @@ from portal.applications.models import Application, Status
 from portal.applications.tallies import ApplicationTally, money
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.pagination import Page
+from portal.pagination import DEFAULT_PER_PAGE, Page
 from portal.programs import formulas
 from portal.programs.models import Program
 from portal.programs.rules import format_money, normalise_params
@@ -164,7 +164,8 @@ def ranking_order(program: Program) -> list[Any]:
     return by_time
 
 
-RANKED_PAGE_SIZE = 50
+# The portal's usual page: a page an officer can read through and decide before moving on.
+RANKED_PAGE_SIZE = DEFAULT_PER_PAGE
 # SQLite adds NUMERIC as floating point: a running total within half a cent of the budget is
 # on it, not past it.
 HALF_CENT = Decimal("0.005")
