@@ -191,8 +191,11 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
             score = (
                 Decimal(rng.randint(4000, 9800)) / 100 if expert and status in REVIEWED else None
             )
-            approved = status in {"publicity", "awarded"} or (status == "decided" and index % 2)
-            decided = status in {"decided", *RELEASED}
+            # Awaiting decision: half not decided yet, the rest pending approvals or rejections
+            # (the officer's ranked list), as on a real decision day.
+            pending = rng.choice(("", "", "approve", "reject")) if status == "decided" else ""
+            approved = status in {"publicity", "awarded"} or pending == "approve"
+            decided = status in RELEASED or bool(pending)
             last_year = now.year - 1
             # The profile figures an application copies when it starts (read by its page).
             figures = {
