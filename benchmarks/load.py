@@ -260,14 +260,16 @@ def start_server(env: dict[str, str], port: int, workers: int, log_file) -> subp
         "10",
         "portal:create_app()",
     ]
-    # A session of its own: Ctrl-C reaches this script, which then stops gunicorn in order.
-    return subprocess.Popen(  # noqa: S603  (our own venv's gunicorn)
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    return spawn(command, env, log_file)
+
+
+def spawn(command: list[str], env: dict[str, str], out) -> subprocess.Popen:
+    """Start one of our own venv's programs in ROOT, its output (stderr too) into ``out``.
+
+    A session of its own: Ctrl-C reaches this script, which then stops it in order.
+    """
+    return subprocess.Popen(  # noqa: S603  (our own venv's gunicorn and locust)
+        command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
 
 
@@ -600,14 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         log(f"locust: {args.users} users ({args.spawn_rate:g}/s), at most {args.duration} s ...")
         with open(output / "locust.out", "wb") as locust_out:
-            locust = subprocess.Popen(  # noqa: S603  (our own venv's locust)
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=locust_out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            locust = spawn(command, env, locust_out)
             locust.wait(timeout=args.duration + 120)
         events = read_events(events_path)
         if not events["requests"]:
