@@ -26,6 +26,15 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
     return response
 
 
+def close_connections(app) -> None:
+    """End the app's session and close its database connections (when a test's app is done)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def statements_during(app, send) -> list[str]:
     """The SQL statements run while ``send()`` makes a request (asserting that it answers 200)."""
     from sqlalchemy import event
@@ -141,6 +150,49 @@ def submit_application(app, email: str, code: str, *, client=None) -> int:
     return application_id
 
 
+def make_award_final(app, application_id: int) -> None:
+    """An application approved for 180,000 yuan (formula 300,000) whose publicity ended
+    yesterday, made final by the daily step, which queues its letter (run inline in tests)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from portal.applications.models import Application, Status
+    from portal.extensions import db
+    from portal.jobs import commit
+    from portal.review.publicity import advance_publicity
+    from portal.timeutil import bureau_today, utcnow
+
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        application.status = Status.PUBLICITY
+        application.decision = "approve"
+        application.formula_amount = Decimal("300000.00")
+        application.decided_amount = Decimal("180000.00")
+        application.released_at = utcnow()
+        application.publicity_ends_on = bureau_today() - timedelta(days=1)
+        db.session.commit()
+        assert advance_publicity() == 1
+        commit()
+
+
+def new_firm(name: str, uscc_body: str):
+    """A made-up firm (contact 王五) named ``name``, with the USCC ``uscc_body`` plus its check
+    character; added to the session and flushed (call inside an app context)."""
+    from portal.accounts.models import Enterprise
+    from portal.accounts.uscc import with_check_character
+    from portal.extensions import db
+
+    firm = Enterprise(
+        name=name,
+        uscc=with_check_character(uscc_body),
+        contact_person="王五",
+        mobile="13800000000",
+    )
+    db.session.add(firm)
+    db.session.flush()
+    return firm
+
+
 def add_bare_applications(
     app, code: str, count: int, *, status, start: int | None = None, prefix: str = "T"
 ) -> list[int]:
@@ -152,7 +204,6 @@ def add_bare_applications(
     from sqlalchemy import func, select
 
     from portal.accounts.models import Enterprise
-    from portal.accounts.uscc import with_check_character
     from portal.applications.models import Application
     from portal.extensions import db
     from portal.programs.models import Program
@@ -165,14 +216,7 @@ def add_bare_applications(
             start = db.session.scalar(select(func.count()).select_from(Enterprise))
         ids = []
         for number in range(start, start + count):
-            firm = Enterprise(
-                name=f"测试企业{number:03d}有限公司",
-                uscc=with_check_character(f"91210900MA{number:07d}"),
-                contact_person="王五",
-                mobile="13800000000",
-            )
-            db.session.add(firm)
-            db.session.flush()
+            firm = new_firm(f"测试企业{number:03d}有限公司", f"91210900MA{number:07d}")
             application = Application(
                 reference=f"{prefix}-{number:04d}",
                 enterprise_id=firm.id,
@@ -205,7 +249,6 @@ def add_final_decision(
     from sqlalchemy import func, select
 
     from portal.accounts.models import Enterprise
-    from portal.accounts.uscc import with_check_character
     from portal.applications.models import Application, Status
     from portal.extensions import db
     from portal.programs.models import Program
@@ -214,14 +257,7 @@ def add_final_decision(
     with app.app_context():
         program = db.session.scalar(select(Program).where(Program.code == code))
         number = db.session.scalar(select(func.count()).select_from(Enterprise)) + 1
-        firm = Enterprise(
-            name=firm_name or f"阜新测试企业{number:03d}有限公司",
-            uscc=with_check_character(f"91210900MF{number:07d}"),
-            contact_person="王五",
-            mobile="13800000000",
-        )
-        db.session.add(firm)
-        db.session.flush()
+        firm = new_firm(firm_name or f"阜新测试企业{number:03d}有限公司", f"91210900MF{number:07d}")
         now = utcnow()
         application = Application(
             reference=f"L-{program.id}-{number:05d}",
@@ -246,19 +282,24 @@ def add_final_decision(
         return application.id
 
 
+def detached_rows(app, statement) -> list:
+    """The ORM rows ``statement`` selects, detached from the session (still readable after
+    the app context ends)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        rows = list(db.session.scalars(statement))
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
 def letters_of(app, application_id: int) -> list:
     """An application's letters, oldest first, detached from the session."""
     from sqlalchemy import select
 
-    from portal.extensions import db
     from portal.letters.models import Letter
 
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                select(Letter).where(Letter.application_id == application_id).order_by(Letter.id)
-            )
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows
+    return detached_rows(
+        app, select(Letter).where(Letter.application_id == application_id).order_by(Letter.id)
+    )
