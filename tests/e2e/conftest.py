@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,14 +43,13 @@ def app_config(app_config) -> dict:
     return {**app_config, "WTF_CSRF_ENABLED": True}
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """Serve this test's app on a free local port; yield its base URL."""
-    assert app.config["WTF_CSRF_ENABLED"], "e2e tests run with CSRF protection on"
+@contextmanager
+def serve(app, name: str = "e2e-server") -> Iterator[str]:
+    """Serve ``app`` on a free local port in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # A short poll interval so that shutdown() returns quickly after each test.
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="e2e-server", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
     )
     thread.start()
     try:
@@ -60,16 +60,37 @@ def live_server(app) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """Serve this test's app on a free local port; yield its base URL."""
+    assert app.config["WTF_CSRF_ENABLED"], "e2e tests run with CSRF protection on"
+    with serve(app) as url:
+        yield url
+
+
+# The running browser. Other folders re-export the `browser` fixture (tests/security), which
+# makes another session fixture of it; Playwright's sync API runs once per thread, so every
+# such fixture shares the first one's browser.
+_RUNNING: list[Browser] = []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: install the Debian package (make setup-test)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        yield chromium
-        chromium.close()
+        _RUNNING.append(chromium)
+        try:
+            yield chromium
+        finally:
+            _RUNNING.clear()
+            chromium.close()
 
 
 @pytest.fixture

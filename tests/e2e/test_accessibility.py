@@ -17,9 +17,7 @@ the portal refuses without writing.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -29,7 +27,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, select, text
-from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.accounts.models import User
@@ -40,14 +37,22 @@ from portal.letters.issuing import due_application_ids, issue_due_letters
 from portal.letters.models import Letter
 from portal.programs.models import Program
 from portal.review import formal_check
-from portal.review.publicity import advance_publicity
-from portal.timeutil import bureau_today, utcnow
+from portal.timeutil import bureau_today
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
 from tests.e2e import axe
-from tests.e2e.conftest import EXPECT_TIMEOUT_MS
-from tests.helpers import DEMO_PASSWORD, add_final_decision, make_pdf, sign_in, submit_application
+from tests.e2e.conftest import EXPECT_TIMEOUT_MS, serve
+from tests.helpers import (
+    DEMO_PASSWORD,
+    add_final_decision,
+    close_connections,
+    make_award_final,
+    make_pdf,
+    sign_in,
+    submit_application,
+)
 from tests.integration.test_decisions import make_application, make_firm
 from tests.integration.test_publicity import add_objection, in_publicity
+from tests.integration.test_reviewer_scoring import CRITERIA
 
 RD = "rd-post-subsidy-2026"  # formal check only
 KEY = "key-above-size-2026"  # expert review, ranked
@@ -68,14 +73,6 @@ ACCOUNTS = {
     "reviewer-done": REVIEWER_DONE,
     "admin": ADMIN,
 }
-CRITERIA = (
-    "innovation",
-    "technology_ip",
-    "market_benefit",
-    "rd_team",
-    "financial_health",
-    "fluorine_chain",
-)
 
 
 # --- one seeded portal for the whole module ---------------------------------------------------
@@ -99,9 +96,7 @@ def portal_app(migrated_database, tmp_path_factory) -> Iterator[Any]:
         }
     )
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_connections(app)
     if TEST_DATABASE_URL:  # leave the shared PostgreSQL database empty for the next test
         tables = ", ".join(table.name for table in db.metadata.sorted_tables)
         engine = create_engine(url)
@@ -115,25 +110,9 @@ def seeded(portal_app) -> dict[str, int]:
     return seed_journeys(portal_app)
 
 
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve ``app`` on a free local port (as the per-test ``live_server`` does)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="a11y-server", daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
 def base_url(portal_app, seeded) -> Iterator[str]:
-    with serve(portal_app) as url:
+    with serve(portal_app, "a11y-server") as url:
         yield url
 
 
@@ -220,17 +199,7 @@ def seed_journeys(app) -> dict[str, int]:
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
-        with app.app_context():
-            awarded = db.session.get(Application, ids["awarded"])
-            awarded.status = Status.PUBLICITY
-            awarded.decision = "approve"
-            awarded.formula_amount = Decimal("300000.00")
-            awarded.decided_amount = Decimal("180000.00")
-            awarded.released_at = utcnow()
-            awarded.publicity_ends_on = bureau_today() - timedelta(days=1)
-            db.session.commit()
-            assert advance_publicity() == 1
-            commit_and_dispatch()
+        make_award_final(app, ids["awarded"])
 
         # Ranked applications awaiting a decision (one approval pending), awards in publicity.
         for index, score in ((901, "91"), (902, "84"), (903, "72"), (904, "55")):

@@ -14,21 +14,15 @@ import re
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from portal.applications.models import Application, Status
 from portal.extensions import db
-from portal.jobs import commit
 from portal.letters.models import Letter
-from portal.review.publicity import advance_publicity
-from portal.timeutil import bureau_today, utcnow
-from tests.helpers import add_final_decision, submit_application
+from tests.helpers import add_final_decision, make_award_final, submit_application
 
 RD = "rd-post-subsidy-2026"
 FIRM = "ent1@example.com"
@@ -81,17 +75,7 @@ def award_after_publicity(app) -> int:
         application_id = submit_application(app, FIRM, RD)
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
-    with app.app_context():
-        application = db.session.get(Application, application_id)
-        application.status = Status.PUBLICITY
-        application.decision = "approve"
-        application.formula_amount = Decimal("300000.00")
-        application.decided_amount = Decimal("180000.00")
-        application.released_at = utcnow()
-        application.publicity_ends_on = bureau_today() - timedelta(days=1)
-        db.session.commit()
-        assert advance_publicity() == 1
-        commit()
+    make_award_final(app, application_id)
     return application_id
 
 
