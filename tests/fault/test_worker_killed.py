@@ -29,7 +29,7 @@ from portal.extensions import db
 from portal.letters.issuing import ISSUE_CHUNK
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterSequence
 from tests.fault.support import RD, program_id_of, stored_files, text_of
-from tests.helpers import add_final_decision
+from tests.helpers import add_final_decision, detached_rows
 
 LETTERS = 3 * ISSUE_CHUNK  # three transactions of letters to issue: a few seconds of work
 # How long to wait for a worker before giving up on it (a guard against hanging, not a
@@ -120,11 +120,7 @@ def wait_for(condition: Callable[[], object], what: str, workers: Workers, proce
 
 
 def letters_in_database(app) -> list[Letter]:
-    with app.app_context():
-        letters = list(db.session.scalars(select(Letter).order_by(Letter.sequence)))
-        for letter in letters:
-            db.session.expunge(letter)
-        return letters
+    return detached_rows(app, select(Letter).order_by(Letter.sequence))
 
 
 def assert_complete(app, letters: list[Letter]) -> None:

@@ -13,9 +13,9 @@ import jinja2
 import pytest
 
 from portal import create_app
-from portal.extensions import db
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
 from tests.e2e.conftest import browser, live_server  # noqa: F401  (re-exported fixtures)
+from tests.helpers import close_connections
 from tests.integration.test_letter_security import listener  # noqa: F401  (a fixture too)
 from tests.security.world import (
     Snapshot,
@@ -54,12 +54,10 @@ def make_app(config: dict):
 
 
 @pytest.fixture
-def app(app_config):
-    application = make_app(app_config)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def app(app):
+    """The app of tests/conftest.py, with the shared compiled templates."""
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    return app
 
 
 def _snapshot(builder, migrated_database, tmp_path_factory) -> Snapshot:
@@ -111,9 +109,7 @@ def world_app(world_app_config, migrated_database, tmp_path_factory):
         }
     )
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_connections(application)
     if TEST_DATABASE_URL:
         empty_everything(url)
 

@@ -22,7 +22,7 @@ from werkzeug.http import parse_options_header
 
 from portal.applications.models import Application, Attachment
 from portal.extensions import db
-from tests.helpers import make_pdf
+from tests.helpers import detached_rows, make_pdf
 from tests.security import world as w
 
 REQUEST_LIMIT = 512 * 1024
@@ -134,11 +134,7 @@ def upload(client, key: str, data: bytes, name: str):
 
 
 def attachments(app) -> list[Attachment]:
-    with app.app_context():
-        rows = list(db.session.scalars(select(Attachment).order_by(Attachment.id)))
-        for row in rows:
-            db.session.expunge(row)
-        return rows
+    return detached_rows(app, select(Attachment).order_by(Attachment.id))
 
 
 def assert_refused_beside_the_field(response, what: str) -> None:

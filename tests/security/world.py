@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text
 
 from portal import create_app
 from portal.extensions import db
+from tests.helpers import close_connections
 
 RD = "rd-post-subsidy-2026"
 KEY = "key-above-size-2026"
@@ -163,9 +164,7 @@ def build_snapshot(
         ids = builder(app)
         rows = read_rows(app)
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        close_connections(app)
         if postgres:
             empty_everything(url)
     if not postgres:  # everything into the main file, so that a copy of it is the world
@@ -188,9 +187,7 @@ def restore(app, snapshot: Snapshot) -> dict[str, Any]:
 
 def reset(app, snapshot: Snapshot) -> dict[str, Any]:
     """Put a long-lived app's database and files back to the world as built."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_connections(app)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("sqlite:///") and snapshot.sqlite_file is not None:
         target = Path(url.removeprefix("sqlite:///"))
@@ -276,6 +273,30 @@ def assign(app, application_id: int, email: str) -> int:
         return assignment.id
 
 
+def _approved(program, enterprise_id: int, amount: str, now: datetime, **fields) -> int:
+    """An application approved for ``amount`` on ``program``, submitted once, decided and
+    released at ``now`` (``fields``: its reference, title, status and dates); committed."""
+    from portal.applications.models import Application
+
+    application = Application(
+        enterprise_id=enterprise_id,
+        program_id=program.id,
+        program_version_id=program.versions[-1].id,
+        first_submitted_at=now,
+        last_submitted_at=now,
+        submission_count=1,
+        decision="approve",
+        formula_amount=Decimal(amount),
+        decided_amount=Decimal(amount),
+        decided_at=now,
+        released_at=now,
+        **fields,
+    )
+    db.session.add(application)
+    db.session.commit()
+    return application.id
+
+
 def awarded_application(app, email: str, code: str, amount: str = "150000.00") -> int:
     """An application of ``email``'s firm on ``code``, awarded and final (no letter yet)."""
     from portal.applications.models import Application, Status
@@ -286,26 +307,16 @@ def awarded_application(app, email: str, code: str, amount: str = "150000.00") -
         program = db.session.scalar(select(Program).where(Program.code == code))
         now = datetime.now(UTC)
         number = db.session.scalar(select(func.count()).select_from(Application)) + 1
-        application = Application(
+        return _approved(
+            program,
+            firm_id,
+            amount,
+            now,
             reference=f"W-{program.id}-{number:05d}",
-            enterprise_id=firm_id,
-            program_id=program.id,
-            program_version_id=program.versions[-1].id,
             status=Status.AWARDED,
             project_title="雏鹰企业补充支持",
-            first_submitted_at=now,
-            last_submitted_at=now,
-            submission_count=1,
-            decision="approve",
-            formula_amount=Decimal(amount),
-            decided_amount=Decimal(amount),
-            decided_at=now,
-            released_at=now,
             awarded_at=now,
         )
-        db.session.add(application)
-        db.session.commit()
-        return application.id
 
 
 def issue_letters(app, *application_ids: int) -> list[int]:
@@ -320,45 +331,46 @@ def issue_letters(app, *application_ids: int) -> list[int]:
 
 def in_publicity(app, code: str, firm_name: str, uscc_seed: int) -> int:
     """A made-up firm's award in publicity (started yesterday, ends in a week)."""
-    from portal.accounts.models import Enterprise
-    from portal.accounts.uscc import with_check_character
-    from portal.applications.models import Application, Status
+    from portal.applications.models import Status
     from portal.programs.models import Program
     from portal.timeutil import bureau_today
+    from tests.helpers import new_firm
 
     with app.app_context():
         program = db.session.scalar(select(Program).where(Program.code == code))
-        firm = Enterprise(
-            name=firm_name,
-            uscc=with_check_character(f"91210900MP{uscc_seed:07d}"),
-            contact_person="王五",
-            mobile="13800000000",
-        )
-        db.session.add(firm)
-        db.session.flush()
-        now = datetime.now(UTC)
+        firm = new_firm(firm_name, f"91210900MP{uscc_seed:07d}")
         today = bureau_today()
-        application = Application(
+        return _approved(
+            program,
+            firm.id,
+            "100000.00",
+            datetime.now(UTC),
             reference=f"P-{program.id}-{uscc_seed:05d}",
-            enterprise_id=firm.id,
-            program_id=program.id,
-            program_version_id=program.versions[-1].id,
             status=Status.PUBLICITY,
             project_title="公示项目",
-            first_submitted_at=now,
-            last_submitted_at=now,
-            submission_count=1,
-            decision="approve",
-            decided_amount=Decimal("100000.00"),
-            formula_amount=Decimal("100000.00"),
-            decided_at=now,
-            released_at=now,
             publicity_starts_on=today - timedelta(days=1),
             publicity_ends_on=today + timedelta(days=7),
         )
-        db.session.add(application)
-        db.session.commit()
-        return application.id
+
+
+def attachment_and_notification_ids(ids: dict[str, Any], firm_user: int) -> dict[str, int]:
+    """Inside an app context: the ids of an attachment of ``ids``' R&D and key-programme
+    applications and of a notification of the firm's user (as the ownership tests name them)."""
+    from portal.applications.models import Attachment
+    from portal.notifications.models import Notification
+
+    def attachment_of(application_id: int) -> int:
+        return db.session.scalar(
+            select(Attachment.id).where(Attachment.application_id == application_id)
+        )
+
+    return {
+        "rd_attachment": attachment_of(ids["rd_application"]),
+        "key_attachment": attachment_of(ids["key_application"]),
+        "firm_a_notification": db.session.scalar(
+            select(Notification.id).where(Notification.user_id == firm_user)
+        ),
+    }
 
 
 def build_base_world(app) -> dict[str, Any]:
@@ -367,10 +379,8 @@ def build_base_world(app) -> dict[str, Any]:
     nothing to do with it) and an award with its letter; firm B (ent2) with a draft of its
     own; an award in publicity with an objection (so on hold) and one without;
     a finished export of letters."""
-    from portal.applications.models import Attachment
     from portal.demo import seed_demo_data
     from portal.letters.models import LetterExport
-    from portal.notifications.models import Notification
     from portal.review.models import ConflictDeclaration, Objection
     from tests.helpers import submit_application
 
@@ -417,15 +427,7 @@ def build_base_world(app) -> dict[str, Any]:
         ids["export"] = db.session.scalar(select(LetterExport.id))
         ids["objection"] = db.session.scalar(select(Objection.id))
         assert db.session.scalar(select(ConflictDeclaration.id)) is not None
-        ids["rd_attachment"] = db.session.scalar(
-            select(Attachment.id).where(Attachment.application_id == ids["rd_application"])
-        )
-        ids["key_attachment"] = db.session.scalar(
-            select(Attachment.id).where(Attachment.application_id == ids["key_application"])
-        )
-        ids["firm_a_notification"] = db.session.scalar(
-            select(Notification.id).where(Notification.user_id == firm_a_user)
-        )
+        ids.update(attachment_and_notification_ids(ids, firm_a_user))
         export = db.session.get(LetterExport, ids["export"])
         assert export.status.value == "done", export.status
     ids["programme"] = program_id(app, RD)

@@ -107,55 +107,28 @@ def tags() -> list[str]:
     return [tag for tag, _limit in FIELDS.values()]
 
 
+# Columns of a firm's yearly figures and recognitions that are not copied to another firm.
+NOT_COPIED = {"id", "enterprise_id", "updated_at"}
+
+
 def _copy_profile(app, source_email: str, target_email: str) -> None:
     """The hostile firm gets ent1's figures, so that it qualifies for the same programmes."""
     from portal.accounts.models import Enterprise
     from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
+    from portal.profiles.services import PROFILE_FIELDS
 
     source_id = w.enterprise_id(app, source_email)
     target_id = w.enterprise_id(app, target_email)
     with app.app_context():
         source = db.session.get(Enterprise, source_id)
         target = db.session.get(Enterprise, target_id)
-        for name in (
-            "founded_on",
-            "in_fluorine_park",
-            "high_tech_certificate",
-            "high_tech_certificate_no",
-            "has_rd_institution",
-            "branch_or_trading_company",
-            "on_abnormal_list",
-            "on_dishonesty_list",
-            "ip_class_i",
-            "ip_class_ii",
-            "software_copyrights",
-            "profile_updated_at",
-        ):
+        for name in (*PROFILE_FIELDS, "profile_updated_at"):
             setattr(target, name, getattr(source, name))
-        for year in db.session.scalars(
-            select(EnterpriseYear).where(EnterpriseYear.enterprise_id == source_id)
-        ):
-            db.session.add(
-                EnterpriseYear(
-                    enterprise_id=target_id,
-                    year=year.year,
-                    revenue=year.revenue,
-                    employees=year.employees,
-                    rd_expense=year.rd_expense,
-                    super_deduction_filed=year.super_deduction_filed,
-                )
-            )
-        for recognition in db.session.scalars(
-            select(EnterpriseRecognition).where(EnterpriseRecognition.enterprise_id == source_id)
-        ):
-            db.session.add(
-                EnterpriseRecognition(
-                    enterprise_id=target_id,
-                    kind=recognition.kind,
-                    year=recognition.year,
-                    certificate_no=recognition.certificate_no,
-                )
-            )
+        for model in (EnterpriseYear, EnterpriseRecognition):
+            copied = [c.key for c in model.__table__.columns if c.key not in NOT_COPIED]
+            for row in db.session.scalars(select(model).where(model.enterprise_id == source_id)):
+                values = {name: getattr(row, name) for name in copied}
+                db.session.add(model(enterprise_id=target_id, **values))
         db.session.commit()
 
 
@@ -190,10 +163,9 @@ def _apply(app, firm, code: str, title: str, summary: str, *, document_name: str
 
 def build_xss_world(app) -> dict[str, Any]:
     from portal.accounts.uscc import with_check_character
-    from portal.applications.models import Application, Attachment, Status
+    from portal.applications.models import Application, Status
     from portal.demo import seed_demo_data
     from portal.letters.models import Letter, LetterExport
-    from portal.notifications.models import Notification
     from portal.review.models import Assignment, Objection
     from portal.timeutil import bureau_today, utcnow
 
@@ -375,15 +347,7 @@ def build_xss_world(app) -> dict[str, Any]:
         ids["first_letter"] = first_letter
         ids["verification_code"] = db.session.get(Letter, ids["letter"]).verification_code
         ids["export"] = db.session.scalar(select(LetterExport.id))
-        ids["rd_attachment"] = db.session.scalar(
-            select(Attachment.id).where(Attachment.application_id == ids["rd_application"])
-        )
-        ids["key_attachment"] = db.session.scalar(
-            select(Attachment.id).where(Attachment.application_id == ids["key_application"])
-        )
-        ids["firm_a_notification"] = db.session.scalar(
-            select(Notification.id).where(Notification.user_id == firm_user)
-        )
+        ids.update(w.attachment_and_notification_ids(ids, firm_user))
     ids.update(
         programme=rd_id,
         key_programme=key_id,
