@@ -140,6 +140,19 @@ def upgrade():
         op.execute(
             f"CREATE INDEX ix_applications_ranking ON applications ({key.format(nulls='')}, {covered})"
         )
+    # The same for programmes without expert review, ranked first come first served.
+    by_time = "program_id, status, first_submitted_at, id"
+    covered_by_time = f"final_score, {covered}"
+    if dialect == "postgresql":
+        op.execute(
+            f"CREATE INDEX ix_applications_ranking_by_time ON applications ({by_time}) "
+            f"INCLUDE ({covered_by_time})"
+        )
+    else:
+        op.execute(
+            f"CREATE INDEX ix_applications_ranking_by_time ON applications "
+            f"({by_time}, {covered_by_time})"
+        )
     # From an assignment to its application's programme and status without reading the row.
     op.create_index("ix_applications_programme_of", "applications", ["id", "program_id", "status"])
     # The reviewer's queue (own assignments by status and due date) and the overdue count.
@@ -159,6 +172,7 @@ def downgrade():
     op.drop_index("ix_assignments_reviewer_queue", table_name="assignments")
     op.drop_index("ix_applications_programme_of", table_name="applications")
     op.drop_index("ix_applications_ranking", table_name="applications")
+    op.drop_index("ix_applications_ranking_by_time", table_name="applications")
     op.create_index("ix_applications_program_status", "applications", ["program_id", "status"])
     for name in (
         "ix_applications_queue",

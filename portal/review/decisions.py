@@ -152,23 +152,23 @@ def default_amount(
     return amount
 
 
-def ranking_order(program: Program) -> list[Any]:
+def ranking_order(program: Program, columns: Any = Application) -> list[Any]:
     """Best first: by final score for programmes with expert review, else first come first
-    served (the first submission counts, so a return for changes costs no place)."""
+    served (the first submission counts, so a return for changes costs no place).
+
+    ``columns``: the application's table, or a subquery with its ``final_score``,
+    ``first_submitted_at`` and ``id``."""
     # Every application awaiting decision was submitted, so the time is never NULL here; no
-    # NULLS LAST on it lets SQLite read the order from ix_applications_ranking (PostgreSQL
-    # sorts NULL last in ascending order anyway).
-    by_time = [Application.first_submitted_at.asc(), Application.id.asc()]
+    # NULLS LAST on it lets SQLite read the order from the ranking indexes (PostgreSQL sorts
+    # NULL last in ascending order anyway).
+    by_time = [columns.first_submitted_at.asc(), columns.id.asc()]
     if program.reviewers_per_application > 0:
-        return [Application.final_score.desc().nulls_last(), *by_time]
+        return [columns.final_score.desc().nulls_last(), *by_time]
     return by_time
 
 
 # The portal's usual page: a page an officer can read through and decide before moving on.
 RANKED_PAGE_SIZE = DEFAULT_PER_PAGE
-# SQLite adds NUMERIC as floating point: a running total within half a cent of the budget is
-# on it, not past it.
-HALF_CENT = Decimal("0.005")
 
 
 def _default_amount_sql(formula: dict[str, Any], rank, columns, per_firm_cap):
@@ -179,8 +179,8 @@ def _default_amount_sql(formula: dict[str, Any], rank, columns, per_firm_cap):
             formulas.FORMULA_KINDS["ranked_tiers"], formula.get("params") or {}
         )
         whens = [
-            (or_(rank.is_(None), columns.score.is_(None)), ZERO),
-            (columns.score < values["min_score"], ZERO),
+            (or_(rank.is_(None), columns.final_score.is_(None)), ZERO),
+            (columns.final_score < values["min_score"], ZERO),
         ]
         last_rank = 0
         for count, amount in values["tiers"]:
@@ -189,9 +189,9 @@ def _default_amount_sql(formula: dict[str, Any], rank, columns, per_firm_cap):
         amount = case(*whens, else_=ZERO)
     else:
         amount = case(
-            (columns.formula_amount.is_(None), columns.requested),
-            (columns.requested.is_(None), columns.formula_amount),
-            (columns.requested < columns.formula_amount, columns.requested),
+            (columns.formula_amount.is_(None), columns.requested_amount),
+            (columns.requested_amount.is_(None), columns.formula_amount),
+            (columns.requested_amount < columns.formula_amount, columns.requested_amount),
             else_=columns.formula_amount,
         )
     if per_firm_cap is not None:
@@ -199,27 +199,40 @@ def _default_amount_sql(formula: dict[str, Any], rank, columns, per_firm_cap):
     return amount
 
 
-def _ranking(program: Program, formula: dict[str, Any], released: Decimal):
-    """Every application of the programme awaiting or holding a pending decision, in ranked
-    order, with its place, rank in the tiers, proposed amount and running total: window
-    functions, so that the database ranks the whole list and a page reads only its rows."""
-    order = ranking_order(program)
-    takes_place = case((Application.decision == REJECT, 0), else_=1)
-    base = (
+def _ranking(
+    program: Program, formula: dict[str, Any], released: Decimal, *, up_to: int | None = None
+):
+    """The programme's applications awaiting or holding a pending decision, in ranked order,
+    with their place, rank in the tiers, proposed amount and running total: window functions,
+    so that the database ranks the list and a page reads only its rows.
+
+    ``up_to``: only the first so many in ranked order (a row's rank and running total depend
+    only on the rows before it), read in the order of the ranking indexes, so that the first
+    pages cost the same however long the list is."""
+    listed = (
         select(
             Application.id,
             Application.decision,
             Application.decided_amount,
-            Application.final_score.label("score"),
-            Application.requested_amount.label("requested"),
+            Application.final_score,
+            Application.first_submitted_at,
+            Application.requested_amount,
             Application.formula_amount,
             Application.lock_version,
-            func.row_number().over(order_by=order).label("position"),
-            func.sum(takes_place).over(order_by=order, rows=(None, 0)).label("places"),
         )
         .where(Application.program_id == program.id, Application.status == Status.DECIDED)
-        .subquery("ranked_base")
+        .order_by(*ranking_order(program))
     )
+    if up_to is not None:
+        listed = listed.limit(up_to)
+    listed = listed.subquery("ranked_listed")
+    order = ranking_order(program, listed.c)
+    takes_place = case((listed.c.decision == REJECT, 0), else_=1)
+    base = select(
+        *listed.c,
+        func.row_number().over(order_by=order).label("position"),
+        func.sum(takes_place).over(order_by=order, rows=(None, 0)).label("places"),
+    ).subquery("ranked_base")
     # A rejected application takes no place in the tiers.
     rank = case((base.c.decision == REJECT, None), else_=base.c.places)
     default = _default_amount_sql(formula, rank, base.c, program.per_firm_cap)
@@ -238,21 +251,8 @@ def _ranking(program: Program, formula: dict[str, Any], released: Decimal):
     running = released + func.sum(func.coalesce(proposals.c.proposed, 0)).over(
         order_by=proposals.c.position, rows=(None, 0)
     )
-    running_rows = select(*proposals.c, running.label("running_total")).subquery("ranked_running")
-    # A row that takes nothing from the budget is never "past" it.
-    over = case(
-        (
-            and_(
-                running_rows.c.running_total > Decimal(program.budget) + HALF_CENT,
-                func.coalesce(running_rows.c.proposed, 0) != 0,
-            ),
-            1,
-        ),
-        else_=0,
-    )
-    earlier_over = func.sum(over).over(order_by=running_rows.c.position, rows=(None, -1))
-    ranked = select(*running_rows.c, earlier_over.label("earlier_over")).subquery("ranked")
-    return proposals, ranked
+    ranked = select(*proposals.c, running.label("running_total")).subquery("ranked")
+    return ranked
 
 
 def released_awards(program_id: int) -> Decimal:
@@ -267,29 +267,31 @@ def released_awards(program_id: int) -> Decimal:
     )
 
 
-def _ranked_summary(proposals) -> Any:
-    pending = proposals.c.decision.is_not(None)
-    approved = proposals.c.decision == APPROVE
+def _ranked_summary(program: Program) -> Any:
+    """The list's counts and sums that need no ranking: plain aggregates over the covering
+    index."""
+    in_list = and_(Application.program_id == program.id, Application.status == Status.DECIDED)
+    pending = Application.decision.is_not(None)
+    approved = Application.decision == APPROVE
     return db.session.execute(
         select(
             func.count().label("rows"),
-            func.sum(case((proposals.c.decision.is_(None), 1), else_=0)).label("awaiting"),
+            func.sum(case((Application.decision.is_(None), 1), else_=0)).label("awaiting"),
             func.sum(case((approved, 1), else_=0)).label("approvals"),
-            func.sum(case((proposals.c.decision == REJECT, 1), else_=0)).label("rejections"),
-            func.sum(case((approved, proposals.c.decided_amount), else_=0)).label("pending"),
-            func.sum(func.coalesce(proposals.c.proposed, 0)).label("proposed"),
-            func.sum(case((pending, proposals.c.lock_version), else_=0)).label("versions"),
-            func.sum(case((pending, proposals.c.id * proposals.c.lock_version), else_=0)).label(
+            func.sum(case((Application.decision == REJECT, 1), else_=0)).label("rejections"),
+            func.sum(case((approved, Application.decided_amount), else_=0)).label("pending"),
+            func.sum(case((pending, Application.lock_version), else_=0)).label("versions"),
+            func.sum(case((pending, Application.id * Application.lock_version), else_=0)).label(
                 "weighted"
             ),
-        )
+        ).where(in_list)
     ).one()
 
 
 def proposed_amounts(program: Program, application_ids: Sequence[int]) -> dict[int, Decimal]:
     """{application id: proposed amount} of these applications as the ranked list shows."""
     formula = formula_of(program)
-    _proposals, ranked = _ranking(program, formula, released_awards(program.id))
+    ranked = _ranking(program, formula, released_awards(program.id))
     rows = db.session.execute(
         select(ranked.c.id, ranked.c.proposed).where(ranked.c.id.in_(list(application_ids)))
     ).all()
@@ -304,17 +306,17 @@ def ranked_list(program: Program, locale: str, page: int = 1) -> dict[str, Any]:
     """One page of the programme's applications awaiting or holding a pending decision, best
     first, with proposed amounts and the running total against the budget, and the figures of
     the whole list. Four queries whatever the number of applications (current version,
-    released awards from the tallies, the list's figures, and the page with its firms and
-    deciders)."""
+    released awards from the tallies, the list's counts, and the page with its firms and
+    deciders, ranked by window functions over the whole list)."""
     formula = formula_of(program)
     budget = Decimal(program.budget)
     released = released_awards(program.id)
-    proposals, ranked = _ranking(program, formula, released)
-    summary = _ranked_summary(proposals)
+    summary = _ranked_summary(program)
     total_rows = int(summary.rows or 0)
     pages = max(1, -(-total_rows // RANKED_PAGE_SIZE))
     page = min(max(1, page), pages)
     first = (page - 1) * RANKED_PAGE_SIZE
+    ranked = _ranking(program, formula, released, up_to=first + RANKED_PAGE_SIZE)
     decider = aliased(User)
     page_rows = db.session.execute(
         select(
@@ -338,10 +340,19 @@ def ranked_list(program: Program, locale: str, page: int = 1) -> dict[str, Any]:
         .order_by(ranked.c.position)
     ).all()
     out = []
+    # Running totals never fall (no amount is negative), so a row before this page was past
+    # the budget exactly when the total before the page is past it and something before the
+    # page added to it: then the budget line was drawn on an earlier page.
+    seen_over = False
+    if page_rows:
+        before_page = money(page_rows[0].running_total) - (_amount(page_rows[0].proposed) or ZERO)
+        seen_over = before_page > budget and before_page > released
     for row in page_rows:
         running = money(row.running_total)
         proposed = _amount(row.proposed)
         over_budget = running > budget and bool(proposed)
+        budget_line = over_budget and not seen_over
+        seen_over = seen_over or over_budget
         out.append(
             {
                 "id": row.id,
@@ -367,7 +378,7 @@ def ranked_list(program: Program, locale: str, page: int = 1) -> dict[str, Any]:
                 "running_total": running,
                 "over_budget": over_budget,
                 # where the budget line is drawn: the first row past it in the whole list
-                "budget_line": over_budget and not row.earlier_over,
+                "budget_line": budget_line,
             }
         )
     pending_total = money(summary.pending)
@@ -393,7 +404,6 @@ def ranked_list(program: Program, locale: str, page: int = 1) -> dict[str, Any]:
         "released": released,
         "pending_total": pending_total,
         "remaining": budget - released - pending_total,
-        "proposed_total": released + money(summary.proposed),
         "awaiting": int(summary.awaiting or 0),
         "pending_approvals": int(summary.approvals or 0),
         "pending_rejections": int(summary.rejections or 0),
