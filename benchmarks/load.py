@@ -484,6 +484,12 @@ def check_database(app, program_code: str, events: dict) -> tuple[list[str], dic
     doubles = [firm for firm, count in per_firm.items() if count > 1]
     if doubles:
         problems.append(f"{len(doubles)} firms have two applications to the programme")
+    # The counts the database keeps by trigger (dashboard, queues) still agree with a full
+    # count after all those concurrent writes.
+    from portal.applications.tallies import check_tallies
+
+    with app.app_context():
+        problems.extend(f"tallies: {problem}" for problem in check_tallies())
     submitted_in_db = sum(1 for r in rows if r.submission_count)
     counts = {
         "applications": len(rows),
@@ -679,7 +685,7 @@ def report(args, url, events, problems, counts, server_text, load_before, starte
     else:
         print(
             f"database check      : OK, {len(events['submitted'])} submissions present once each, "
-            "status submitted; no firm with two applications"
+            "status submitted; no firm with two applications; tallies agree with a full count"
         )
     load_after = os.getloadavg()
     print(
