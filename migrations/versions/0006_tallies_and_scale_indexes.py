@@ -32,6 +32,14 @@ branch_labels = None
 depends_on = None
 
 APPLICATION_COLUMNS = "program_id, status, decision, requested_amount, decided_amount"
+QUEUE_INDEXES = {
+    "ix_applications_queue": "{newest}",
+    "ix_applications_queue_program": "program_id, {newest}",
+    "ix_applications_queue_status": "status, {newest}",
+    "ix_applications_queue_score": "{best}",
+    "ix_applications_queue_program_score": "program_id, {best}",
+    "ix_applications_queue_spread": "review_spread DESC{nulls_last}, id DESC",
+}
 
 
 def upgrade():
@@ -113,18 +121,18 @@ def upgrade():
     _backfill_audit_application_ids(dialect)
     op.create_index("ix_audit_events_application", "audit_events", ["application_id", "id"])
 
-    # The officers' queue, newest submission first, whole or by programme or status: read in
-    # index order so that a page costs the same however many rows precede it.
-    for name, prefix in (
-        ("ix_applications_queue", ""),
-        ("ix_applications_queue_program", "program_id, "),
-        ("ix_applications_queue_status", "status, "),
-    ):
-        if dialect == "postgresql":
-            order = "last_submitted_at DESC NULLS LAST, id DESC"
-        else:  # SQLite sorts NULL first, so a descending index already puts them last
-            order = "last_submitted_at DESC, id DESC"
-        op.execute(f"CREATE INDEX {name} ON applications ({prefix}{order})")
+    # The officers' queue in each of its sorts (newest submission first, whole or by programme
+    # or status; best score, whole or by programme; widest spread): read in index order so
+    # that a page costs the same however many rows precede it. SQLite sorts NULL first, so a
+    # descending index already puts them last; PostgreSQL needs NULLS LAST said.
+    nulls_last = " NULLS LAST" if dialect == "postgresql" else ""
+    newest = f"last_submitted_at DESC{nulls_last}, id DESC"
+    best = f"final_score DESC{nulls_last}, review_mean DESC{nulls_last}, id DESC"
+    for name, columns in QUEUE_INDEXES.items():
+        op.execute(
+            f"CREATE INDEX {name} ON applications "
+            f"({columns.format(newest=newest, best=best, nulls_last=nulls_last)})"
+        )
     # The ranked list: a programme's applications awaiting decision in ranked order, with the
     # columns the ranking reads, so that ranking them reads the index alone (the rows of
     # applications are wide; reading thousands of them costs more than the ranking).
@@ -174,11 +182,7 @@ def downgrade():
     op.drop_index("ix_applications_ranking", table_name="applications")
     op.drop_index("ix_applications_ranking_by_time", table_name="applications")
     op.create_index("ix_applications_program_status", "applications", ["program_id", "status"])
-    for name in (
-        "ix_applications_queue",
-        "ix_applications_queue_program",
-        "ix_applications_queue_status",
-    ):
+    for name in QUEUE_INDEXES:
         op.drop_index(name, table_name="applications")
     op.drop_index("ix_audit_events_application", table_name="audit_events")
     if dialect == "sqlite":

@@ -89,6 +89,20 @@ class Application(db.Model):
             text("last_submitted_at DESC"),
             text("id DESC"),
         ),
+        Index(
+            "ix_applications_queue_score",
+            text("final_score DESC"),
+            text("review_mean DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_applications_queue_program_score",
+            "program_id",
+            text("final_score DESC"),
+            text("review_mean DESC"),
+            text("id DESC"),
+        ),
+        Index("ix_applications_queue_spread", text("review_spread DESC"), text("id DESC")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
