@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.errors import render_error
 from portal.extensions import db
 from portal.jobs import dispatch_ready
 
@@ -35,8 +36,6 @@ def _finish_unit_of_work(response: Response) -> Response:
             # Another request changed a row this one changes (its version moved on) after
             # this one read it: nothing is saved, and the user is told so, not shown a 500.
             session.rollback()
-            from portal.errors import render_error
-
             return current_app.make_response(render_error(409))
         dispatch_ready()
     else:

@@ -27,7 +27,6 @@ from portal.review.decisions import APPROVE, RELEASED_AWARDS
 from portal.review.models import Assignment, AssignmentStatus
 from portal.timeutil import BUREAU_ZONE, to_bureau_time, utcnow
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 # Applications that have reached the bureau: everything but drafts and withdrawn ones.
@@ -36,9 +35,6 @@ NOT_RECEIVED = frozenset({Status.DRAFT, Status.WITHDRAWN})
 OPEN, UPCOMING, CLOSED = "open", "upcoming", "closed"
 # An open programme that closes within this many days is shown as closing soon.
 CLOSING_SOON_DAYS = 7
-
-
-_money = money
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -119,11 +115,11 @@ def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
         bucket = figures[program_id]
         bucket["counts"][status] += count
         if status not in NOT_RECEIVED:
-            bucket["requested"] += _money(requested)
+            bucket["requested"] += money(requested)
         if status is Status.DECIDED and decision == APPROVE:
-            bucket["proposed"] += _money(decided)
+            bucket["proposed"] += money(decided)
         elif status in RELEASED_AWARDS:
-            bucket["approved"] += _money(decided)
+            bucket["approved"] += money(decided)
     return figures
 
 
@@ -186,7 +182,7 @@ def _status_rows(counts: dict[Status, int]) -> list[dict[str, Any]]:
 
 def _programme(row: Any, apps: dict[str, Any], reviews: dict[str, int], locale: str, now):
     counts = apps["counts"]
-    budget = _money(row.budget)
+    budget = money(row.budget)
     committed = apps["approved"] + apps["proposed"]
     return {
         "id": row.id,

@@ -98,25 +98,33 @@ def reason_label(code: str) -> str:
 
 
 def budget_state(program: Program, exclude_ids: Iterable[int] = ()) -> BudgetState:
-    """What the programme's approvals take from its budget (one query; sums in Decimal)."""
-    excluded = set(exclude_ids)
-    rows = db.session.execute(
-        select(
-            Application.id, Application.status, Application.decision, Application.decided_amount
-        ).where(
-            Application.program_id == program.id,
-            Application.status.in_((Status.DECIDED, *RELEASED_AWARDS)),
-            Application.decided_amount.is_not(None),
-        )
-    ).all()
+    """What the programme's approvals take from its budget, less the applications being
+    decided (``exclude_ids``): the sums from the tallies, and the excluded applications' own
+    amounts taken off them (two queries whatever the size of the programme)."""
     released = pending = ZERO
-    for row in rows:
-        if row.id in excluded:
-            continue
-        if row.status in RELEASED_AWARDS:
-            released += row.decided_amount
-        elif row.decision == APPROVE:
-            pending += row.decided_amount
+    for status, decision, decided in db.session.execute(
+        select(ApplicationTally.status, ApplicationTally.decision, ApplicationTally.decided).where(
+            ApplicationTally.program_id == program.id,
+            ApplicationTally.status.in_([s.value for s in (Status.DECIDED, *RELEASED_AWARDS)]),
+        )
+    ):
+        if status != Status.DECIDED.value:
+            released += money(decided)
+        elif decision == APPROVE:
+            pending += money(decided)
+    excluded = list(set(exclude_ids))
+    if excluded:
+        for row in db.session.execute(
+            select(Application.status, Application.decision, Application.decided_amount).where(
+                Application.id.in_(excluded),
+                Application.program_id == program.id,
+                Application.decided_amount.is_not(None),
+            )
+        ):
+            if row.status in RELEASED_AWARDS:
+                released -= row.decided_amount
+            elif row.status is Status.DECIDED and row.decision == APPROVE:
+                pending -= row.decided_amount
     return BudgetState(Decimal(program.budget), released, pending)
 
 
@@ -255,18 +263,6 @@ def _ranking(
     return ranked
 
 
-def released_awards(program_id: int) -> Decimal:
-    """What the programme's released awards take from its budget (from the tallies)."""
-    return money(
-        db.session.scalar(
-            select(func.sum(ApplicationTally.decided)).where(
-                ApplicationTally.program_id == program_id,
-                ApplicationTally.status.in_([s.value for s in RELEASED_AWARDS]),
-            )
-        )
-    )
-
-
 def _ranked_summary(program: Program) -> Any:
     """The list's counts and sums that need no ranking: plain aggregates over the covering
     index."""
@@ -291,7 +287,7 @@ def _ranked_summary(program: Program) -> Any:
 def proposed_amounts(program: Program, application_ids: Sequence[int]) -> dict[int, Decimal]:
     """{application id: proposed amount} of these applications as the ranked list shows."""
     formula = formula_of(program)
-    ranked = _ranking(program, formula, released_awards(program.id))
+    ranked = _ranking(program, formula, budget_state(program).released)
     rows = db.session.execute(
         select(ranked.c.id, ranked.c.proposed).where(ranked.c.id.in_(list(application_ids)))
     ).all()
@@ -306,11 +302,11 @@ def ranked_list(program: Program, locale: str, page: int = 1) -> dict[str, Any]:
     """One page of the programme's applications awaiting or holding a pending decision, best
     first, with proposed amounts and the running total against the budget, and the figures of
     the whole list. Four queries whatever the number of applications (current version,
-    released awards from the tallies, the list's counts, and the page with its firms and
-    deciders, ranked by window functions over the whole list)."""
+    the budget's tallies, the list's counts, and the page with its firms and
+    deciders, ranked by window functions over the list up to the page)."""
     formula = formula_of(program)
     budget = Decimal(program.budget)
-    released = released_awards(program.id)
+    released = budget_state(program).released
     summary = _ranked_summary(program)
     total_rows = int(summary.rows or 0)
     pages = max(1, -(-total_rows // RANKED_PAGE_SIZE))

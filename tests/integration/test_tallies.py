@@ -180,7 +180,7 @@ def python_ranking(app, code: str) -> list[dict]:
             .where(Application.program_id == program.id, Application.status == Status.DECIDED)
             .order_by(*decisions.ranking_order(program))
         ).all()
-        running = decisions.released_awards(program.id)
+        running = decisions.budget_state(program).released
         place, out = 0, []
         for application in apps:
             rank = None
