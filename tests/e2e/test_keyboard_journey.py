@@ -12,10 +12,12 @@ texts are asserted in English (the firm switches language with the keyboard too)
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.helpers import DEMO_PASSWORD, make_pdf
 
@@ -102,9 +104,23 @@ def type_into(page: Page, selector: str, text: str) -> None:
     page.keyboard.type(text)
 
 
+ERROR_FOCUS = ".error-summary, [aria-invalid=true]"
+
+
 def expect_focus_on_error(page: Page) -> None:
-    """After a refused step the focus is on the error summary (or the first invalid field)."""
-    info = focused(page, ".error-summary, [aria-invalid=true]")
+    """After a refused step the focus is on the error summary (or the first invalid field).
+
+    The summary takes it through ``autofocus``, which the browser applies at its next
+    rendering update: that can come after the load event, so wait for it (a few frames)
+    before judging, rather than reading ``activeElement`` at once."""
+    # Judged below either way, with what has the focus instead if it never came.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "(sel) => document.activeElement && document.activeElement.matches(sel)",
+            arg=ERROR_FOCUS,
+            timeout=5_000,
+        )
+    info = focused(page, ERROR_FOCUS)
     assert info and info["matches"], f"the focus is not on the errors: {info}"
     assert_focus_visible(info)
 
