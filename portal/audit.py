@@ -163,6 +163,7 @@ def _labels() -> dict[str, Any]:
         "letter.export_requested": _l("Letters export requested"),
         "letter.export_finished": _l("Letters export finished"),
         "letter.export_interrupted": _l("Letters export found interrupted"),
+        "files.swept": _l("Unreferenced files swept"),
     }
 
 

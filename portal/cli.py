@@ -82,9 +82,52 @@ def rebuild_tallies_command() -> None:
     click.echo("Tallies recounted.")
 
 
+files_cli = AppGroup("files", help="The file store: uploads, letters and exports.")
+
+
+@files_cli.command("sweep")
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.IntRange(min=1),
+    default=24,
+    show_default=True,
+    help="Only files older than this many hours (younger ones may belong to a running job).",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would go; delete nothing.")
+@with_appcontext
+def sweep_files_command(hours: int, dry_run: bool) -> None:
+    """Delete stored files no row points at, and writes that never finished (left by a
+    process killed mid-way); report rows whose file is missing (exit 1 when there are)."""
+    from datetime import timedelta
+
+    from portal.applications.files import human_size as _size
+    from portal.file_sweep import sweep_files
+
+    report = sweep_files(grace=timedelta(hours=hours), dry_run=dry_run)
+    db.session.commit()
+    gone = "would be deleted" if dry_run else "deleted"
+    click.echo(f"Stored files: {report.stored.count} ({_size(report.stored.bytes)}).")
+    click.echo(
+        f"Unreferenced, older than {hours} h: {report.orphans.count}"
+        f" ({_size(report.orphans.bytes)}) {gone}."
+    )
+    click.echo(f"Unreferenced, younger (kept): {report.young_orphans.count}.")
+    click.echo(
+        f"Unfinished writes and scratch files, older than {hours} h: {report.leftovers.count}"
+        f" ({_size(report.leftovers.bytes)}) {gone}."
+    )
+    click.echo(f"Referenced but missing: {len(report.missing)}.")
+    for key in report.missing:
+        click.echo(f"missing: {key}", err=True)
+    if report.missing:
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tallies_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(seed_demo)
     from portal.review.cli import publicity_cli
 

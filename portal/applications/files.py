@@ -17,11 +17,12 @@ import io
 import math
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -456,8 +457,29 @@ class FileStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def entries(self) -> Iterator[StoredEntry]:
+        """Every file in the store: stored files by key, and leftovers (see ``StoredEntry``)."""
+        ...
+
+    def discard(self, entry: StoredEntry) -> None:
+        """Remove a file that ``entries`` listed (a stored file or a leftover)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """A file found in a store. ``key`` is None for a leftover: the temporary file of a write
+    that never finished, or a file in the scratch folder, never a stored file itself."""
+
+    path: Path
+    key: str | None
+    size: int
+    modified_at: datetime
+
 
 _KEY = re.compile(r"\A[0-9]{4}/(0[1-9]|1[0-2])/[0-9a-f]{32}\Z")
+# The temporary file of ``save`` (see there), left behind only if the process died mid-write.
+_LEFTOVER = re.compile(r"\A[0-9]{4}/(0[1-9]|1[0-2])/\.upload-[^/]*\.tmp\Z")
 
 
 class LocalFileStore:
@@ -528,28 +550,90 @@ class LocalFileStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def entries(self) -> Iterator[StoredEntry]:
+        """Walk the root (not following links). Files that are neither a key nor one of our
+        own leftovers (a README someone put there, say) are not listed, so never swept."""
+        root = self.root.resolve()
+        if not root.is_dir():
+            return
+        for folder, subfolders, names in os.walk(root):
+            subfolders.sort()
+            for name in sorted(names):
+                path = Path(folder) / name
+                relative = path.relative_to(root).as_posix()
+                if _KEY.match(relative):
+                    key = relative
+                elif relative.startswith("tmp/") or _LEFTOVER.match(relative):
+                    key = None
+                else:
+                    continue
+                try:
+                    info = path.lstat()
+                except FileNotFoundError:  # removed while we walked
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                modified_at = datetime.fromtimestamp(info.st_mtime, UTC)
+                yield StoredEntry(path, key, info.st_size, modified_at)
+
+    def discard(self, entry: StoredEntry) -> None:
+        if entry.key is not None:
+            self.delete(entry.key)
+            return
+        path = entry.path.resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"not in this store: {entry.path}")
+        path.unlink(missing_ok=True)
+
 
 def save_in_transaction(data: bytes) -> str:
     """Store ``data`` for a row of the current transaction: if the transaction rolls back,
     the file is deleted again, so that a failed request leaves no orphan behind."""
     store = file_store()
     key = store.save(data)
-    db.session.info.setdefault(_NEW_FILES, []).append((store, key))
+    _files_of_this_transaction(_NEW_FILES).append((store, key))
     return key
 
 
+def move_in_transaction(path: Path) -> str:
+    """``save_from`` for a row of the current transaction (deleted again on rollback)."""
+    store = file_store()
+    key = store.save_from(path)
+    _files_of_this_transaction(_NEW_FILES).append((store, key))
+    return key
+
+
+def delete_after_commit(key: str) -> None:
+    """Delete a stored file once the current transaction commits (a row stopped pointing at
+    it); if the transaction rolls back, the row still points at it, so it is kept."""
+    _files_of_this_transaction(_OLD_FILES).append((file_store(), key))
+
+
 _NEW_FILES = "portal_files_written"
+_OLD_FILES = "portal_files_released"
+
+
+def _files_of_this_transaction(name: str) -> list:
+    # Begin the transaction now if nothing has yet: a rollback of a session with none is a
+    # no-op that fires no event, and the list would then outlive it into the next one.
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    return session.info.setdefault(name, [])
 
 
 @event.listens_for(Session, "after_commit")
 def _keep_written_files(session: Session) -> None:
     session.info.pop(_NEW_FILES, None)
+    for store, key in session.info.pop(_OLD_FILES, []):
+        store.delete(key)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _delete_written_files(session: Session, previous_transaction) -> None:
     if previous_transaction.nested:  # a savepoint: the outer transaction may still commit
         return
+    session.info.pop(_OLD_FILES, None)
     for store, key in session.info.pop(_NEW_FILES, []):
         store.delete(key)
 

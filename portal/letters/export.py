@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
 from portal import audit
-from portal.applications.files import file_store
+from portal.applications.files import delete_after_commit, file_store, move_in_transaction
 from portal.applications.models import Application
 from portal.domain import DomainError
 from portal.extensions import db
@@ -294,7 +294,7 @@ def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> 
                 compress_type=zipfile.ZIP_DEFLATED,
             )
         size = temp.stat().st_size
-        key = store.save_from(temp)
+        key = move_in_transaction(temp)
     finally:
         temp.unlink(missing_ok=True)
     previous = export.file_key
@@ -312,9 +312,9 @@ def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> 
         letters=len(rows),
         size=size,
     )
+    if previous:  # the ZIP this one replaces, once the row points at the new one
+        delete_after_commit(previous)
     _tick(export, progress)
-    if previous:
-        store.delete(previous)
 
 
 def export_view(export: LetterExport) -> dict[str, Any]:

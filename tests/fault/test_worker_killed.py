@@ -26,6 +26,7 @@ from portal.applications.files import file_store
 from portal.applications.models import Application
 from portal.audit import AuditEvent
 from portal.extensions import db
+from portal.file_sweep import referenced_keys
 from portal.letters.issuing import ISSUE_CHUNK
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterSequence
 from tests.fault.support import RD, program_id_of, stored_files, text_of
@@ -235,3 +236,18 @@ def test_a_worker_killed_mid_export_loses_nothing_and_the_export_runs_again(app,
     assert sorted(archive.namelist()) == sorted(
         ["manifest.csv", *(r["file_zh"] for r in rows), *(r["file_en"] for r in rows)]
     )
+
+    # 6. What the kill left behind (the PDFs of the cut-short batch, a partial ZIP in the
+    # scratch folder) is swept once past its grace period; everything a row points at stays.
+    for path in Path(app.config["FILES_DIR"]).rglob("*"):
+        if path.is_file():
+            then = time.time() - 2 * 24 * 3600
+            os.utime(path, (then, then))
+    result = app.test_cli_runner().invoke(args=["files", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert f"Unreferenced, older than 24 h: {len(orphans)} " in result.output
+    assert "Referenced but missing: 0." in result.output
+    with app.app_context():
+        referenced_now = referenced_keys()
+    assert set(stored_files(app)) == referenced_now
+    assert_complete(app, letters_in_database(app))
