@@ -12,13 +12,23 @@ texts are asserted in English (the firm switches language with the keyboard too)
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.e2e.keyboard import (
+    assert_focus_visible,
+    expect_focus_on_error,
+    focused,
+    open_link,
+    press_and_load,
+    sign_in,
+    skip_to_main,
+    switch_to_english,
+    tab_to,
+    type_into,
+)
 from tests.helpers import DEMO_PASSWORD, make_pdf
 
 FIRM = "ent2@example.com"
@@ -29,100 +39,6 @@ PROJECT_SUMMARY = "伺服压力机生产线：自主研发运动控制器。"
 # A redirect keeps the fragment of the page the form was sent from (#project_title after
 # following an error summary's link), as browsers do.
 APPLICATION_URL = re.compile(r"/applications/(\d+)(#[\w-]*)?$")
-
-# What has the focus, whether it matches ``selector``, and whether a sighted user can see
-# where it is: the element is on screen (not clipped to a pixel) and draws an outline or a
-# box shadow.
-FOCUS_JS = """(selector) => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el === document.documentElement) return null;
-  const style = getComputedStyle(el);
-  const box = el.getBoundingClientRect();
-  return {
-    html: el.outerHTML.slice(0, 200),
-    matches: selector ? el.matches(selector) : false,
-    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
-    shadow: style.boxShadow !== 'none',
-    onScreen: box.width > 1 && box.height > 1 && box.bottom > 0 && box.right > 0
-      && box.top < window.innerHeight && box.left < window.innerWidth,
-  };
-}"""
-
-
-def focused(page: Page, selector: str | None = None) -> dict | None:
-    return page.evaluate(FOCUS_JS, selector)
-
-
-def assert_focus_visible(info: dict | None) -> None:
-    assert info is not None, "nothing has the focus"
-    assert info["onScreen"], f"the focused element is off screen: {info['html']}"
-    assert info["outline"] or info["shadow"], f"no visible focus on {info['html']}"
-
-
-def tab_to(page: Page, selector: str, *, backwards: bool = False, limit: int = 150) -> None:
-    """Press Tab (Shift+Tab) until the element matching ``selector`` has the focus, checking
-    that every element passed on the way shows its focus."""
-    seen = []
-    for _ in range(limit):
-        page.keyboard.press("Shift+Tab" if backwards else "Tab")
-        info = focused(page, selector)
-        if info is None:  # past the last element: the browser's own controls
-            continue
-        assert_focus_visible(info)
-        if info["matches"]:
-            return
-        seen.append(info["html"][:80])
-    raise AssertionError(f"Tab never reached {selector}; passed:\n" + "\n".join(seen[-20:]))
-
-
-def press_and_load(page: Page, key: str = "Enter") -> None:
-    """Press a key that sends a form or follows a link; wait for the next page."""
-    with page.expect_navigation():
-        page.keyboard.press(key)
-    page.wait_for_load_state()
-
-
-def skip_to_main(page: Page) -> None:
-    """The first Tab of a page reaches the skip link, visibly; Enter moves to <main>."""
-    page.keyboard.press("Tab")
-    info = focused(page, "a.skip-link[href='#main']")
-    assert info and info["matches"], f"the first Tab did not reach the skip link: {info}"
-    assert_focus_visible(info)
-    page.keyboard.press("Enter")
-    expect(page.locator("main#main")).to_be_focused()
-
-
-def open_link(page: Page, selector: str) -> None:
-    skip_to_main(page)
-    tab_to(page, selector)
-    press_and_load(page)
-
-
-def type_into(page: Page, selector: str, text: str) -> None:
-    tab_to(page, selector)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-
-
-ERROR_FOCUS = ".error-summary, [aria-invalid=true]"
-
-
-def expect_focus_on_error(page: Page) -> None:
-    """After a refused step the focus is on the error summary (or the first invalid field).
-
-    The summary takes it through ``autofocus``, which the browser applies at its next
-    rendering update: that can come after the load event, so wait for it (a few frames)
-    before judging, rather than reading ``activeElement`` at once."""
-    # Judged below either way, with what has the focus instead if it never came.
-    with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(
-            "(sel) => document.activeElement && document.activeElement.matches(sel)",
-            arg=ERROR_FOCUS,
-            timeout=5_000,
-        )
-    info = focused(page, ERROR_FOCUS)
-    assert info and info["matches"], f"the focus is not on the errors: {info}"
-    assert_focus_visible(info)
 
 
 def save_and_continue(page: Page) -> None:
@@ -138,25 +54,19 @@ def task(page: Page, section: str):
 
 def test_firm_applies_with_the_keyboard_only(page: Page, demo, tmp_path: Path, screenshot):
     # Sign in: the skip link first, then the form's fields and its button.
-    page.goto("/login")
-    skip_to_main(page)
-    screenshot(page, "keyboard-skip-link-target")
-    type_into(page, "#email", FIRM)
-    type_into(page, "#password", DEMO_PASSWORD)
-    press_and_load(page)  # Enter in the password field sends the form
-    expect(page.locator("form[action$='/logout'] button")).to_be_visible()
+    sign_in(page, FIRM, DEMO_PASSWORD)
 
     # The language switch, backwards from the main content with Shift+Tab.
-    skip_to_main(page)
-    tab_to(page, "button[name=locale][value=en]", backwards=True)
-    press_and_load(page)
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    switch_to_english(page)
 
     # Programmes for me, then the programme, then "Start an application".
     tab_to(page, "nav a[href$='/programmes']")
     press_and_load(page)
     expect(page.locator("h1")).to_have_text("Programmes for me")
-    open_link(page, f"main article.card a[href$='/programmes/{PROGRAMME}']")
+    skip_to_main(page)
+    screenshot(page, "keyboard-skip-link-target")
+    tab_to(page, f"main article.card a[href$='/programmes/{PROGRAMME}']")
+    press_and_load(page)
     expect(page.locator("section[aria-labelledby=eligibility-heading] .verdict")).to_have_text(
         "You qualify"
     )
