@@ -5,6 +5,16 @@ from __future__ import annotations
 import re
 
 DEMO_PASSWORD = "Demo-Portal-2026"
+# The demo key above-size programme's rubric: its criteria's keys in the form's order (weights
+# 25/20/20/15/10/10 on a 0-10 scale, a weighted total out of 100).
+KEY_RUBRIC = (
+    "innovation",
+    "technology_ip",
+    "market_benefit",
+    "rd_team",
+    "financial_health",
+    "fluorine_chain",
+)
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

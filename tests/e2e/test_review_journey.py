@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.helpers import make_pdf
+from tests.helpers import KEY_RUBRIC, make_pdf
 
 PROGRAMME_CODE = "key-above-size-2026"
 PROGRAMME_PATH = f"/programmes/{PROGRAMME_CODE}"
@@ -35,15 +35,7 @@ REVIEWER_2 = ("reviewer2@example.com", "赵专家 Expert Zhao")
 REVIEWER_3 = ("reviewer3@example.com", "陈专家 Expert Chen")
 
 DOCUMENTS = ("statistics_filing", "audit_report", "ip_certificates", "development_plan")
-# The rubric's keys; weights 25/20/20/15/10/10 on a 0-10 scale: a weighted total out of 100.
-CRITERIA = (
-    "innovation",
-    "technology_ip",
-    "market_benefit",
-    "rd_team",
-    "financial_health",
-    "fluorine_chain",
-)
+CRITERIA = KEY_RUBRIC
 PROJECT_TITLE = "Fluoropolymer membrane line: second phase"
 PROJECT_SUMMARY = (
     "A second extrusion line for PTFE membranes, with our own sintering control.\n"

@@ -35,20 +35,12 @@ from tests.e2e.keyboard import (
     type_into,
 )
 from tests.helpers import DEMO_PASSWORD, submit_application
+from tests.helpers import KEY_RUBRIC as CRITERIA
 
 PROGRAMME = "key-above-size-2026"
 FIRM = "ent1@example.com"
 OFFICER = "officer@example.com"
 REVIEWER = ("reviewer1@example.com", "李专家 Expert Li")
-# The rubric's keys, in the form's order.
-CRITERIA = (
-    "innovation",
-    "technology_ip",
-    "market_benefit",
-    "rd_team",
-    "financial_health",
-    "fluorine_chain",
-)
 
 
 def user_id(app, email: str) -> int:
@@ -67,19 +59,23 @@ def submitted_application(app) -> tuple[int, str]:
         return application_id, db.session.get(Application, application_id).reference
 
 
+def open_queue(page: Page, email: str, path: str, heading: str) -> None:
+    """Sign in, switch to English, and follow the main navigation's link to ``path``."""
+    sign_in(page, email, DEMO_PASSWORD)
+    switch_to_english(page)
+    tab_to(page, f"nav a[href$='{path}']")
+    press_and_load(page)
+    expect(page.locator("h1")).to_have_text(heading)
+
+
 def test_officer_passes_the_check_and_assigns_a_reviewer_with_the_keyboard(
     page: Page, app, demo, screenshot
 ):
     application_id, reference = submitted_application(app)
     reviewer_id = user_id(app, REVIEWER[0])
 
-    sign_in(page, OFFICER, DEMO_PASSWORD)
-    switch_to_english(page)
-
     # The queue, then the application by its reference.
-    tab_to(page, "nav a[href$='/staff/applications']")
-    press_and_load(page)
-    expect(page.locator("h1")).to_have_text("Applications")
+    open_queue(page, OFFICER, "/staff/applications", "Applications")
     open_link(page, f"main a[href$='/staff/applications/{application_id}']")
     expect(page.locator(".app-header .status")).to_have_text("Submitted")
 
@@ -126,13 +122,8 @@ def test_reviewer_scores_an_application_with_the_keyboard(page: Page, app, demo,
         db.session.commit()
         assignment_id = assignment.id
 
-    sign_in(page, REVIEWER[0], DEMO_PASSWORD)
-    switch_to_english(page)
-
     # The queue, then the assignment by its reference.
-    tab_to(page, "nav a[href$='/review']")
-    press_and_load(page)
-    expect(page.locator("h1")).to_have_text("My review queue")
+    open_queue(page, REVIEWER[0], "/review", "My review queue")
     open_link(page, f"main a[href$='/review/{assignment_id}']")
     expect(page.locator(".app-header .rv-state")).to_have_text("Not started")
 

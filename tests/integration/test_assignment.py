@@ -25,8 +25,8 @@ from portal.review.models import (
     ReviewerProfile,
 )
 from portal.timeutil import BUREAU_ZONE, bureau_today, utcnow
+from tests.helpers import KEY_RUBRIC, sign_in, submit_application, use_english
 from tests.helpers import add_bare_applications as bare_applications
-from tests.helpers import sign_in, submit_application, use_english
 
 KEY = "key-above-size-2026"
 ENT1_USCC = "91210900MA0QF2N1XY"
@@ -136,17 +136,7 @@ def add_assignment(
 
 def uniform_scores(value: str) -> dict[str, str]:
     """Every criterion scored ``value`` of 10: the total is value × 10."""
-    return {
-        key: value
-        for key in (
-            "innovation",
-            "technology_ip",
-            "market_benefit",
-            "rd_team",
-            "financial_health",
-            "fluorine_chain",
-        )
-    }
+    return dict.fromkeys(KEY_RUBRIC, value)
 
 
 def assignments_of(app, application_id: int) -> dict[str, Assignment]:

@@ -20,17 +20,16 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.review.models import Assignment, AssignmentStatus, ConflictDeclaration, DeclineReason
 from portal.review.scoring import reopen_review
-from tests.helpers import add_bare_applications, sign_in, submit_application, use_english
+from tests.helpers import (
+    KEY_RUBRIC,
+    add_bare_applications,
+    sign_in,
+    submit_application,
+    use_english,
+)
 
 KEY = "key-above-size-2026"
-CRITERIA = (
-    "innovation",
-    "technology_ip",
-    "market_benefit",
-    "rd_team",
-    "financial_health",
-    "fluorine_chain",
-)
+CRITERIA = KEY_RUBRIC
 # 16:00 UTC is midnight of the next day in Asia/Shanghai.
 DUE = datetime(2027, 1, 15, 16, 0, tzinfo=UTC)
 DUE_SHOWN = "2027-01-16 00:00"
