@@ -324,9 +324,37 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
                     yield {**base, "action": action, "summary": {"old": "decided", "new": status}}
 
         counts["audit_events"] = _insert(AuditEvent.__table__, events())
+        _scale_budgets(db.session, programs)
         db.session.commit()
         _analyze(db.engine)
     return counts
+
+
+def _scale_budgets(session, programs) -> None:
+    """Budgets to the scale of the data: each programme's covers its released awards and
+    about half of its pending approvals, so that the budget line of the ranked list falls
+    part-way down the pending rows, as on a real decision day (the demo's budgets of a few
+    million would be spent by the first rows at any size). Never lowered."""
+    from sqlalchemy import case, func, select
+
+    from portal.applications.models import Application, Status
+
+    released = Application.status.in_((Status.PUBLICITY, Status.AWARDED))
+    totals = session.execute(
+        select(
+            Application.program_id,
+            func.sum(case((released, Application.decided_amount), else_=0)),
+            func.sum(case((released, 0), else_=Application.decided_amount)),
+        )
+        .where(Application.decision == "approve")
+        .group_by(Application.program_id)
+    ).all()
+    by_program = {program_id: (Decimal(a or 0), Decimal(p or 0)) for program_id, a, p in totals}
+    step = Decimal(100_000)
+    for program in programs:
+        awarded, pending = by_program.get(program.id, (Decimal(0), Decimal(0)))
+        budget = ((awarded + pending / 2) // step + 1) * step
+        program.budget = max(program.budget, budget)
 
 
 def _analyze(engine) -> None:
