@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := portal
+# A test worker per core (pytest-xdist), whole files to each; `make test PYTEST_ARGS=` runs in one.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 # Debian packages: WeasyPrint's libraries and Chinese fonts to run; a browser and poppler to test.
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk

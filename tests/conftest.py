@@ -2,7 +2,8 @@
 PORTAL_TEST_DATABASE_URL is set), an app bound to it, and sign-in helpers.
 
 Isolation: on SQLite each test gets its own copy of a migrated template file; on PostgreSQL
-every table is emptied after each test (see ``_empty_all``). Both work for the live server of
+every table is emptied after each test (see ``_empty_all``), and each pytest-xdist worker
+has a database of its own. Both work for the live server of
 the e2e tests, which runs in another thread and so cannot share a test's transaction.
 """
 
@@ -68,11 +69,30 @@ def _run_migrations(url: str) -> None:
         db.engine.dispose()
 
 
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist (``make test`` runs a worker per core) each worker gets its own
+    PostgreSQL database, ``<name>_gw0`` and so on, made anew beside the given one; a plain
+    run uses the given database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
     """Run the real Alembic migrations once; return the URL (PG) or template path (SQLite)."""
     if TEST_DATABASE_URL:
-        url = normalise_database_url(TEST_DATABASE_URL)
+        url = _database_of_this_worker(normalise_database_url(TEST_DATABASE_URL))
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

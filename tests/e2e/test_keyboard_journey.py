@@ -111,6 +111,10 @@ def test_firm_applies_with_the_keyboard_only(page: Page, demo, tmp_path: Path, s
 
     # The documents: Space on a file input opens the file chooser; Enter on Upload sends it.
     open_link(page, f"main a[href$='/applications/{application_id}/documents']")
+    # Playwright intercepts file choosers only while a listener is registered, and switches
+    # that on without waiting: a listener for the whole step keeps it on, so that a Space
+    # pressed right after ``expect_file_chooser`` starts is never met by the real dialog.
+    page.on("filechooser", lambda _chooser: None)
     for key in DOCUMENTS:
         path = tmp_path / f"{key}.pdf"
         path.write_bytes(make_pdf(1, key))
