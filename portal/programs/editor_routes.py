@@ -43,15 +43,19 @@ def _editor_page(program: Program | None):
     version = services.current_version(program) if program is not None else None
     if request.method == "GET":
         form = ProgramDetailsForm.for_program(program)
-        return _render(program, version, form, ProgramEditor.from_version(version))
+        seen = program.lock_version if program is not None else None
+        return _render(program, version, form, ProgramEditor.from_version(version), seen=seen)
 
     form = ProgramDetailsForm()
     form.editing_id = program.id if program is not None else None
     editor = ProgramEditor.from_form(request.form, version)
+    # The programme's lock version when this page was first drawn, carried through every
+    # redraw (adding a row, a refused save) until a save succeeds.
+    seen = request.form.get("lock_version", type=int)
     action = request.form.get("action", "save")
     if action != "save":
         editor.apply(action)
-        return _render(program, version, form, editor)
+        return _render(program, version, form, editor, seen=seen)
 
     details_valid = form.validate()  # before building, so that every problem shows at once
     data = editor.build(version)
@@ -63,7 +67,11 @@ def _editor_page(program: Program | None):
                 program = services.create_program(data, actor=actor)
                 new_version = False
             else:
-                new_version = services.update_program(program, data, actor=actor)
+                new_version = services.update_program(program, data, actor=actor, seen_version=seen)
+        except services.EditedMeanwhile as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            seen = error.current_version  # Save again: over the other edit, knowingly
         except DomainError as error:
             _show_refusal(form, error)
         else:
@@ -79,7 +87,7 @@ def _editor_page(program: Program | None):
             else:
                 flash(_("Programme saved."), "success")
             return redirect(url_for("program_admin.index"))
-    return _render(program, version, form, editor, INVALID_FORM_STATUS)
+    return _render(program, version, form, editor, INVALID_FORM_STATUS, seen=seen)
 
 
 def _show_refusal(form: ProgramDetailsForm, error: DomainError) -> None:
@@ -96,6 +104,8 @@ def _render(
     form: ProgramDetailsForm,
     editor: ProgramEditor,
     status: int = 200,
+    *,
+    seen: int | None = None,
 ):
     submitted = version is not None and services.has_submitted_applications(version)
     return render_template(
@@ -106,4 +116,5 @@ def _render(
         program_name=program.name(select_locale()) if program is not None else "",
         version_number=version.number if version is not None else None,
         has_submitted=submitted,
+        lock_version=seen,
     ), status

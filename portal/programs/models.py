@@ -51,6 +51,9 @@ class Program(db.Model):
     score_spread_threshold: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=20)
     pro_rata: Mapped[bool] = mapped_column(default=False)
     current_version_number: Mapped[int] = mapped_column(default=1)
+    # Raised by every saved edit (services.update_program); the editor sends back the one it
+    # showed, so that a save over someone else's newer edit is refused, not lost.
+    lock_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -12,6 +12,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
+from portal.accounts.models import User
+from portal.audit import AuditEvent
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.programs import formulas, rules
@@ -113,8 +115,54 @@ def has_submitted_applications(version: ProgramVersion) -> bool:
     )
 
 
-def update_program(program: Program, data: dict[str, Any], *, actor: Any) -> bool:
-    """Apply an edit. Returns True when the rules changed and a new version was written."""
+class EditedMeanwhile(DomainError):
+    """Someone saved the programme after the editor page was drawn. ``current_version`` is
+    its lock version now: a page that sends it back saves over that edit knowingly."""
+
+    def __init__(self, message: Any, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+def _refuse_if_edited_meanwhile(program: Program, seen_version: int | None) -> None:
+    # The row lock (PostgreSQL; SQLite writers queue behind BEGIN IMMEDIATE) holds off another
+    # save between this check and our commit.
+    db.session.refresh(program, with_for_update=True)
+    if seen_version is None or seen_version == program.lock_version:
+        return
+    last = db.session.execute(
+        select(AuditEvent.occurred_at, User.display_name, User.email)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.object_type == Program.__tablename__,
+            AuditEvent.object_id == str(program.id),
+            AuditEvent.action == "program.updated",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    from portal.templating import bureau_time
+
+    raise EditedMeanwhile(
+        _l(
+            "%(who)s saved this programme at %(time)s, after you opened it. Nothing of yours "
+            "has been saved; your changes are still on this page. Open the programme in "
+            "another tab to see theirs, then press Save again to save yours over them.",
+            who=(last.display_name or last.email) if last else _l("Another officer"),
+            time=bureau_time(last.occurred_at) if last else "",
+        ),
+        current_version=program.lock_version,
+    )
+
+
+def update_program(
+    program: Program, data: dict[str, Any], *, actor: Any, seen_version: int | None = None
+) -> bool:
+    """Apply an edit. Returns True when the rules changed and a new version was written.
+
+    ``seen_version`` is the lock version the editor page showed; an edit saved since then
+    is not overwritten (``EditedMeanwhile``). None skips the check (scripts, tests)."""
+    _refuse_if_edited_meanwhile(program, seen_version)
     problems = check_version_data(data)
     if problems:
         raise DomainError("; ".join(problems))
@@ -147,6 +195,7 @@ def update_program(program: Program, data: dict[str, Any], *, actor: Any) -> boo
             for name in VERSIONED_FIELDS:
                 setattr(version, name, data[name])
     if changed or rules_changed:
+        program.lock_version += 1
         audit.record(
             "program.updated",
             program,

@@ -663,3 +663,99 @@ def test_an_admin_may_create_a_programme(app, signed_in):
     with app.app_context():
         admin_id = db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
     assert event.actor_id == admin_id
+
+
+# --- two people editing one programme ---------------------------------------------------------
+
+
+@pytest.fixture
+def admin(app, demo):
+    from tests.helpers import sign_in
+
+    client = app.test_client()
+    assert sign_in(client, "admin@example.com").status_code == 302
+    use_english(client)
+    return client
+
+
+def _name_and_budget(app, program_id: int) -> tuple[str, Decimal, int]:
+    with app.app_context():
+        program = db.session.get(Program, program_id)
+        return program.name_en, program.budget, program.lock_version
+
+
+def test_a_save_over_an_edit_made_meanwhile_is_refused_then_saved_knowingly(app, officer, admin):
+    program_id = _program_id(app, "key-above-size-2026")
+    # Both open the editor; the admin saves first.
+    officer_fields = _demo_form(officer, program_id)
+    admin_fields = _demo_form(admin, program_id)
+    assert officer_fields["lock_version"] == admin_fields["lock_version"] == "1"
+    admin_fields["budget"] = "12000000"
+    assert admin.post(_edit_url(program_id), data=admin_fields).status_code == 302
+    assert _name_and_budget(app, program_id)[1:] == (Decimal("12000000.00"), 2)
+
+    # The officer's save, from the page drawn before: refused, nothing written, what was
+    # typed kept, and who saved meanwhile named.
+    officer_fields["name_en"] = "Key enterprise selection (revised)"
+    officer_fields["rules-2-p-min_revenue"] = "30000000"
+    response = officer.post(_edit_url(program_id), data=officer_fields)
+    assert response.status_code == 422
+    page = _text(response)
+    assert "saved this programme at" in page and "Nothing of yours has been saved" in page
+    with app.app_context():
+        admin_name = db.session.scalar(
+            select(User.display_name).where(User.email == "admin@example.com")
+        )
+    assert admin_name in page
+    assert _name_and_budget(app, program_id) == (
+        "Key above-size enterprise selection",
+        Decimal("12000000.00"),
+        2,
+    )
+    assert len(_events(app, "program.updated", program_id)) == 1
+    redrawn = _form_fields(page)
+    assert redrawn["name_en"] == "Key enterprise selection (revised)"
+    assert redrawn["rules-2-p-min_revenue"] == "30000000"
+    # The redrawn page carries the version now current: Save again saves over the edit.
+    assert redrawn["lock_version"] == "2"
+    redrawn["action"] = "save"
+    assert officer.post(_edit_url(program_id), data=redrawn).status_code == 302
+    # The page had the old budget in it: saving it over the admin's edit is now knowing.
+    assert _name_and_budget(app, program_id) == (
+        "Key enterprise selection (revised)",
+        Decimal("9000000.00"),
+        3,
+    )
+
+
+def test_redrawing_the_editor_keeps_the_version_it_was_opened_at(app, officer, admin):
+    program_id = _program_id(app, "key-above-size-2026")
+    fields = _demo_form(officer, program_id)
+    other = _demo_form(admin, program_id)
+    other["name_en"] = "Renamed by the admin"
+    assert admin.post(_edit_url(program_id), data=other).status_code == 302
+
+    # Redrawing (Enter in a field, adding a row) keeps the version the officer first saw,
+    # not the newer one, so the save after it is still refused.
+    fields["action"] = "refresh"
+    fields["summary_en"] = "Typed before the redraw."
+    redrawn = _form_fields(_text(officer.post(_edit_url(program_id), data=fields)))
+    assert redrawn["lock_version"] == "1"
+    assert redrawn["summary_en"] == "Typed before the redraw."
+    redrawn["action"] = "save"
+    response = officer.post(_edit_url(program_id), data=redrawn)
+    assert response.status_code == 422
+    assert "Nothing of yours has been saved" in _text(response)
+    assert _name_and_budget(app, program_id)[0] == "Renamed by the admin"
+
+
+def test_a_save_with_no_change_raises_no_version(app, officer):
+    program_id = _program_id(app, "key-above-size-2026")
+    assert (
+        officer.post(_edit_url(program_id), data=_demo_form(officer, program_id)).status_code == 302
+    )
+    assert _name_and_budget(app, program_id)[2] == 1
+    # ... so a second tab opened before it still saves.
+    assert (
+        officer.post(_edit_url(program_id), data=_demo_form(officer, program_id)).status_code == 302
+    )
