@@ -88,6 +88,13 @@ def use_english(client):
     return client
 
 
+def english_client(app, email: str):
+    """A new test client signed in as ``email``, switched to English."""
+    client = app.test_client()
+    assert sign_in(client, email).status_code == 302
+    return use_english(client)
+
+
 def make_pdf(pages: int = 1, text: str = "") -> bytes:
     """A real, parseable PDF made with pypdf (blank pages)."""
     import io

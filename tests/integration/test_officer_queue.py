@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import Assignment, AssignmentStatus
 from portal.timeutil import utcnow
-from tests.helpers import sign_in, statements_for, use_english
+from tests.helpers import english_client, sign_in, statements_for
 
 KEY = "key-above-size-2026"
 RD = "rd-post-subsidy-2026"
@@ -25,10 +25,7 @@ SORTS = ("newest", "oldest", "score", "spread")
 
 @pytest.fixture
 def officer(app, demo):
-    client = app.test_client()
-    assert sign_in(client, "officer@example.com").status_code == 302
-    use_english(client)
-    return client
+    return english_client(app, "officer@example.com")
 
 
 def _program(code: str) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.programs import services
 from portal.programs.models import Program, ProgramVersion
-from tests.helpers import use_english
+from tests.helpers import english_client, use_english
 
 NEW_URL = "/staff/programmes/new"
 
@@ -670,12 +670,7 @@ def test_an_admin_may_create_a_programme(app, signed_in):
 
 @pytest.fixture
 def admin(app, demo):
-    from tests.helpers import sign_in
-
-    client = app.test_client()
-    assert sign_in(client, "admin@example.com").status_code == 302
-    use_english(client)
-    return client
+    return english_client(app, "admin@example.com")
 
 
 def _name_and_budget(app, program_id: int) -> tuple[str, Decimal, int]:
