@@ -111,7 +111,9 @@ def test_whole_firm_path_submits_with_computed_amount(app, firm):
         assert submission.content["requested_amount"] == "14000.00"
         assert set(submission.content["attachments"]) == {"a107012", "tax_return"}
         actions = db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.object_type == "applications")
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "applications")
+            .order_by(AuditEvent.id)
         ).all()
     assert actions[0] == "application.started" and actions[-1] == "application.submit"
     shown = firm.get(f"/applications/{application_id}").get_data(as_text=True)

@@ -57,7 +57,9 @@ def test_wrong_password_and_unknown_email_get_the_same_message_and_are_audited(a
         ) or "not right" in response.get_data(as_text=True)
     with app.app_context():
         failures = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "account.sign_in_failed")
+            select(AuditEvent)
+            .where(AuditEvent.action == "account.sign_in_failed")
+            .order_by(AuditEvent.id)
         ).all()
         assert [f.summary["reason"] for f in failures] == ["bad_password", "unknown_email"]
         assert failures[1].summary["email"] == "nobody@example.com"
