@@ -101,21 +101,21 @@ def sweep_files_command(hours: int, dry_run: bool) -> None:
     process killed mid-way); report rows whose file is missing (exit 1 when there are)."""
     from datetime import timedelta
 
-    from portal.applications.files import human_size as _size
+    from portal.applications.files import human_size
     from portal.file_sweep import sweep_files
 
     report = sweep_files(grace=timedelta(hours=hours), dry_run=dry_run)
     db.session.commit()
     gone = "would be deleted" if dry_run else "deleted"
-    click.echo(f"Stored files: {report.stored.count} ({_size(report.stored.bytes)}).")
+    click.echo(f"Stored files: {report.stored.count} ({human_size(report.stored.bytes)}).")
     click.echo(
         f"Unreferenced, older than {hours} h: {report.orphans.count}"
-        f" ({_size(report.orphans.bytes)}) {gone}."
+        f" ({human_size(report.orphans.bytes)}) {gone}."
     )
     click.echo(f"Unreferenced, younger (kept): {report.young_orphans.count}.")
     click.echo(
         f"Unfinished writes and scratch files, older than {hours} h: {report.leftovers.count}"
-        f" ({_size(report.leftovers.bytes)}) {gone}."
+        f" ({human_size(report.leftovers.bytes)}) {gone}."
     )
     click.echo(f"Referenced but missing: {len(report.missing)}.")
     for key in report.missing:

@@ -49,7 +49,6 @@ class SweepReport:
     young_orphans: Tally = field(default_factory=Tally)  # unreferenced, within the grace: kept
     leftovers: Tally = field(default_factory=Tally)  # unfinished writes past the grace: swept
     missing: list[str] = field(default_factory=list)  # referenced keys with no file
-    dry_run: bool = False
 
 
 def referenced_keys() -> set[str]:
@@ -73,7 +72,7 @@ def sweep_files(*, grace: timedelta = DEFAULT_GRACE, dry_run: bool = False) -> S
     # The listing comes first: a row committed while we list is then still seen below.
     entries = list(store.entries())
     referenced = referenced_keys()
-    report = SweepReport(dry_run=dry_run)
+    report = SweepReport()
     present = set()
     for entry in entries:
         if entry.key is None:

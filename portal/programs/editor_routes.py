@@ -20,6 +20,7 @@ from portal.i18n import select_locale
 from portal.programs import services
 from portal.programs.editor_forms import ProgramDetailsForm, ProgramEditor
 from portal.programs.models import Program, ProgramVersion
+from portal.templating import bureau_time
 
 bp = Blueprint("program_editor", __name__, url_prefix="/staff/programmes")
 
@@ -69,8 +70,7 @@ def _editor_page(program: Program | None):
             else:
                 new_version = services.update_program(program, data, actor=actor, seen_version=seen)
         except services.EditedMeanwhile as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
+            form.form_errors.append(_edited_meanwhile_message(error))
             seen = error.current_version  # Save again: over the other edit, knowingly
         except DomainError as error:
             _show_refusal(form, error)
@@ -88,6 +88,16 @@ def _editor_page(program: Program | None):
                 flash(_("Programme saved."), "success")
             return redirect(url_for("program_admin.index"))
     return _render(program, version, form, editor, INVALID_FORM_STATUS, seen=seen)
+
+
+def _edited_meanwhile_message(error: services.EditedMeanwhile) -> str:
+    return _(
+        "%(who)s saved this programme at %(time)s, after you opened it. Nothing of yours "
+        "has been saved; your changes are still on this page. Open the programme in "
+        "another tab to see theirs, then press Save again to save yours over them.",
+        who=error.by or _("Another officer"),
+        time=bureau_time(error.at),
+    )
 
 
 def _show_refusal(form: ProgramDetailsForm, error: DomainError) -> None:

@@ -116,12 +116,13 @@ def has_submitted_applications(version: ProgramVersion) -> bool:
 
 
 class EditedMeanwhile(DomainError):
-    """Someone saved the programme after the editor page was drawn. ``current_version`` is
-    its lock version now: a page that sends it back saves over that edit knowingly."""
+    """Someone saved the programme after the editor page was drawn: ``by`` (a name, or None
+    for a script) at ``at``. ``current_version`` is its lock version now: a page that sends
+    it back saves over that edit knowingly. The view words the message."""
 
-    def __init__(self, message: Any, *, current_version: int) -> None:
-        super().__init__(message)
-        self.current_version = current_version
+    def __init__(self, *, by: str | None, at: datetime, current_version: int) -> None:
+        super().__init__("edited meanwhile")
+        self.by, self.at, self.current_version = by, at, current_version
 
 
 def _refuse_if_edited_meanwhile(program: Program, seen_version: int | None) -> None:
@@ -130,6 +131,7 @@ def _refuse_if_edited_meanwhile(program: Program, seen_version: int | None) -> N
     db.session.refresh(program, with_for_update=True)
     if seen_version is None or seen_version == program.lock_version:
         return
+    # Every raise of the lock version is recorded with its editor (see update_program).
     last = db.session.execute(
         select(AuditEvent.occurred_at, User.display_name, User.email)
         .outerjoin(User, User.id == AuditEvent.actor_id)
@@ -141,16 +143,9 @@ def _refuse_if_edited_meanwhile(program: Program, seen_version: int | None) -> N
         .order_by(AuditEvent.id.desc())
         .limit(1)
     ).first()
-    from portal.templating import bureau_time
-
     raise EditedMeanwhile(
-        _l(
-            "%(who)s saved this programme at %(time)s, after you opened it. Nothing of yours "
-            "has been saved; your changes are still on this page. Open the programme in "
-            "another tab to see theirs, then press Save again to save yours over them.",
-            who=(last.display_name or last.email) if last else _l("Another officer"),
-            time=bureau_time(last.occurred_at) if last else "",
-        ),
+        by=(last.display_name or last.email) if last else None,
+        at=last.occurred_at if last else program.updated_at,
         current_version=program.lock_version,
     )
 

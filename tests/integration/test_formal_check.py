@@ -19,7 +19,7 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.review import formal_check
 from portal.review.models import Assignment, AssignmentStatus
-from tests.helpers import sign_in, submit_application, use_english
+from tests.helpers import english_client, submit_application
 
 KEY = "key-above-size-2026"  # two expert reviewers
 RD = "rd-post-subsidy-2026"  # no expert review
@@ -32,10 +32,7 @@ TRANSITIONS = (
 
 
 def _client(app, email: str):
-    client = app.test_client()
-    assert sign_in(client, email).status_code == 302
-    use_english(client)
-    return client
+    return english_client(app, email)
 
 
 def submitted(app, email: str, code: str) -> int:

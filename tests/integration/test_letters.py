@@ -26,6 +26,7 @@ from portal.review.publicity import advance_publicity
 from portal.timeutil import bureau_today, utcnow
 from tests.helpers import (
     add_final_decision,
+    english_client,
     letters_of,
     sign_in,
     statements_for,
@@ -67,10 +68,7 @@ def firm_id_of(app, email: str) -> int:
 
 
 def firm_client(app, email: str = FIRM):
-    client = app.test_client()
-    assert sign_in(client, email).status_code == 302
-    use_english(client)
-    return client
+    return english_client(app, email)
 
 
 def issue(app, *application_ids: int) -> list[Letter]:

@@ -23,9 +23,8 @@ from portal.review.scoring import reopen_review
 from tests.helpers import (
     KEY_RUBRIC,
     add_bare_applications,
-    sign_in,
+    english_client,
     submit_application,
-    use_english,
 )
 
 KEY = "key-above-size-2026"
@@ -55,10 +54,7 @@ def _user_id(app, email: str) -> int:
 
 
 def _client(app, email: str) -> FlaskClient:
-    client = app.test_client()
-    assert sign_in(client, email).status_code == 302
-    use_english(client)
-    return client
+    return english_client(app, email)
 
 
 def _submitted_application(app, email: str = "ent1@example.com") -> int:
