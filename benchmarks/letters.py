@@ -189,8 +189,8 @@ def portal_app(url: str, files_dir: Path) -> Iterator[Flask]:
     import flask_migrate
 
     from portal import create_app
+    from portal.core.extensions import db
     from portal.demo import seed_demo_data
-    from portal.extensions import db
 
     app = create_app(
         {
@@ -220,7 +220,7 @@ def portal_app(url: str, files_dir: Path) -> Iterator[Flask]:
 def demo_program() -> Program:
     from sqlalchemy import select
 
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.programs.models import Program
 
     program = db.session.scalar(select(Program).where(Program.code == PROGRAM_CODE))
@@ -319,7 +319,7 @@ def add_decisions(app: Flask, count: int, rng: random.Random) -> None:
 def time_export(
     base_url: str | None, scratch: Path, count: int, workers: int, seed: int
 ) -> ExportTimes:
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.letters.export import run_export
     from portal.letters.issuing import due_application_ids
     from portal.letters.models import ExportStatus, LetterExport

@@ -80,7 +80,7 @@ def drop_database(url: str) -> None:
 
 
 def _insert(table, rows: list[dict]) -> None:
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     for start in range(0, len(rows), 2_000):
         db.session.execute(table.insert(), rows[start : start + 2_000])
@@ -96,13 +96,13 @@ def seed(app, firms: int, program_code: str) -> tuple[list[str], list[str]]:
     from portal.accounts.passwords import hash_password
     from portal.accounts.uscc import with_check_character
     from portal.applications import sections
+    from portal.core.extensions import db
+    from portal.core.timeutil import bureau_today, utcnow
     from portal.demo import seed_demo_data
-    from portal.extensions import db
     from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
     from portal.profiles.services import facts_for
     from portal.programs.models import Program
     from portal.programs.services import current_version, judge
-    from portal.timeutil import bureau_today, utcnow
 
     with app.app_context():
         flask_migrate.upgrade()
@@ -211,7 +211,7 @@ def small_pdf() -> bytes:
 
     from pypdf import PdfWriter
 
-    from portal.applications.files import check_upload
+    from portal.core.files import check_upload
 
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
@@ -410,8 +410,8 @@ def check_database(app, program_code: str, events: dict) -> tuple[list[str], dic
 
     from portal.accounts.models import Enterprise
     from portal.applications.models import Application, ApplicationSubmission, Status
-    from portal.audit import AuditEvent
-    from portal.extensions import db
+    from portal.core.audit import AuditEvent
+    from portal.core.extensions import db
     from portal.programs.models import Program
 
     problems: list[str] = []
@@ -486,7 +486,7 @@ def check_database(app, program_code: str, events: dict) -> tuple[list[str], dic
         problems.append(f"{len(doubles)} firms have two applications to the programme")
     # The counts the database keeps by trigger (dashboard, queues) still agree with a full
     # count after all those concurrent writes.
-    from portal.applications.tallies import check_tallies
+    from portal.review.tallies import check_tallies
 
     with app.app_context():
         problems.extend(f"tallies: {problem}" for problem in check_tallies())

@@ -60,7 +60,7 @@ def _ids(app) -> dict[str, int]:
     from sqlalchemy import select
 
     from portal.applications.models import Application, Status
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.programs.models import Program
 
     with app.app_context():
@@ -77,7 +77,7 @@ def _ids(app) -> dict[str, int]:
 def measure(app, repeat: int) -> dict[str, tuple[float, int]]:
     from sqlalchemy import event
 
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     with app.app_context():
         engine = db.engine
@@ -120,7 +120,7 @@ def run(url: str, sizes: list[int], repeat: int) -> dict[int, dict[str, tuple[fl
         print(f"  seeded in {time.perf_counter() - started:.0f} s; measuring", file=sys.stderr)
         by_size[size] = measure(app, repeat)
         with app.app_context():
-            from portal.extensions import db
+            from portal.core.extensions import db
 
             db.session.remove()
             db.engine.dispose()

@@ -105,7 +105,7 @@ def _batches(rows, size=BATCH):
 
 
 def _insert(table, rows) -> int:
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     count = 0
     for batch in _batches(rows):
@@ -121,12 +121,12 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
     from portal.accounts.passwords import hash_password
     from portal.accounts.uscc import with_check_character
     from portal.applications.models import Application
-    from portal.audit import AuditEvent
+    from portal.core.audit import AuditEvent
+    from portal.core.extensions import db
+    from portal.core.timeutil import utcnow
     from portal.demo import seed_demo_data
-    from portal.extensions import db
     from portal.programs.models import Program
     from portal.review.models import Assignment
-    from portal.timeutil import utcnow
 
     counts: dict[str, int] = {}
     with app.app_context():

@@ -10,8 +10,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from portal.accounts import services
 from portal.accounts.models import Role
-from portal.domain import DomainError
-from portal.extensions import db
+from portal.core.domain import DomainError
+from portal.core.extensions import db
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
@@ -61,7 +61,7 @@ tallies_cli = AppGroup("tallies", help="The running counts of applications and r
 @with_appcontext
 def check_tallies_command() -> None:
     """Compare the tallies with a full count; exit 1 when they differ."""
-    from portal.applications.tallies import check_tallies
+    from portal.review.tallies import check_tallies
 
     problems = check_tallies()
     for problem in problems:
@@ -75,7 +75,7 @@ def check_tallies_command() -> None:
 @with_appcontext
 def rebuild_tallies_command() -> None:
     """Recount every tally from the applications and assignments."""
-    from portal.applications.tallies import rebuild_tallies
+    from portal.review.tallies import rebuild_tallies
 
     rebuild_tallies()
     db.session.commit()
@@ -101,8 +101,8 @@ def sweep_files_command(hours: int, dry_run: bool) -> None:
     process killed mid-way); report rows whose file is missing (exit 1 when there are)."""
     from datetime import timedelta
 
-    from portal.applications.files import human_size
-    from portal.file_sweep import sweep_files
+    from portal.core.files import human_size
+    from portal.reporting.file_sweep import sweep_files
 
     report = sweep_files(grace=timedelta(hours=hours), dry_run=dry_run)
     db.session.commit()

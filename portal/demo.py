@@ -9,9 +9,9 @@ from flask import current_app
 
 from portal.accounts import services
 from portal.accounts.models import Role
+from portal.core.timeutil import bureau_today
 from portal.profiles.services import update_profile
 from portal.programs.services import seed_demo_programs
-from portal.timeutil import bureau_today
 
 DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN, "系统管理员 Admin"),

@@ -2,13 +2,14 @@
 
 from portal.accounts.models import Enterprise, Role, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
-from portal.applications.tallies import ApplicationTally, ReviewDueTally, ReviewTally
-from portal.audit import AuditEvent
+from portal.applications.tallies import ApplicationTally
+from portal.core.audit import AuditEvent
 from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.notifications.models import Notification
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import Assignment, ConflictDeclaration, Objection, ReviewerProfile
+from portal.review.tallies import ReviewDueTally, ReviewTally
 
 __all__ = [
     "Application",

@@ -21,9 +21,10 @@ os.environ["PORTAL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="portal-test-instanc
 os.environ["PORTAL_SECRET_KEY"] = "test-secret-key"
 os.environ.pop("PORTAL_DATABASE_URL", None)
 
-from portal import PROJECT_ROOT, create_app
+from portal import create_app
 from portal.config import normalise_database_url
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.paths import PROJECT_ROOT
 from tests.helpers import DEMO_PASSWORD, sign_in
 
 # Fixtures shared by every folder: `smtp`, a real SMTP server on loopback.

@@ -38,7 +38,7 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
 
 def close_connections(app) -> None:
     """End the app's session and close its database connections (when a test's app is done)."""
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     with app.app_context():
         db.session.remove()
@@ -49,7 +49,7 @@ def statements_during(app, send) -> list[str]:
     """The SQL statements run while ``send()`` makes a request (asserting that it answers 200)."""
     from sqlalchemy import event
 
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     with app.app_context():
         engine = db.engine
@@ -115,7 +115,7 @@ def required_document_keys(app, code: str) -> list[str]:
     """The documents a programme's current version requires (read from the database)."""
     from sqlalchemy import select
 
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.programs.models import Program, ProgramVersion
 
     with app.app_context():
@@ -174,10 +174,10 @@ def make_award_final(app, application_id: int) -> None:
     from decimal import Decimal
 
     from portal.applications.models import Application, Status
-    from portal.extensions import db
-    from portal.jobs import commit
+    from portal.core.extensions import db
+    from portal.core.jobs import commit
+    from portal.core.timeutil import bureau_today, utcnow
     from portal.review.publicity import advance_publicity
-    from portal.timeutil import bureau_today, utcnow
 
     with app.app_context():
         application = db.session.get(Application, application_id)
@@ -197,7 +197,7 @@ def new_firm(name: str, uscc_body: str):
     character; added to the session and flushed (call inside an app context)."""
     from portal.accounts.models import Enterprise
     from portal.accounts.uscc import with_check_character
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     firm = Enterprise(
         name=name,
@@ -222,9 +222,9 @@ def add_bare_applications(
 
     from portal.accounts.models import Enterprise
     from portal.applications.models import Application
-    from portal.extensions import db
+    from portal.core.extensions import db
+    from portal.core.timeutil import utcnow
     from portal.programs.models import Program
-    from portal.timeutil import utcnow
 
     with app.app_context():
         program = db.session.scalar(select(Program).where(Program.code == code))
@@ -267,9 +267,9 @@ def add_final_decision(
 
     from portal.accounts.models import Enterprise
     from portal.applications.models import Application, Status
-    from portal.extensions import db
+    from portal.core.extensions import db
+    from portal.core.timeutil import utcnow
     from portal.programs.models import Program
-    from portal.timeutil import utcnow
 
     with app.app_context():
         program = db.session.scalar(select(Program).where(Program.code == code))
@@ -302,7 +302,7 @@ def add_final_decision(
 def detached_rows(app, statement) -> list:
     """The ORM rows ``statement`` selects, detached from the session (still readable after
     the app context ends)."""
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     with app.app_context():
         rows = list(db.session.scalars(statement))

@@ -9,15 +9,17 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db, str_enum_column_type
-from portal.timeutil import UTCDateTime, utcnow
+from portal.core import access
+from portal.core.extensions import db, str_enum_column_type
+from portal.core.timeutil import UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
-    ENTERPRISE = "enterprise"
-    OFFICER = "officer"
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
+    # The values are the audiences that core.access checks views against.
+    ENTERPRISE = access.ENTERPRISE
+    OFFICER = access.OFFICER
+    REVIEWER = access.REVIEWER
+    ADMIN = access.ADMIN
 
     @classmethod
     def staff_roles(cls) -> tuple[Role, ...]:

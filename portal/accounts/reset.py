@@ -16,13 +16,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from portal import audit
 from portal.accounts.models import User
 from portal.accounts.passwords import hash_password
 from portal.accounts.services import check_new_password, find_user_by_email
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.jobs import enqueue_after_commit
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.jobs import enqueue_after_commit
+from portal.core.urls import absolute, path_for
 
 SALT = "portal.password-reset"
 
@@ -63,9 +64,6 @@ def user_for_token(token: str) -> User:
 
 def request_reset(email: str) -> None:
     """Queue a reset mail if the address has an active account; say nothing either way."""
-    from portal.notifications.messages import absolute
-    from portal.notifications.services import path_for
-
     user = find_user_by_email(email or "")
     if user is None or not user.is_active:
         audit.record(

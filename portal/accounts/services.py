@@ -1,6 +1,6 @@
 """Account rules: registration, sign-in with lockout, passwords, staff management.
 
-Services add and flush; the request commits (see portal/database.py).
+Services add and flush; the request commits (see portal/core/database.py).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.accounts.models import Enterprise, Role, User
 from portal.accounts.passwords import burn_password_check, hash_password, verify_password
 from portal.accounts.uscc import normalise_uscc
-from portal.audit import AuditEvent
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.core import audit
+from portal.core.audit import AuditEvent
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 
 
 def normalise_email(email: str) -> str:

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import User
-from portal.extensions import db, login_manager
+from portal.core.extensions import db, login_manager
 
 
 @login_manager.user_loader

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal import audit
 from portal.applications.models import Application, Status
-from portal.domain import DomainError
+from portal.core import audit
+from portal.core.domain import DomainError
 
 FIRM = "firm"
 STAFF = "staff"

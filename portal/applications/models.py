@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db, str_enum_column_type
-from portal.timeutil import UTCDateTime, utcnow
+from portal.core.extensions import db, str_enum_column_type
+from portal.core.timeutil import UTCDateTime, utcnow
 
 MONEY = Numeric(14, 2)
 

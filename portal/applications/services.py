@@ -9,24 +9,24 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.accounts.models import Enterprise
 from portal.applications import lifecycle
 from portal.applications import sections as sec
-from portal.applications.files import check_upload, safe_download_name, save_in_transaction
 from portal.applications.models import Application, ApplicationSubmission, Attachment, Status
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.i18n import LANGUAGES
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.files import check_upload, safe_download_name, save_in_transaction
+from portal.core.i18n import LANGUAGES
+from portal.core.timeutil import bureau_today, utcnow
 from portal.profiles.services import facts_from_snapshot, profile_snapshot
 from portal.programs import formulas
 from portal.programs.facts import FirmFacts
 from portal.programs.models import Program, ProgramVersion
-from portal.programs.services import Verdict, current_version, judge
-from portal.timeutil import bureau_today, utcnow
+from portal.programs.services import Verdict, answer_version_in_use, current_version, judge
 
 
 class ApplicationRefused(DomainError):
@@ -34,6 +34,24 @@ class ApplicationRefused(DomainError):
 
 
 # --- reading --------------------------------------------------------------------------------
+
+
+def submitted_under(version: ProgramVersion) -> bool:
+    """Whether any application was submitted under this version of a programme's rules (an
+    edit to them then makes a new version: submitted applications keep theirs)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Application.program_version_id == version.id,
+                    Application.submission_count > 0,
+                )
+            )
+        )
+    )
+
+
+answer_version_in_use(submitted_under)
 
 
 def effective_snapshot(application: Application) -> dict[str, Any]:

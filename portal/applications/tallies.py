@@ -1,20 +1,19 @@
-"""Running tallies of applications and expert reviews per programme, kept by the database.
+"""Running tallies of applications per programme, kept by the database.
 
-Triggers on ``applications`` and ``assignments`` (migration 0006) add and subtract each row's
-contribution, so reading a programme's counts and sums costs a handful of rows however many
-applications it has. The ORM never writes these tables; ``check_tallies`` compares them with
-a full count (``flask tallies check``) and ``rebuild_tallies`` recounts them after a repair.
+Triggers on ``applications`` (migration 0006; review/tallies.py has those on ``assignments``)
+add and subtract each row's contribution, so reading a programme's counts and sums costs a
+handful of rows however many applications it has. The ORM never writes these tables;
+``check_application_tallies`` compares them with a full count (``flask tallies check``) and
+``rebuild_application_tallies`` recounts them after a repair.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -28,8 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.applications.models import Application, Status
-from portal.extensions import db
-from portal.review.models import Assignment, AssignmentStatus
+from portal.core.extensions import db
 
 CENT = Decimal("0.01")
 
@@ -48,31 +46,6 @@ class ApplicationTally(db.Model):
     applications: Mapped[int] = mapped_column(Integer)
     requested: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     decided: Mapped[Decimal] = mapped_column(Numeric(16, 2))
-
-
-class ReviewTally(db.Model):
-    """Assignments of a programme's applications (withdrawn ones excepted) in one status."""
-
-    __tablename__ = "review_tallies"
-
-    program_id: Mapped[int] = mapped_column(
-        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
-    )
-    status: Mapped[str] = mapped_column(String(20), primary_key=True)
-    assignments: Mapped[int] = mapped_column(Integer)
-
-
-class ReviewDueTally(db.Model):
-    """Open (assigned) assignments of a programme due on one UTC day, withdrawn applications'
-    excepted: overdue reviews are counted by the day, not one by one."""
-
-    __tablename__ = "review_due_tallies"
-
-    program_id: Mapped[int] = mapped_column(
-        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
-    )
-    due_day: Mapped[date] = mapped_column(Date, primary_key=True)
-    assignments: Mapped[int] = mapped_column(Integer)
 
 
 def money(value: Any) -> Decimal:
@@ -110,37 +83,9 @@ def _counted_applications():
     ).group_by(Application.program_id, Application.status, decision)
 
 
-def _counted_reviews():
-    return (
-        select(Application.program_id, Assignment.status, func.count())
-        .join(Application, Application.id == Assignment.application_id)
-        .where(Application.status != Status.WITHDRAWN)
-        .group_by(Application.program_id, Assignment.status)
-    )
-
-
-def _due_day():
-    if db.session.get_bind().dialect.name == "sqlite":
-        return func.date(Assignment.due_at)
-    return func.date(func.timezone("UTC", Assignment.due_at))
-
-
-def _counted_due_reviews():
-    day = _due_day()
-    return (
-        select(Application.program_id, day, func.count())
-        .join(Application, Application.id == Assignment.application_id)
-        .where(
-            Application.status != Status.WITHDRAWN,
-            Assignment.status == AssignmentStatus.ASSIGNED,
-            Assignment.due_at.is_not(None),
-        )
-        .group_by(Application.program_id, day)
-    )
-
-
-def check_tallies() -> list[str]:
-    """The differences between the tallies and a full count; empty when they agree."""
+def check_application_tallies() -> list[str]:
+    """The differences between the application tallies and a full count; empty when they
+    agree."""
     problems = []
     kept = {
         (row.program_id, row.status, row.decision): (
@@ -164,48 +109,15 @@ def check_tallies() -> list[str]:
     for key in sorted(set(kept) | set(counted), key=str):
         if kept.get(key) != counted.get(key):
             problems.append(f"applications {key}: tally {kept.get(key)}, count {counted.get(key)}")
-    kept_reviews = {
-        (row.program_id, row.status): row.assignments
-        for row in db.session.scalars(select(ReviewTally))
-        if row.assignments
-    }
-    counted_reviews = {
-        (program_id, str(getattr(status, "value", status))): n
-        for program_id, status, n in db.session.execute(_counted_reviews())
-    }
-    for key in sorted(set(kept_reviews) | set(counted_reviews), key=str):
-        if kept_reviews.get(key) != counted_reviews.get(key):
-            problems.append(
-                f"reviews {key}: tally {kept_reviews.get(key)}, count {counted_reviews.get(key)}"
-            )
-    kept_due = {
-        (row.program_id, row.due_day.isoformat()): row.assignments
-        for row in db.session.scalars(select(ReviewDueTally))
-        if row.assignments
-    }
-    counted_due = {
-        (program_id, str(day)[:10]): n
-        for program_id, day, n in db.session.execute(_counted_due_reviews())
-    }
-    for key in sorted(set(kept_due) | set(counted_due), key=str):
-        if kept_due.get(key) != counted_due.get(key):
-            problems.append(
-                f"due reviews {key}: tally {kept_due.get(key)}, count {counted_due.get(key)}"
-            )
     return problems
 
 
-def rebuild_tallies() -> None:
-    """Recount every tally from the rows (inside the caller's transaction)."""
+def rebuild_application_tallies() -> None:
+    """Recount the application tallies from the rows (inside the caller's transaction)."""
     db.session.execute(delete(ApplicationTally))
-    db.session.execute(delete(ReviewTally))
-    db.session.execute(delete(ReviewDueTally))
     db.session.execute(
         insert(ApplicationTally).from_select(
             ["program_id", "status", "decision", "applications", "requested", "decided"],
             _counted_applications(),
         )
-    )
-    db.session.execute(
-        insert(ReviewTally).from_select(["program_id", "status", "assignments"], _counted_reviews())
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.applications import lifecycle
+from portal.letters import tasks
+
 
 def init_letters(app: Flask) -> None:
-    from portal.applications import lifecycle
-    from portal.letters.tasks import schedule_letter
-
-    lifecycle.on_final_decision(schedule_letter)
+    # Importing ``tasks`` declared the letter jobs; a final decision schedules its letter.
+    lifecycle.on_final_decision(tasks.schedule_letter)

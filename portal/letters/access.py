@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
-from portal.applications.access import can_see_application
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.letters.models import Letter, LetterExport
+from portal.review.access import can_see_application
 
 
 def letter_or_404(letter_id: int) -> Letter:

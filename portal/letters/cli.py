@@ -15,7 +15,7 @@ jobs_cli = AppGroup("jobs", help="Background jobs.")
 
 
 def _program(code: str):
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.programs.models import Program
 
     program = db.session.scalar(select(Program).where(Program.code == code))
@@ -36,15 +36,15 @@ def _program(code: str):
 )
 def export(program_code: str, out: str, workers: int) -> None:
     """Write every letter of PROGRAMME, with a CSV manifest, to OUT.zip (issuing any still due)."""
-    from portal.applications.files import file_store
-    from portal.jobs import commit
+    from portal.core.files import file_store
+    from portal.core.jobs import commit
     from portal.letters.export import run_export
     from portal.letters.models import LetterExport
     from portal.letters.pdf import shutdown_pools
 
     program = _program(program_code)
     job = LetterExport(program_id=program.id)
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     db.session.add(job)
     commit()
@@ -68,8 +68,8 @@ def export(program_code: str, out: str, workers: int) -> None:
 @click.option("--program", "program_code", default="", help="Only this programme.")
 def issue_due(program_code: str) -> None:
     """Issue every letter that is due and missing (a final decision without its letter)."""
-    from portal.extensions import db
-    from portal.jobs import commit
+    from portal.core.extensions import db
+    from portal.core.jobs import commit
     from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
     from portal.programs.models import Program
 
@@ -89,6 +89,6 @@ def issue_due(program_code: str) -> None:
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True)
 def worker(workers: int) -> None:
     """Run the background job consumer (letters, exports) until stopped."""
-    from portal.jobs import run_worker
+    from portal.core.jobs import run_worker
 
     run_worker(workers)

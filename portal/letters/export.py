@@ -30,16 +30,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
-from portal import audit
-from portal.applications.files import delete_after_commit, file_store, move_in_transaction
 from portal.applications.models import Application
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.jobs import commit, enqueue_after_commit
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.files import delete_after_commit, file_store, move_in_transaction
+from portal.core.jobs import commit, enqueue_after_commit
+from portal.core.timeutil import utcnow
 from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
 from portal.letters.models import ExportStatus, Letter, LetterExport
 from portal.programs.models import Program
-from portal.timeutil import utcnow
 
 PROGRESS_EVERY = 25
 MANIFEST_COLUMNS = (

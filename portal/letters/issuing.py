@@ -25,11 +25,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal import audit
-from portal.applications.files import save_in_transaction
 from portal.applications.models import Application, Status
-from portal.domain import DomainError
-from portal.extensions import db
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.files import save_in_transaction
+from portal.core.timeutil import bureau_today, utcnow
 from portal.letters import content
 from portal.letters.models import Letter, LetterKind, LetterStatus
 from portal.letters.numbering import (
@@ -38,7 +39,6 @@ from portal.letters.numbering import (
     new_verification_code,
 )
 from portal.letters.pdf import render_many
-from portal.timeutil import bureau_today, utcnow
 
 REISSUE_REASON_MAX = 500
 # Letters per transaction when issuing many: the write lock (the whole database on SQLite,

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.letters.models import LetterSequence
 
 # Verification codes: no 0/O, 1/I/L, so that a code read off paper is typed right.

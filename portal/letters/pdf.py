@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 
-from portal import PROJECT_ROOT
+from portal.core.paths import PROJECT_ROOT
 
 LETTER_CSS_PATH = PROJECT_ROOT / "static" / "css" / "letter.css"
 # Added when the letter runs past one page: GB/T 9704 page numbers, "— 1 —".
@@ -35,7 +35,7 @@ _shared: dict[str, object] = {}
 def _import_weasyprint():
     """Import WeasyPrint without its side effect on uploads: it switches Pillow's
     LOAD_TRUNCATED_IMAGES on for the whole process, which would let truncated images through
-    the upload checks (portal/applications/files.py). Letters embed only SVG, so off it goes."""
+    the upload checks (portal/core/files.py). Letters embed only SVG, so off it goes."""
     import weasyprint
     from PIL import ImageFile
 

@@ -9,8 +9,8 @@ from flask import current_app
 
 from portal.accounts.models import User
 from portal.applications.models import Application
-from portal.extensions import db
-from portal.jobs import batch_after_commit, commit, job
+from portal.core.extensions import db
+from portal.core.jobs import batch_after_commit, commit, job
 
 
 def schedule_letter(application: Application, actor: Any) -> None:

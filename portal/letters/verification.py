@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.letters.models import Letter, LetterKind, LetterStatus
 from portal.letters.numbering import display_code, normalise_code
 

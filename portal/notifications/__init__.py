@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.core import audit
+from portal.notifications import services, tasks  # noqa: F401  (tasks declares the mail jobs)
+
 
 def init_notifications(app: Flask) -> None:
-    from portal import audit
-    from portal.notifications.services import on_audit_event
-
-    audit.on_record(on_audit_event)
+    audit.on_record(services.on_audit_event)

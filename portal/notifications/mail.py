@@ -13,8 +13,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from portal.core.timeutil import utcnow
 from portal.notifications.messages import Message
-from portal.timeutil import utcnow
 
 
 def build_mail(to: str, message: Message, locale: str) -> EmailMessage:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.applications.sections import SECTION_LABELS
+from portal.core.urls import absolute
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,6 @@ class Message:
     paragraphs: list[str] = field(default_factory=list)
     action_label: str = ""
     action_url: str = ""
-
-
-def absolute(link: str) -> str:
-    """A link inside the portal, as an address a mail reader can open."""
-    if not link or link.startswith(("http://", "https://")):
-        return link
-    return current_app.config["BASE_URL"].rstrip("/") + link
 
 
 def _money(value: Any) -> str:

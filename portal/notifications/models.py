@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
-from portal.timeutil import UTCDateTime, utcnow
+from portal.core.extensions import db
+from portal.core.timeutil import UTCDateTime, utcnow
 
 
 class Notification(db.Model):

@@ -11,23 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, User
-from portal.extensions import db
-from portal.jobs import batch_after_commit
+from portal.core.extensions import db
+from portal.core.jobs import batch_after_commit
+from portal.core.pagination import Page, paginate
+from portal.core.timeutil import to_bureau_time, utcnow
+from portal.core.urls import path_for
 from portal.notifications.models import Notification
-from portal.pagination import Page, paginate
-from portal.timeutil import to_bureau_time, utcnow
 
 Handler = Callable[[Any, Any], None]
-
-
-def path_for(endpoint: str, **values: Any) -> str:
-    """A portal path (no host): in requests, jobs and commands alike (url_for needs a request
-    or SERVER_NAME); mails make it absolute with PORTAL_BASE_URL."""
-    return current_app.url_map.bind("portal.invalid").build(endpoint, values)
 
 
 def notify(user_ids: Iterable[int], kind: str, params: dict[str, Any], link: str) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import current_app
 
 from portal.accounts.models import User
-from portal.extensions import db
-from portal.jobs import commit, job
+from portal.core.extensions import db
+from portal.core.jobs import commit, job
+from portal.core.timeutil import utcnow
 from portal.notifications.mail import build_mail, deliver
 from portal.notifications.messages import compose
 from portal.notifications.models import Notification
-from portal.timeutil import utcnow
 
 
 class MailNotSent(Exception):

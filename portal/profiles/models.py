@@ -11,8 +11,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
-from portal.timeutil import UTCDateTime, utcnow
+from portal.core.extensions import db
+from portal.core.timeutil import UTCDateTime, utcnow
 
 MONEY = Numeric(14, 2)
 

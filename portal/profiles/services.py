@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal import audit
 from portal.accounts.models import Enterprise
-from portal.extensions import db
+from portal.core import audit
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.facts import FirmFacts, ProjectFigures, YearFigures
-from portal.timeutil import utcnow
 
 PROFILE_FIELDS = (
     "founded_on",

@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from portal.core.timeutil import utcnow
 from portal.programs.models import ProgramKind
-from portal.timeutil import utcnow
 
 
 def _rule(kind: str, **params: Any) -> dict[str, Any]:

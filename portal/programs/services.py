@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.accounts.models import User
-from portal.audit import AuditEvent
-from portal.domain import DomainError
-from portal.extensions import db
+from portal.core import audit
+from portal.core.audit import AuditEvent
+from portal.core.domain import DomainError
+from portal.core.extensions import db
 from portal.programs import formulas, rules
 from portal.programs.facts import FirmFacts
 from portal.programs.models import Program, ProgramVersion
@@ -100,19 +101,19 @@ def create_program(data: dict[str, Any], *, actor: Any) -> Program:
     return program
 
 
-def has_submitted_applications(version: ProgramVersion) -> bool:
-    from portal.applications.models import Application
+# Whether applications were submitted under a version is the applications domain's to say (it
+# sits above this one): it registers its answer when imported (portal/applications/services.py).
+_version_in_use: list[Callable[[ProgramVersion], bool]] = []
 
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Application.program_version_id == version.id,
-                    Application.submission_count > 0,
-                )
-            )
-        )
-    )
+
+def answer_version_in_use(check: Callable[[ProgramVersion], bool]) -> None:
+    """Register the check that says whether applications were submitted under a version."""
+    if check not in _version_in_use:
+        _version_in_use.append(check)
+
+
+def has_submitted_applications(version: ProgramVersion) -> bool:
+    return any(check(version) for check in _version_in_use)
 
 
 class EditedMeanwhile(DomainError):

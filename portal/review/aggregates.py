@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.applications.models import Application
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.review.models import Assignment, AssignmentStatus
 from portal.review.scoring_math import aggregate
 

@@ -22,12 +22,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.accounts.models import Enterprise, Role, User
 from portal.accounts.uscc import check_uscc, normalise_uscc
 from portal.applications.models import Application, Status
-from portal.domain import DomainError
-from portal.extensions import db
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.timeutil import BUREAU_ZONE, utcnow
 from portal.programs.models import Program
 from portal.review import auto_assign as planner
 from portal.review import scoring_math
@@ -37,7 +38,6 @@ from portal.review.models import (
     ConflictDeclaration,
     ReviewerProfile,
 )
-from portal.timeutil import BUREAU_ZONE, utcnow
 
 # Applications whose pending assignments count as a reviewer's open load.
 OPEN_STATES = (Status.EXPERT_REVIEW, Status.MODERATION)
@@ -79,6 +79,15 @@ def active_reviewers() -> list[User]:
             .order_by(User.display_name, User.id)
         )
     )
+
+
+def user_names(user_ids: Collection[int]) -> dict[int, dict[str, str]]:
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.email).where(User.id.in_(list(user_ids)))
+    ).all()
+    return {row.id: {"name": row.display_name, "email": row.email} for row in rows}
 
 
 def reviewer_account(user_id: int) -> User | None:
@@ -200,7 +209,7 @@ def calibration(program_id: int) -> list[dict[str, Any]]:
     """Each reviewer's mean total and z-score across the programme, highest |z| first."""
     totals = totals_by_reviewer(program_id)
     z = scoring_math.z_scores(totals)
-    names = {i: n["name"] for i, n in _names(totals).items()}
+    names = {i: n["name"] for i, n in user_names(totals).items()}
     rows = []
     for reviewer_id, values in totals.items():
         mean = scoring_math.aggregate(values, spread_threshold=0).mean
@@ -543,366 +552,3 @@ def unassign(assignment: Assignment, *, actor: Any) -> None:
     db.session.flush()
     # The reviewers who remain may already have submitted everything that is needed.
     scoring.complete_round_if_last(application, refresh_aggregates(application), actor)
-
-
-# --------------------------------------------------------------------------------------------
-# What the officers' pages show (plain values; each page in a fixed number of queries)
-
-
-def _names(user_ids: Collection[int]) -> dict[int, dict[str, str]]:
-    if not user_ids:
-        return {}
-    rows = db.session.execute(
-        select(User.id, User.display_name, User.email).where(User.id.in_(list(user_ids)))
-    ).all()
-    return {row.id: {"name": row.display_name, "email": row.email} for row in rows}
-
-
-def reviewer_rows(reviewers: Sequence[tuple[User, ReviewerProfile | None]]) -> list[dict]:
-    """Reviewer profiles with conflicts, load and submitted count: four queries in all."""
-    ids = [user.id for user, _profile in reviewers]
-    profiles = {user.id: profile for user, profile in reviewers if profile is not None}
-    conflicts = conflicts_of(ids, profiles)
-    loads = open_loads(ids) if ids else {}
-    submitted = submitted_counts(ids) if ids else {}
-    linked = {code for profile in profiles.values() for code in profile.linked_usccs or []}
-    firm_names = dict(
-        db.session.execute(
-            select(Enterprise.uscc, Enterprise.name).where(Enterprise.uscc.in_(linked))
-        ).all()
-    )
-    rows = []
-    for user, profile in reviewers:
-        rows.append(
-            {
-                "id": user.id,
-                "name": user.display_name,
-                "email": user.email,
-                "expertise": list(profile.expertise or []) if profile else [],
-                "linked": [
-                    {"uscc": code, "firm": firm_names.get(code, "")}
-                    for code in (profile.linked_usccs or [] if profile else [])
-                ],
-                "declared": list(conflicts[user.id].declared.values()),
-                "open_load": loads.get(user.id, 0),
-                "submitted": submitted.get(user.id, 0),
-                "updated_at": profile.updated_at if profile else None,
-            }
-        )
-    return rows
-
-
-def reviewers_query():
-    return (
-        select(User, ReviewerProfile)
-        .outerjoin(ReviewerProfile, ReviewerProfile.user_id == User.id)
-        .where(User.role == Role.REVIEWER, User.disabled_at.is_(None))
-        .order_by(User.display_name, User.id)
-    )
-
-
-def _assignment_row(
-    assignment: Assignment,
-    application: Application,
-    names: dict[int, dict[str, str]],
-    conflict: str | None,
-    z: dict[int, Any],
-    rubric: list[dict[str, Any]],
-    now: datetime,
-) -> dict[str, Any]:
-    from portal.applications import lifecycle
-    from portal.review import scoring
-    from portal.review.officer_forms import ASSIGNMENT_STATUS_LABELS, CONFLICT_LABELS
-
-    submitted = assignment.status is AssignmentStatus.SUBMITTED
-    pending = assignment.status is AssignmentStatus.ASSIGNED
-    saved = scoring.stored_scores(assignment)
-    return {
-        "id": assignment.id,
-        "reviewer_id": assignment.reviewer_id,
-        "reviewer": names.get(assignment.reviewer_id, {}).get("name", ""),
-        "email": names.get(assignment.reviewer_id, {}).get("email", ""),
-        "status": assignment.status.value,
-        "status_label": str(ASSIGNMENT_STATUS_LABELS[assignment.status]),
-        "for_moderation": assignment.for_moderation,
-        "assigned_at": assignment.assigned_at,
-        "due_at": assignment.due_at,
-        "overdue": pending and assignment.due_at is not None and assignment.due_at < now,
-        "has_draft": pending and scoring.has_scores(assignment.scores),
-        "submitted_at": assignment.submitted_at,
-        "total": assignment.total if submitted else None,
-        "minimum_missed": submitted and assignment.minimum_missed,
-        "decline_reason": str(scoring.DECLINE_LABELS[assignment.decline_reason])
-        if assignment.decline_reason
-        else "",
-        "decline_note": assignment.decline_note,
-        "conflict": str(CONFLICT_LABELS[conflict]) if conflict and pending else "",
-        "z": z.get(assignment.reviewer_id),
-        "criteria": [
-            {
-                "name": criterion["name"],
-                "scale_max": criterion["scale_max_text"],
-                "weight": criterion["weight"],
-                "score": scoring.format_score(saved.get(criterion["key"], (None, ""))[0]),
-                "comment": saved.get(criterion["key"], (None, ""))[1],
-            }
-            for criterion in rubric
-        ]
-        if submitted
-        else [],
-        "can_unassign": pending,
-        "can_reopen": submitted and lifecycle.can(application, "reopen_review"),
-    }
-
-
-def application_review_view(application: Application, locale: str) -> dict[str, Any]:
-    """Everything the officer's page for one application's reviews shows."""
-    from portal.applications.presenters import status_view
-    from portal.review import scoring
-    from portal.review.officer_forms import CONFLICT_LABELS, FLAG_REASON_LABELS
-
-    program = application.program
-    firm = application.enterprise
-    assignments = list(
-        db.session.scalars(
-            select(Assignment)
-            .where(Assignment.application_id == application.id)
-            .order_by(Assignment.id)
-        )
-    )
-    reviewers = active_reviewers()
-    on_application = {assignment.reviewer_id for assignment in assignments}
-    everyone = {reviewer.id for reviewer in reviewers} | on_application
-    names = _names(everyone)
-    profiles = profiles_of(everyone)
-    conflicts = conflicts_of(everyone, profiles)
-    loads = open_loads([reviewer.id for reviewer in reviewers]) if reviewers else {}
-    calibration_rows = calibration(program.id)
-    z = {row["reviewer_id"]: row["z"] for row in calibration_rows}
-    now = utcnow()
-    rubric = (
-        scoring.rubric_view(application, locale)
-        if any(a.status is AssignmentStatus.SUBMITTED for a in assignments)
-        else []
-    )
-
-    rows = [
-        _assignment_row(
-            assignment,
-            application,
-            names,
-            conflicts[assignment.reviewer_id].with_firm(firm.id, firm.uscc),
-            z,
-            rubric,
-            now,
-        )
-        for assignment in assignments
-    ]
-    candidates = []
-    for reviewer in reviewers:
-        if reviewer.id in on_application:
-            continue
-        kind = conflicts[reviewer.id].with_firm(firm.id, firm.uscc)
-        profile = profiles.get(reviewer.id)
-        candidates.append(
-            {
-                "id": reviewer.id,
-                "name": reviewer.display_name,
-                "expertise": list(profile.expertise or []) if profile else [],
-                "load": loads.get(reviewer.id, 0),
-                "z": z.get(reviewer.id),
-                "conflict": str(CONFLICT_LABELS[kind]) if kind else "",
-                "conflict_note": conflicts[reviewer.id].declared.get(firm.id, {}).get("reason", "")
-                if kind == DECLARED
-                else "",
-            }
-        )
-    candidates.sort(key=lambda c: (bool(c["conflict"]), c["load"], c["name"]))
-
-    submitted = [a for a in assignments if a.status is AssignmentStatus.SUBMITTED]
-    result = scoring_math.aggregate(
-        [a.total for a in submitted if a.total is not None],
-        spread_threshold=program.score_spread_threshold,
-        minimum_missed=any(a.minimum_missed for a in submitted),
-        moderator_total=application.moderated_total,
-    )
-    active = [a for a in assignments if a.status is not AssignmentStatus.DECLINED]
-    needed = program.reviewers_per_application
-    in_review = application.status is Status.EXPERT_REVIEW
-    return {
-        "id": application.id,
-        "reference": application.reference,
-        "title": application.project_title,
-        "enterprise": firm.name,
-        "uscc": firm.uscc,
-        "program": program.name(locale),
-        "program_id": program.id,
-        "status": status_view(application),
-        "needed": needed,
-        "active": len(active),
-        "submitted": len(submitted),
-        "pending": sum(1 for a in assignments if a.status is AssignmentStatus.ASSIGNED),
-        "declined": sum(1 for a in assignments if a.status is AssignmentStatus.DECLINED),
-        "missing": max(0, needed - len(active)),
-        "assignments": rows,
-        "candidates": candidates,
-        "selectable": sum(1 for c in candidates if not c["conflict"]),
-        "conflicted": sum(1 for c in candidates if c["conflict"]),
-        "aggregate": {
-            "count": result.count,
-            "mean": result.mean,
-            "spread": result.spread,
-            "threshold": program.score_spread_threshold,
-            "flagged": result.flagged,
-            "flag_reasons": [str(FLAG_REASON_LABELS[r]) for r in result.flag_reasons],
-            "moderated": result.moderated,
-            "moderated_total": application.moderated_total,
-            "moderation_reason": application.moderation_reason,
-            "final": result.final,
-        },
-        "calibration": [
-            {**row, "on_application": row["reviewer_id"] in on_application}
-            for row in calibration_rows
-        ],
-        "assign_mode": "moderation"
-        if application.status is Status.MODERATION
-        else "review"
-        if in_review
-        else None,
-        "can_auto_assign": in_review and needed > 0 and len(active) < needed,
-        "can_moderate": application.status is Status.MODERATION,
-    }
-
-
-def program_overview_view(program: Program, page_number: int, locale: str) -> dict[str, Any]:
-    """A programme's applications in review with their progress, and its reviewers: eleven
-    queries whatever the number of applications and reviewers."""
-    from sqlalchemy import case
-
-    from portal.applications.presenters import status_view
-    from portal.pagination import paginate
-
-    needed = program.reviewers_per_application
-    page = paginate(
-        select(Application, Enterprise.name, Enterprise.uscc)
-        .join(Enterprise, Enterprise.id == Application.enterprise_id)
-        .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
-        .order_by(Application.first_submitted_at, Application.id),
-        page=page_number,
-        per_page=50,
-    )
-    ids = [row[0].id for row in page.rows]
-    stats: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if ids:
-        for application_id, status, count, missed in db.session.execute(
-            select(
-                Assignment.application_id,
-                Assignment.status,
-                func.count(),
-                func.max(case((Assignment.minimum_missed, 1), else_=0)),
-            )
-            .where(Assignment.application_id.in_(ids))
-            .group_by(Assignment.application_id, Assignment.status)
-        ).all():
-            stats[application_id][status.value] = count
-            if status is AssignmentStatus.SUBMITTED and missed:
-                stats[application_id]["minimum_missed"] = 1
-    rows = []
-    for application, firm, uscc in page.rows:
-        counts = stats[application.id]
-        active = counts["assigned"] + counts["submitted"]
-        rows.append(
-            {
-                "id": application.id,
-                "reference": application.reference,
-                "enterprise": firm,
-                "uscc": uscc,
-                "status": status_view(application),
-                "assigned": active,
-                "submitted": counts["submitted"],
-                "declined": counts["declined"],
-                "needed": needed,
-                "missing": max(0, needed - active)
-                if application.status is Status.EXPERT_REVIEW
-                else 0,
-                "mean": application.review_mean,
-                "spread": application.review_spread,
-                "spread_high": application.review_spread is not None
-                and application.review_spread > program.score_spread_threshold,
-                "minimum_missed": bool(counts["minimum_missed"]),
-                "flagged": application.review_flagged,
-                "moderated": application.moderated_total is not None,
-                "final": application.final_score,
-            }
-        )
-
-    by_status = dict(
-        db.session.execute(
-            select(Application.status, func.count())
-            .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
-            .group_by(Application.status)
-        ).all()
-    )
-    active_count = (
-        select(func.count())
-        .where(
-            Assignment.application_id == Application.id,
-            Assignment.status != AssignmentStatus.DECLINED,
-        )
-        .correlate(Application)
-        .scalar_subquery()
-    )
-    lacking = db.session.scalar(
-        select(func.count())
-        .select_from(Application)
-        .where(
-            Application.program_id == program.id,
-            Application.status == Status.EXPERT_REVIEW,
-            active_count < needed,
-        )
-    )
-
-    reviewers = active_reviewers()
-    reviewer_ids = [reviewer.id for reviewer in reviewers]
-    loads = open_loads(reviewer_ids) if reviewer_ids else {}
-    in_program: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for reviewer_id, status, count in db.session.execute(
-        select(Assignment.reviewer_id, Assignment.status, func.count())
-        .join(Application, Application.id == Assignment.application_id)
-        .where(Application.program_id == program.id, Application.status != Status.WITHDRAWN)
-        .group_by(Assignment.reviewer_id, Assignment.status)
-    ).all():
-        in_program[reviewer_id][status.value] = count
-    calibration_rows = calibration(program.id)
-    z = {row["reviewer_id"]: row for row in calibration_rows}
-    reviewer_rows_ = [
-        {
-            "id": reviewer.id,
-            "name": reviewer.display_name,
-            "load": loads.get(reviewer.id, 0),
-            "pending": in_program[reviewer.id]["assigned"],
-            "submitted": in_program[reviewer.id]["submitted"],
-            "declined": in_program[reviewer.id]["declined"],
-            "mean": z[reviewer.id]["mean"] if reviewer.id in z else None,
-            "z": z[reviewer.id]["z"] if reviewer.id in z else None,
-            "outlier": z[reviewer.id]["outlier"] if reviewer.id in z else False,
-        }
-        for reviewer in reviewers
-    ]
-    return {
-        "id": program.id,
-        "code": program.code,
-        "name": program.name(locale),
-        "needed": needed,
-        "threshold": program.score_spread_threshold,
-        "page": page,
-        "rows": rows,
-        "counts": {
-            "in_review": sum(by_status.values()),
-            "expert_review": by_status.get(Status.EXPERT_REVIEW, 0),
-            "moderation": by_status.get(Status.MODERATION, 0),
-            "decided": by_status.get(Status.DECIDED, 0),
-            "lacking": lacking or 0,
-        },
-        "reviewers": reviewer_rows_,
-    }

@@ -11,8 +11,8 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from portal.extensions import db
-from portal.jobs import commit
+from portal.core.extensions import db
+from portal.core.jobs import commit
 
 publicity_cli = AppGroup("publicity", help="Publicity periods of released awards.")
 
@@ -27,8 +27,8 @@ publicity_cli = AppGroup("publicity", help="Publicity periods of released awards
 )
 def advance(today_text: str) -> None:
     """Award every approval whose publicity period has ended without an open objection."""
+    from portal.core.timeutil import bureau_today
     from portal.review.publicity import advance_publicity
-    from portal.timeutil import bureau_today
 
     try:
         today = date.fromisoformat(today_text) if today_text else bureau_today()

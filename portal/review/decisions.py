@@ -26,20 +26,20 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import audit
 from portal.accounts.models import Enterprise, User
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
 from portal.applications.tallies import ApplicationTally, money
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.pagination import DEFAULT_PER_PAGE, Page
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.pagination import DEFAULT_PER_PAGE, Page
+from portal.core.timeutil import bureau_today, utcnow
 from portal.programs import formulas
 from portal.programs.models import Program
 from portal.programs.rules import format_money, normalise_params
 from portal.programs.services import current_version
 from portal.review import calendar
-from portal.timeutil import bureau_today, utcnow
 
 APPROVE = "approve"
 REJECT = "reject"

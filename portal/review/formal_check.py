@@ -16,9 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.applications import lifecycle, services
 from portal.applications.models import Application, Status
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 
 CHECKABLE = frozenset({Status.SUBMITTED, Status.FORMAL_CHECK})
 TO_EXPERT_REVIEW = "send_to_expert_review"

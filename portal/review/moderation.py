@@ -15,10 +15,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal import audit
 from portal.applications import lifecycle
 from portal.applications.models import Application
-from portal.domain import DomainError
+from portal.core import audit
+from portal.core.domain import DomainError
 from portal.review.aggregates import refresh_aggregates
 from portal.review.assignment import assign_reviewer, lock_application
 from portal.review.models import Assignment

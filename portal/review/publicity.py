@@ -17,17 +17,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import audit
 from portal.accounts.models import Enterprise
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.pagination import Page, paginate
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.pagination import Page, paginate
+from portal.core.timeutil import bureau_today, utcnow
 from portal.programs.models import Program
 from portal.programs.rules import Text
 from portal.review.models import Objection, ObjectionStatus
-from portal.timeutil import bureau_today, utcnow
 
 PUBLIC_STATUSES = (Status.PUBLICITY, Status.ON_HOLD)
 UPHELD = "upheld"

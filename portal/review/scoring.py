@@ -16,13 +16,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from portal import audit
 from portal.accounts.models import Enterprise
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
-from portal.domain import DomainError
-from portal.extensions import db
-from portal.pagination import Page, paginate
+from portal.core import audit
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.pagination import Page, paginate
+from portal.core.timeutil import utcnow
 from portal.programs.models import Program
 from portal.review import scoring_math
 from portal.review.aggregates import refresh_aggregates
@@ -32,7 +33,6 @@ from portal.review.models import (
     ConflictDeclaration,
     DeclineReason,
 )
-from portal.timeutil import utcnow
 
 # {criterion key: (score or None, comment)}
 Scores = dict[str, tuple[Decimal | None, str]]

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from portal import PROJECT_ROOT
+from portal.core.paths import PROJECT_ROOT
 from tests.helpers import DEMO_PASSWORD
 
 CHROMIUM = os.environ.get("PORTAL_E2E_CHROMIUM", "/usr/bin/chromium")

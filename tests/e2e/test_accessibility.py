@@ -31,13 +31,13 @@ from sqlalchemy import create_engine, select, text
 from portal import create_app
 from portal.accounts.models import User
 from portal.applications.models import Application, Status
-from portal.extensions import db
-from portal.jobs import commit as commit_and_dispatch
+from portal.core.extensions import db
+from portal.core.jobs import commit as commit_and_dispatch
+from portal.core.timeutil import bureau_today
 from portal.letters.issuing import due_application_ids, issue_due_letters
 from portal.letters.models import Letter
 from portal.programs.models import Program
 from portal.review import formal_check
-from portal.timeutil import bureau_today
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
 from tests.e2e import axe
 from tests.e2e.conftest import EXPECT_TIMEOUT_MS, serve

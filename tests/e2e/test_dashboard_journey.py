@@ -11,8 +11,8 @@ from decimal import Decimal
 import jsonschema
 from playwright.sync_api import Locator, Page, expect
 
-from portal import PROJECT_ROOT
 from portal.applications.models import Status
+from portal.core.paths import PROJECT_ROOT
 from tests.helpers import add_bare_applications
 from tests.integration.test_dashboard import (
     KEY,

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.letters.models import Letter
 from tests.helpers import add_final_decision, make_award_final, submit_application
 

@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.programs.models import Program
 
 PROGRAMME = "key-above-size-2026"

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.applications import lifecycle
 from portal.applications.models import Application
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.review.models import Assignment
-from portal.timeutil import utcnow
 from tests.e2e.keyboard import (
     assert_focus_visible,
     choose_radio,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from tests import helpers
 from tests.helpers import sign_in, use_english
 
@@ -21,7 +21,7 @@ ADMIN = "admin@example.com"
 FIRM = "ent1@example.com"
 SECOND_FIRM = "ent2@example.com"  # also qualifies for the R&D post-subsidy
 RD = "rd-post-subsidy-2026"  # no expert review: formal check, then the decision
-# The English text of the 500 page (portal/errors.py).
+# The English text of the 500 page (portal/core/errors.py).
 NOTHING_CHANGED = "nothing was changed"
 
 Snapshot = dict[str, list[tuple]]
@@ -118,7 +118,7 @@ def count_events(app, action: str) -> int:
     """How many audit events named ``action`` there are."""
     from sqlalchemy import func
 
-    from portal.audit import AuditEvent
+    from portal.core.audit import AuditEvent
 
     with app.app_context():
         return db.session.scalar(
@@ -175,7 +175,7 @@ class Fault:
 
 
 def on_action(action: str) -> Callable[..., bool]:
-    """``when`` for ``portal.audit.record``: only the event named ``action``."""
+    """``when`` for ``portal.core.audit.record``: only the event named ``action``."""
     return lambda name, *_args, **_kwargs: name == action
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
 from portal.letters.models import Letter
 from portal.notifications.models import Notification
 from portal.review import decisions

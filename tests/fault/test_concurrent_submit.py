@@ -8,9 +8,9 @@ import threading
 from flask import request
 from sqlalchemy import select
 
-from portal.applications import routes
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.web.firm import applications as routes
 from tests.fault.support import assert_submitted_once, prepare_draft, text_of
 
 ALREADY = "This application has already been submitted."

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal import audit
 from portal.applications.models import Application, Status
-from portal.extensions import db
+from portal.core import audit
+from portal.core.extensions import db
 from portal.letters.models import Letter
 from portal.notifications import services as notifications
 from tests.fault.support import (

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal.audit import AuditEvent
-from portal.extensions import db
-from portal.jobs import commit
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.jobs import commit
+from portal.core.timeutil import utcnow
 from portal.letters import export as exports
 from portal.letters.models import ExportStatus, LetterExport
-from portal.timeutil import utcnow
 from tests.fault.support import RD, program_id_of, text_of
 
 UNDER_WAY = "An export of this programme is already under way."

@@ -9,10 +9,10 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from portal import audit
-from portal.applications.files import file_store
 from portal.applications.models import Application, Status
-from portal.extensions import db
+from portal.core import audit
+from portal.core.extensions import db
+from portal.core.files import file_store
 from portal.letters import issuing
 from portal.letters.models import LetterSequence, LetterStatus
 from portal.notifications import services as notifications

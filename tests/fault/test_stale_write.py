@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 
 from portal.applications import services
 from portal.applications.models import Application
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.helpers import sign_in
 
 RD = "rd-post-subsidy-2026"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import audit
+from portal.core import audit
 from portal.notifications import services as notifications
 from tests.fault.support import (
     Fault,

@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal import PROJECT_ROOT
-from portal.applications.files import file_store
 from portal.applications.models import Application
-from portal.audit import AuditEvent
-from portal.extensions import db
-from portal.file_sweep import referenced_keys
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.files import file_store
+from portal.core.paths import PROJECT_ROOT
 from portal.letters.issuing import ISSUE_CHUNK
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterSequence
+from portal.reporting.file_sweep import referenced_keys
 from tests.fault.support import RD, program_id_of, stored_files, text_of
 from tests.helpers import add_final_decision, detached_rows
 

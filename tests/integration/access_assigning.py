@@ -1,6 +1,6 @@
 """Who may use the officers' review desk (merged by test_access.py)."""
 
-from portal.access import ADMIN, OFFICER
+from portal.core.access import ADMIN, OFFICER
 
 OFFICERS = {OFFICER, ADMIN}
 

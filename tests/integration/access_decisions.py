@@ -1,6 +1,6 @@
 """Who may use the decision and publicity endpoints (merged by test_access.py)."""
 
-from portal.access import ADMIN, OFFICER, PUBLIC
+from portal.core.access import ADMIN, OFFICER, PUBLIC
 
 EXPECTED = {
     "decisions.index": {OFFICER, ADMIN},

@@ -1,6 +1,6 @@
 """Who may use the formal-check endpoints of the officers' desk (merged by test_access.py)."""
 
-from portal.access import ADMIN, OFFICER
+from portal.core.access import ADMIN, OFFICER
 
 EXPECTED = {
     "staff_applications.pass_check": {OFFICER, ADMIN},

@@ -1,6 +1,6 @@
 """Who may use the exports' endpoints (merged into test_access.EXPECTED_ACCESS)."""
 
-from portal.access import ADMIN, OFFICER
+from portal.core.access import ADMIN, OFFICER
 
 EXPECTED = {
     "exports.index": {OFFICER, ADMIN},

@@ -1,6 +1,6 @@
 """Who may use the letters' endpoints (merged into test_access.EXPECTED_ACCESS)."""
 
-from portal.access import ADMIN, ENTERPRISE, OFFICER, PUBLIC
+from portal.core.access import ADMIN, ENTERPRISE, OFFICER, PUBLIC
 
 EXPECTED = {
     # The firm downloads its own letters (404 for another's), officers and admins any.

@@ -1,6 +1,6 @@
 """Who may use notifications and password reset (merged into test_access.EXPECTED_ACCESS)."""
 
-from portal.access import ANONYMOUS, SIGNED_IN
+from portal.core.access import ANONYMOUS, SIGNED_IN
 
 EXPECTED = {
     "notifications.index": set(SIGNED_IN),

@@ -1,6 +1,6 @@
 """Who may use the expert reviewer's pages (merged by test_access.py)."""
 
-from portal.access import REVIEWER
+from portal.core.access import REVIEWER
 
 EXPECTED = {
     "reviewer.queue": {REVIEWER},

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select
 
-from portal.access import (
+from portal.accounts.models import User
+from portal.core.access import (
     ADMIN,
     ANONYMOUS,
     ENTERPRISE,
@@ -19,8 +20,7 @@ from portal.access import (
     SIGNED_IN,
     declared_access,
 )
-from portal.accounts.models import User
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.helpers import sign_in
 
 EXPECTED_ACCESS: dict[str, set[str]] = {

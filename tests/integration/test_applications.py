@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.applications.models import Application, ApplicationSubmission, Attachment, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.programs.models import Program, ProgramVersion
-from portal.timeutil import utcnow
 from tests.helpers import make_pdf, sign_in, use_english
 
 RD = "rd-post-subsidy-2026"

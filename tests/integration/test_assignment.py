@@ -13,8 +13,9 @@ from sqlalchemy import event, func, select
 
 from portal.accounts.models import Enterprise, Role, User
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.timeutil import BUREAU_ZONE, bureau_today, utcnow
 from portal.programs.models import Program
 from portal.review import scoring_math
 from portal.review.models import (
@@ -24,7 +25,6 @@ from portal.review.models import (
     DeclineReason,
     ReviewerProfile,
 )
-from portal.timeutil import BUREAU_ZONE, bureau_today, utcnow
 from tests.helpers import KEY_RUBRIC, sign_in, submit_application, use_english
 from tests.helpers import add_bare_applications as bare_applications
 

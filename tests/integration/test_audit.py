@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from portal import audit
-from portal.audit import AuditEvent, AuditLogIsAppendOnly
-from portal.extensions import db
+from portal.core import audit
+from portal.core.audit import AuditEvent, AuditLogIsAppendOnly
+from portal.core.extensions import db
 
 
 def test_audit_rows_cannot_be_changed_through_the_orm(app_ctx, demo):

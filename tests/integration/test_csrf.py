@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
 from tests.helpers import csrf_token_from, sign_in
 
 

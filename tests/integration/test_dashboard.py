@@ -14,11 +14,12 @@ from sqlalchemy import event, select
 
 from portal.accounts.models import User
 from portal.applications.models import Status
-from portal.dashboard import charts, services
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.timeutil import bureau_today, utcnow
 from portal.programs.models import Program
+from portal.reporting import charts
+from portal.reporting import dashboard as services
 from portal.review.models import Assignment, AssignmentStatus
-from portal.timeutil import bureau_today, utcnow
 from tests.helpers import add_bare_applications, sign_in, sql_statements
 from tests.integration.test_decisions import (
     make_application,

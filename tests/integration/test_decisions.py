@@ -17,13 +17,13 @@ from sqlalchemy import event, func, select
 from portal.accounts.models import Enterprise
 from portal.accounts.uscc import with_check_character
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.timeutil import bureau_today, utcnow
 from portal.programs import formulas
 from portal.programs.models import Program
 from portal.programs.services import current_version
 from portal.review import decisions
-from portal.timeutil import bureau_today, utcnow
 from tests.helpers import make_pdf, sign_in, use_english
 
 RD = "rd-post-subsidy-2026"  # no expert review, pro rata, cap per firm 1,000,000

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
-from portal.jobs import commit
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.jobs import commit
 from portal.letters.issuing import issue_due_letters, reissue_letter
 from portal.letters.models import Letter
 from tests.helpers import add_final_decision, sign_in, statements_during

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
-from portal.applications.files import FileStore, LocalFileStore, file_store, safe_download_name
+from portal.core.files import FileStore, LocalFileStore, file_store, safe_download_name
 
 KEY_PATTERN = re.compile(r"\A\d{4}/\d{2}/[0-9a-f]{32}\Z")
 
@@ -59,7 +59,7 @@ def test_failed_write_leaves_nothing_behind(store, tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("portal.applications.files.os.replace", broken_replace)
+    monkeypatch.setattr("portal.core.files.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         store.save(b"data")
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []

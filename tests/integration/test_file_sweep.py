@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.applications.files import (
+from portal.applications.models import Attachment
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.files import (
     delete_after_commit,
     file_store,
     move_in_transaction,
     save_in_transaction,
 )
-from portal.applications.models import Attachment
-from portal.audit import AuditEvent
-from portal.extensions import db
-from portal.file_sweep import referenced_keys, sweep_files
 from portal.letters.models import Letter
+from portal.reporting.file_sweep import referenced_keys, sweep_files
 from tests.helpers import add_final_decision, letters_of
 
 RD = "rd-post-subsidy-2026"
@@ -51,7 +51,7 @@ def sweeps(app) -> int:
 def store_with_everything(app, demo):
     """A letter (two PDFs, referenced), plus every kind of file the sweep must tell apart,
     all but the young ones written two days ago."""
-    from portal.jobs import commit
+    from portal.core.jobs import commit
     from portal.letters.issuing import issue_due_letters
 
     application_id = add_final_decision(app, RD)

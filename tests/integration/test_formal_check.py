@@ -12,11 +12,11 @@ from flask_babel import force_locale
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from portal import audit
 from portal.accounts.models import User
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core import audit
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
 from portal.review import formal_check
 from portal.review.models import Assignment, AssignmentStatus
 from tests.helpers import english_client, submit_application

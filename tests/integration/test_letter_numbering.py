@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.applications.files import file_store
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.files import file_store
 from portal.letters import issuing
 from portal.letters.issuing import issue_due_letters, reissue_letter
 from portal.letters.models import Letter, LetterSequence, LetterStatus

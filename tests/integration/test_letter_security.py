@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portal.applications.files import file_store
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.files import file_store
 from portal.letters import content
 from portal.letters import pdf as pdf_module
 from portal.letters.artwork import qr_data_uri

@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.applications.files import file_store
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
-from portal.jobs import commit
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.files import file_store
+from portal.core.jobs import commit
+from portal.core.timeutil import bureau_today, utcnow
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterKind, LetterStatus
 from portal.review.publicity import advance_publicity
-from portal.timeutil import bureau_today, utcnow
 from tests.helpers import (
     add_final_decision,
     english_client,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications.models import Application, Status
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.review.aggregates import refresh_aggregates
 from portal.review.models import AssignmentStatus
 from tests.integration.test_assignment import (

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.applications.models import Application, Status
-from portal.extensions import db
-from portal.jobs import commit
+from portal.core.extensions import db
+from portal.core.jobs import commit
+from portal.core.timeutil import bureau_today, utcnow
 from portal.notifications.models import Notification
 from portal.review.publicity import advance_publicity
-from portal.timeutil import bureau_today, utcnow
 from tests.helpers import sign_in, statements_for, submit_application, use_english
 from tests.integration.test_decisions import KEY, RD, officer_client, text_of
 from tests.mail import Inbox, free_port

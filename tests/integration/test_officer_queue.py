@@ -12,10 +12,10 @@ from sqlalchemy import insert, select
 
 from portal.accounts.models import Enterprise, User
 from portal.applications.models import Application, Status
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import Assignment, AssignmentStatus
-from portal.timeutil import utcnow
 from tests.helpers import english_client, sign_in, statements_for
 
 KEY = "key-above-size-2026"

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.timeutil import bureau_today
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
-from portal.timeutil import bureau_today
 from tests.helpers import sign_in, use_english
 
 

@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from portal.accounts.models import User
 from portal.applications.models import Application, Status
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
 from portal.programs import services
 from portal.programs.models import Program, ProgramVersion
 from tests.helpers import english_client, use_english

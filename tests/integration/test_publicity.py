@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.applications.models import Application, Status
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.timeutil import bureau_today, utcnow
 from portal.review.models import Objection, ObjectionStatus
 from portal.review.publicity import advance_publicity
-from portal.timeutil import bureau_today, utcnow
 from tests.helpers import sign_in, use_english
 from tests.integration.test_decisions import (
     KEY,

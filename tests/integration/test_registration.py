@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Enterprise, Role, User
-from portal.audit import AuditEvent
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
 from tests.helpers import use_english
 
 GOOD = {

@@ -15,9 +15,9 @@ from sqlalchemy import event, func, select
 from portal.accounts.models import Enterprise, User
 from portal.applications import lifecycle
 from portal.applications.models import Application, Attachment, Status
-from portal.audit import AuditEvent
-from portal.domain import DomainError
-from portal.extensions import db
+from portal.core.audit import AuditEvent
+from portal.core.domain import DomainError
+from portal.core.extensions import db
 from portal.review.models import Assignment, AssignmentStatus, ConflictDeclaration, DeclineReason
 from portal.review.scoring import reopen_review
 from tests.helpers import (

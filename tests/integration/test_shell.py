@@ -6,9 +6,9 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import func, select
 
-from portal.access import PUBLIC, allow
 from portal.accounts.models import Enterprise, User
-from portal.extensions import db
+from portal.core.access import PUBLIC, allow
+from portal.core.extensions import db
 from tests.helpers import sign_in
 
 

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.audit import AuditEvent
-from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.core.audit import AuditEvent
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from tests.helpers import DEMO_PASSWORD, sign_in
 
 

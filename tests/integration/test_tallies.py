@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from portal.applications.models import Application, Status
-from portal.applications.tallies import ApplicationTally, check_tallies, count_applications
-from portal.extensions import db
+from portal.applications.tallies import ApplicationTally, count_applications
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.programs.models import Program
 from portal.review import decisions
 from portal.review.models import Assignment, AssignmentStatus
-from portal.timeutil import utcnow
+from portal.review.tallies import check_tallies
 from tests.helpers import add_bare_applications, sql_statements, submit_application
 from tests.integration.test_decisions import (
     KEY,
@@ -122,7 +123,7 @@ def test_the_check_finds_a_tally_that_drifted(app, demo):
         db.session.commit()
         problems = check_tallies()
         assert problems and "submitted" in problems[0]
-        from portal.applications.tallies import rebuild_tallies
+        from portal.review.tallies import rebuild_tallies
 
         rebuild_tallies()
         db.session.commit()
@@ -144,7 +145,7 @@ def test_the_cli_checks_the_tallies(app, demo):
 
 
 def test_queue_totals_from_the_tallies_match_a_count(app, demo):
-    from portal.applications import staff_queue
+    from portal.web.desk import queue as staff_queue
 
     add_bare_applications(app, KEY, 7, status=Status.SUBMITTED)
     add_bare_applications(app, RD, 5, status=Status.DECIDED, prefix="R")

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import url_for
 
-from portal.access import ANONYMOUS, PUBLIC
+from portal.core.access import ANONYMOUS, PUBLIC
 from tests.integration.test_access import EXPECTED_ACCESS, SAMPLE_VALUES
 from tests.security import world as w
 

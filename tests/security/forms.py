@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from werkzeug.datastructures import MultiDict
 
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-# The message of the CSRF error page in Chinese (the default language), see portal/errors.py.
+# The message of the CSRF error page in Chinese (the default language), see portal/core/errors.py.
 CSRF_REFUSAL_TEXT = "重新打开页面"
 
 

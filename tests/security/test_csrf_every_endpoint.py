@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint
 
-from portal.access import PUBLIC, allow
+from portal.core.access import PUBLIC, allow
 from tests.security import world as w
 from tests.security.endpoints import (
     ACCOUNTS,
@@ -115,7 +115,7 @@ def test_a_new_post_endpoint_is_walked_and_refused_without_a_token(app, world):
     @bp.route("/probe-new-endpoint", methods=["POST", "DELETE"])
     @allow(PUBLIC)
     def probe():
-        from portal.audit import record
+        from portal.core.audit import record
 
         record("probe.changed", object_type="probe")
         return "changed"

@@ -19,7 +19,7 @@ import urllib.parse
 
 import pytest
 
-from portal.applications.files import file_store
+from portal.core.files import file_store
 from portal.letters import pdf as pdf_module
 from portal.letters.models import Letter
 from portal.letters.pdf import LetterRenderFailed, html_to_pdf

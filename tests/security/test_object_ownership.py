@@ -16,8 +16,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.access import ENTERPRISE
-from portal.extensions import db
+from portal.core.access import ENTERPRISE
+from portal.core.extensions import db
 from tests.security import world as w
 from tests.security.endpoints import (
     ACCOUNTS,

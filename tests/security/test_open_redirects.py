@@ -14,7 +14,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.helpers import DEMO_PASSWORD
 from tests.security import world as w
 from tests.security.endpoints import (

@@ -9,7 +9,7 @@ import io
 import pytest
 from flask import Blueprint
 
-from portal.access import PUBLIC, allow
+from portal.core.access import PUBLIC, allow
 from tests.helpers import sign_in
 from tests.security import world as w
 from tests.security.endpoints import (

@@ -10,9 +10,9 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import select
 
-from portal.access import PUBLIC, allow
 from portal.accounts.models import User
-from portal.extensions import db
+from portal.core.access import PUBLIC, allow
+from portal.core.extensions import db
 from tests.helpers import DEMO_PASSWORD, sign_in
 from tests.security import world as w
 from tests.security.conftest import make_app

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.http import parse_options_header
 
 from portal.applications.models import Application, Attachment
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.helpers import detached_rows, make_pdf
 from tests.security import world as w
 

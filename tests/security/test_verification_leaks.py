@@ -11,7 +11,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from portal.accounts.models import Enterprise
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.letters.models import Letter
 from portal.letters.numbering import CODE_ALPHABET, CODE_LENGTH
 from portal.programs.models import Program

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from portal.applications.files import file_store
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.files import file_store
 from portal.letters.models import Letter
 from tests.helpers import DEMO_PASSWORD, sign_in, use_english
 from tests.security import world as w

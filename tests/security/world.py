@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from portal import create_app
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.helpers import close_connections
 
 RD = "rd-post-subsidy-2026"
@@ -320,7 +320,7 @@ def awarded_application(app, email: str, code: str, amount: str = "150000.00") -
 
 
 def issue_letters(app, *application_ids: int) -> list[int]:
-    from portal.jobs import commit
+    from portal.core.jobs import commit
     from portal.letters.issuing import issue_due_letters
 
     with app.app_context():
@@ -332,8 +332,8 @@ def issue_letters(app, *application_ids: int) -> list[int]:
 def in_publicity(app, code: str, firm_name: str, uscc_seed: int) -> int:
     """A made-up firm's award in publicity (started yesterday, ends in a week)."""
     from portal.applications.models import Status
+    from portal.core.timeutil import bureau_today
     from portal.programs.models import Program
-    from portal.timeutil import bureau_today
     from tests.helpers import new_firm
 
     with app.app_context():

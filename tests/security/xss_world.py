@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.helpers import make_pdf, required_document_keys
 from tests.security import world as w
 from tests.security.forms import fill, post_form
@@ -164,10 +164,10 @@ def _apply(app, firm, code: str, title: str, summary: str, *, document_name: str
 def build_xss_world(app) -> dict[str, Any]:
     from portal.accounts.uscc import with_check_character
     from portal.applications.models import Application, Status
+    from portal.core.timeutil import bureau_today, utcnow
     from portal.demo import seed_demo_data
     from portal.letters.models import Letter, LetterExport
     from portal.review.models import Assignment, Objection
-    from portal.timeutil import bureau_today, utcnow
 
     with app.app_context():
         seed_demo_data()

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.security import safe_next_url
+from portal.core.security import safe_next_url
 
 
 @pytest.mark.parametrize(

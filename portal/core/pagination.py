@@ -1,0 +1,49 @@
+"""Pagination that costs two queries per page whatever the table size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from portal.core.extensions import db
+
+DEFAULT_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(
+    query: Select, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE, total: int | None = None
+) -> Page:
+    """One page of ``query``. Pass ``total`` when it is known without counting (a tally, a
+    summary already read): counting every row costs as much as the table is long."""
+    page = max(1, page)
+    if total is None:
+        total = (
+            db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
+        )
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    if len(query.column_descriptions) == 1:
+        rows = [row[0] for row in rows]
+    return Page(rows=rows, page=page, per_page=per_page, total=total)

@@ -1,1 +1,0 @@
-"""The officers' dashboard: where every programme of the year stands."""

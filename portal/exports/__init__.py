@@ -1,1 +1,0 @@
-"""Exports of applications (CSV, XLSX) and open data of awards (360Giving-shaped JSON)."""

@@ -1,0 +1,177 @@
+"""What the exports read: one query per export, returning plain rows.
+
+Every export is a single SELECT joining what it shows (programme, enterprise, the current
+letter), whatever the number of applications: no per-row queries and no ORM objects, so a
+programme with thousands of applications costs the same number of round trips as one with two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, select
+
+from portal.accounts.models import Enterprise
+from portal.applications.lifecycle import STATUS_LABELS
+from portal.applications.models import Application, Status
+from portal.core.extensions import db
+from portal.letters.models import Letter, LetterStatus
+from portal.programs.models import Program
+from portal.reporting.formats import COUNT, DATE, DATETIME, MONEY, SCORE, Column
+
+# Only final awards are published as open data: an award in publicity (or on hold after an
+# objection) can still be overturned, and the public publicity page already lists those. An
+# award becomes final (AWARDED) when its publicity period ends; its letter is issued then.
+OPEN_DATA_STATUSES = (Status.AWARDED,)
+
+DECISION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject")}
+
+APPLICATION_COLUMNS: tuple[Column, ...] = (
+    Column("reference", _l("Reference")),
+    Column("program_code", _l("Programme code")),
+    Column("program_name", _l("Programme")),
+    Column("enterprise_name", _l("Enterprise")),
+    Column("uscc", _l("Unified social credit code")),
+    Column("status", _l("Status code")),
+    Column("status_label", _l("Status")),
+    Column("first_submitted_at", _l("First submitted (UTC+8)"), DATETIME),
+    Column("requested_amount", _l("Requested (yuan)"), MONEY),
+    Column("formula_amount", _l("Formula amount (yuan)"), MONEY),
+    Column("review_count", _l("Number of reviews"), COUNT),
+    Column("review_mean", _l("Mean score"), SCORE),
+    Column("review_spread", _l("Spread"), SCORE),
+    Column("final_score", _l("Final score"), SCORE),
+    Column("decision", _l("Decision")),
+    Column("decided_amount", _l("Decided amount (yuan)"), MONEY),
+    Column("released_at", _l("Released (UTC+8)"), DATETIME),
+    Column("publicity_ends_on", _l("Publicity ends"), DATE),
+    Column("awarded_at", _l("Awarded (UTC+8)"), DATETIME),
+    Column("letter_number", _l("Notice number")),
+)
+
+
+def _current_letter_join():
+    # At most one current letter per application (a partial unique index): no duplicate rows.
+    return and_(Letter.application_id == Application.id, Letter.status == LetterStatus.CURRENT)
+
+
+def application_rows(program_id: int | None) -> list[dict[str, Any]]:
+    """Every application that is not a draft (of one programme, or of all), in one query.
+
+    Values are left as the database gives them (Decimal, aware UTC datetimes, dates, the status
+    enum); the writers format them. ``status_label`` is the label in the current language.
+    """
+    query = (
+        select(
+            Application.reference,
+            Program.code.label("program_code"),
+            Program.name_zh.label("program_name"),
+            Enterprise.name.label("enterprise_name"),
+            Enterprise.uscc,
+            Application.status,
+            Application.first_submitted_at,
+            Application.requested_amount,
+            Application.formula_amount,
+            Application.review_count,
+            Application.review_mean,
+            Application.review_spread,
+            Application.final_score,
+            Application.decision,
+            Application.decided_amount,
+            Application.released_at,
+            Application.publicity_ends_on,
+            Application.awarded_at,
+            Letter.number.label("letter_number"),
+        )
+        .join(Program, Program.id == Application.program_id)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .outerjoin(Letter, _current_letter_join())
+        .where(Application.status != Status.DRAFT)
+        .order_by(Program.code, Application.reference)
+    )
+    if program_id is not None:
+        query = query.where(Application.program_id == program_id)
+    rows = []
+    for row in db.session.execute(query):
+        values = row._asdict()
+        status = values["status"]
+        values["status"] = status.value
+        values["status_label"] = str(STATUS_LABELS[status])
+        decision = values["decision"]
+        values["decision"] = str(DECISION_LABELS.get(decision, decision or "")) or None
+        rows.append(values)
+    return rows
+
+
+def award_rows(program_id: int | None) -> list[dict[str, Any]]:
+    """Final awards for open data (OPEN_DATA_STATUSES), in one query.
+
+    Only what the bureau already makes public is read: programme, enterprise and USCC, the
+    amount and dates. The firm's own project texts are not published.
+    """
+    query = (
+        select(
+            Application.reference,
+            Application.decided_amount,
+            Application.decided_at,
+            Application.released_at,
+            Application.awarded_at,
+            Application.updated_at,
+            Program.code.label("program_code"),
+            Program.name_zh.label("program_name"),
+            Program.summary_zh.label("program_summary"),
+            Enterprise.name.label("enterprise_name"),
+            Enterprise.uscc,
+            Letter.number.label("letter_number"),
+        )
+        .join(Program, Program.id == Application.program_id)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .outerjoin(Letter, _current_letter_join())
+        .where(Application.status.in_(OPEN_DATA_STATUSES))
+        .order_by(Program.code, Application.reference)
+    )
+    if program_id is not None:
+        query = query.where(Application.program_id == program_id)
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+def programme_choices(locale: str) -> list[dict[str, Any]]:
+    """Programmes with what each export would hold (two queries whatever their number)."""
+    programs = db.session.execute(
+        select(Program.id, Program.code, Program.name_zh, Program.name_en).order_by(
+            Program.opens_at.desc(), Program.id.desc()
+        )
+    ).all()
+    counts = {
+        program_id: (applications or 0, awards or 0)
+        for program_id, applications, awards in db.session.execute(
+            select(
+                Application.program_id,
+                func.count(Application.id),
+                func.sum(case((Application.status.in_(OPEN_DATA_STATUSES), 1), else_=0)),
+            )
+            .where(Application.status != Status.DRAFT)
+            .group_by(Application.program_id)
+        )
+    }
+    return [
+        {
+            "id": p.id,
+            "code": p.code,
+            "name": p.name_en if locale == "en" else p.name_zh,
+            "applications": counts.get(p.id, (0, 0))[0],
+            "awards": counts.get(p.id, (0, 0))[1],
+        }
+        for p in programs
+    ]
+
+
+def totals(choices: Sequence[dict[str, Any]], program_id: int | None) -> dict[str, int]:
+    """What the chosen scope (one programme, or all) holds, from the choices already loaded."""
+    chosen = [c for c in choices if program_id is None or c["id"] == program_id]
+    return {
+        "applications": sum(c["applications"] for c in chosen),
+        "awards": sum(c["awards"] for c in chosen),
+    }

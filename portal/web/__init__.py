@@ -1,0 +1,60 @@
+"""The web layer: blueprints grouped by audience, their forms and presenters.
+
+``public``: anyone (home, programmes, publicity, letter verification); ``account``: signing in,
+registering, each role's home; ``firm``: an enterprise's profile and applications; ``reviewer``:
+an expert's queue and scoring; ``desk``: the officers' queue, review, decisions, letters,
+dashboard and exports; ``admin``: staff accounts, programmes and their editor; ``shared``: pages
+and presenters several audiences use (downloads, letters, notifications).
+
+The web layer may import every domain; no domain imports it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.web.account.routes import bp as accounts_bp
+from portal.web.admin.program_editor import bp as program_editor_bp
+from portal.web.admin.programs import bp as program_admin_bp
+from portal.web.admin.routes import bp as admin_bp
+from portal.web.desk.applications import bp as staff_applications_bp
+from portal.web.desk.dashboard import bp as dashboard_bp
+from portal.web.desk.decisions import bp as decisions_bp
+from portal.web.desk.exports import bp as exports_bp
+from portal.web.desk.letters import bp as letter_admin_bp
+from portal.web.desk.review import bp as review_admin_bp
+from portal.web.firm.applications import bp as applications_bp
+from portal.web.firm.profile import bp as profiles_bp
+from portal.web.public.home import bp as public_bp
+from portal.web.public.programs import bp as programs_bp
+from portal.web.public.publicity import bp as publicity_bp
+from portal.web.public.verify import bp as verify_bp
+from portal.web.reviewer.routes import bp as reviewer_bp
+from portal.web.shared.downloads import bp as files_bp
+from portal.web.shared.letters import bp as letters_bp
+from portal.web.shared.notifications import bp as notifications_bp
+from portal.web.templating import init_templating
+
+
+def init_web(app: Flask) -> None:
+    init_templating(app)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(profiles_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(program_admin_bp)
+    app.register_blueprint(program_editor_bp)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(staff_applications_bp)
+    app.register_blueprint(files_bp)
+    app.register_blueprint(decisions_bp)
+    app.register_blueprint(publicity_bp)
+    app.register_blueprint(review_admin_bp)
+    app.register_blueprint(reviewer_bp)
+    app.register_blueprint(letters_bp)
+    app.register_blueprint(letter_admin_bp)
+    app.register_blueprint(verify_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(notifications_bp)

@@ -1,0 +1,46 @@
+"""Officers' programme pages: the list of programmes (the editor lives in editor_routes)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from portal.applications.models import Application, Status
+from portal.core.access import ADMIN, OFFICER, allow
+from portal.core.extensions import db
+from portal.core.i18n import select_locale
+from portal.core.timeutil import utcnow
+from portal.programs import services
+
+bp = Blueprint("program_admin", __name__, url_prefix="/staff/programmes")
+
+
+@bp.route("")
+@allow(OFFICER, ADMIN)
+def index():
+    programs = services.list_programs()
+    counts = dict(
+        db.session.execute(
+            select(Application.program_id, func.count())
+            .where(Application.status != Status.DRAFT)
+            .group_by(Application.program_id)
+        ).all()
+    )
+    locale = select_locale()
+    now = utcnow()
+    rows = [
+        {
+            "id": program.id,
+            "code": program.code,
+            "name": program.name(locale),
+            "opens_at": program.opens_at,
+            "closes_at": program.closes_at,
+            "open": program.is_open(now),
+            "budget": program.budget,
+            "version": program.current_version_number,
+            "reviewers": program.reviewers_per_application,
+            "applications": counts.get(program.id, 0),
+        }
+        for program in programs
+    ]
+    return render_template("programs/admin_index.html", rows=rows)

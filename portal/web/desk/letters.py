@@ -1,0 +1,161 @@
+"""Officers' view of a programme's letters and its batch exports (ZIP + CSV manifest)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.core.access import ADMIN, OFFICER, allow
+from portal.core.domain import DomainError
+from portal.core.extensions import db
+from portal.core.files import send_stored_file
+from portal.core.i18n import select_locale
+from portal.core.pagination import paginate
+from portal.letters import export as exports
+from portal.letters.access import export_or_404
+from portal.letters.issuing import due_application_ids
+from portal.letters.models import ExportStatus, Letter, LetterExport, LetterStatus
+from portal.programs.models import Program
+from portal.web.desk.letter_forms import ActionForm
+from portal.web.shared import letter_presenters as presenters
+
+bp = Blueprint("letter_admin", __name__, url_prefix="/staff/letters")
+
+RECENT_EXPORTS = 5
+
+
+@bp.route("")
+@allow(OFFICER, ADMIN)
+def index():
+    """Programmes with their letter counts (two queries)."""
+    locale = select_locale()
+    programs = db.session.execute(
+        select(
+            Program.id, Program.code, Program.name_zh, Program.name_en, Program.issuer_code
+        ).order_by(Program.opens_at.desc(), Program.id)
+    ).all()
+    counts = {
+        (program_id, status): count
+        for program_id, status, count in db.session.execute(
+            select(Letter.program_id, Letter.status, func.count(Letter.id)).group_by(
+                Letter.program_id, Letter.status
+            )
+        )
+    }
+    rows = [
+        {
+            "id": p.id,
+            "name": p.name_en if locale == "en" else p.name_zh,
+            "issuer_code": p.issuer_code,
+            "current": counts.get((p.id, LetterStatus.CURRENT), 0),
+            "superseded": counts.get((p.id, LetterStatus.SUPERSEDED), 0),
+        }
+        for p in programs
+    ]
+    return render_template("letters/index.html", rows=rows)
+
+
+def _program_or_404(program_id: int) -> Program:
+    program = db.session.get(Program, program_id)
+    if program is None:
+        abort(404)
+    return program
+
+
+@bp.route("/programmes/<int:program_id>")
+@allow(OFFICER, ADMIN)
+def program_letters(program_id: int):
+    program = _program_or_404(program_id)
+    locale = select_locale()
+    page = paginate(
+        select(Letter).where(Letter.program_id == program.id).order_by(Letter.id.desc()),
+        page=request.args.get("page", 1, type=int),
+    )
+    recent = db.session.scalars(
+        select(LetterExport)
+        .where(LetterExport.program_id == program.id)
+        .order_by(LetterExport.id.desc())
+        .limit(RECENT_EXPORTS)
+    ).all()
+    return render_template(
+        "letters/program.html",
+        program={"id": program.id, "name": program.name(locale), "code": program.code},
+        letters=[presenters.letter_row(letter, locale) for letter in page.rows],
+        page=page,
+        due=len(due_application_ids(program.id)),
+        exports=[exports.export_view(e) for e in recent],
+        form=ActionForm(),
+    )
+
+
+@bp.route("/programmes/<int:program_id>/export", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def start_export(program_id: int):
+    program = _program_or_404(program_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        export = exports.start_export(program, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("letter_admin.program_letters", program_id=program_id))
+    return redirect(url_for("letter_admin.export_page", export_id=export.id))
+
+
+def _export_json(export: LetterExport) -> dict:
+    view = exports.export_view(export)
+    view.pop("created_at")
+    view.pop("finished_at")
+    view["download_url"] = (
+        url_for("letter_admin.download_export", export_id=export.id)
+        if export.status is ExportStatus.DONE
+        else None
+    )
+    return view
+
+
+@bp.route("/exports/<int:export_id>")
+@allow(OFFICER, ADMIN)
+def export_page(export_id: int):
+    export = export_or_404(export_id)
+    program = db.session.get(Program, export.program_id)
+    return render_template(
+        "letters/export.html",
+        export=exports.export_view(export),
+        status_url=url_for("letter_admin.export_status", export_id=export.id),
+        download_url=_export_json(export)["download_url"],
+        program={"id": program.id, "name": program.name(select_locale())},
+    )
+
+
+@bp.route("/exports/<int:export_id>/status")
+@allow(OFFICER, ADMIN)
+def export_status(export_id: int):
+    response = jsonify(_export_json(export_or_404(export_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/exports/<int:export_id>/download")
+@allow(OFFICER, ADMIN)
+def download_export(export_id: int):
+    export = export_or_404(export_id)
+    if export.status is not ExportStatus.DONE or not export.file_key:
+        abort(404)
+    program = db.session.get(Program, export.program_id)
+    return send_stored_file(
+        export.file_key,
+        mimetype="application/zip",
+        download_name=f"{program.code}-letters-{export.id}.zip",
+    )
