@@ -31,6 +31,7 @@ run: setup migrate seed
 
 test: setup-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Figures, not tests (see benchmarks/README.md). At the full sizes: --sizes 1000,100000.
