@@ -6,8 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
+from portal.core.extensions import db
 from portal.core.timeutil import utcnow
-from portal.programs.models import ProgramKind
+from portal.programs.models import Program, ProgramKind
+from portal.programs.services import create_program
 
 
 def _rule(kind: str, **params: Any) -> dict[str, Any]:
@@ -235,3 +239,23 @@ def demo_schedule() -> tuple:
     """Open since a week ago, closing in 60 days: "open now" whenever the demo is seeded."""
     now = utcnow().replace(microsecond=0)
     return now - timedelta(days=7), now + timedelta(days=60)
+
+
+def seed_demo_programs(*, actor: Any = None) -> int:
+    created = 0
+    opens_at, closes_at = demo_schedule()
+    for spec in DEMO_PROGRAMS:
+        if db.session.scalar(select(Program.id).where(Program.code == spec["code"])):
+            continue
+        create_program(
+            {
+                "issuer_code": "阜科发",
+                "publicity_days": 5,
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                **spec,
+            },
+            actor=actor,
+        )
+        created += 1
+    return created

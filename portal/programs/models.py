@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.extensions import db, str_enum_column_type
+from portal.core.extensions import Model, str_enum_column_type
+from portal.core.money import MONEY
 from portal.core.timeutil import UTCDateTime, utcnow
-
-MONEY = Numeric(14, 2)
 
 
 class ProgramKind(enum.StrEnum):
@@ -31,7 +30,7 @@ class ProgramKind(enum.StrEnum):
 program_kind_type = str_enum_column_type(ProgramKind, "program_kind", 20)
 
 
-class Program(db.Model):
+class Program(Model):
     __tablename__ = "programs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +70,7 @@ class Program(db.Model):
         return self.opens_at <= now < self.closes_at
 
 
-class ProgramVersion(db.Model):
+class ProgramVersion(Model):
     __tablename__ = "program_versions"
     __table_args__ = (UniqueConstraint("program_id", "number"),)
 

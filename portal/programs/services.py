@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.core import audit
-from portal.core.audit import AuditEvent
+from portal.core.audit import Action, AuditEvent
+from portal.core.concurrency import ConcurrentChange, check_not_stale, lock
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.programs import formulas, rules
@@ -97,7 +98,7 @@ def create_program(data: dict[str, Any], *, actor: Any) -> Program:
             **{name: data[name] for name in VERSIONED_FIELDS},
         )
     )
-    audit.record("program.created", program, actor=actor, code=program.code)
+    audit.record(Action.PROGRAM_CREATED, program, actor=actor, code=program.code)
     return program
 
 
@@ -116,22 +117,14 @@ def has_submitted_applications(version: ProgramVersion) -> bool:
     return any(check(version) for check in _version_in_use)
 
 
-class EditedMeanwhile(DomainError):
-    """Someone saved the programme after the editor page was drawn: ``by`` (a name, or None
-    for a script) at ``at``. ``current_version`` is its lock version now: a page that sends
-    it back saves over that edit knowingly. The view words the message."""
-
-    def __init__(self, *, by: str | None, at: datetime, current_version: int) -> None:
-        super().__init__("edited meanwhile")
-        self.by, self.at, self.current_version = by, at, current_version
+# Someone saved the programme after the editor page was drawn: ``by`` (a name, or None for a
+# script) at ``at``; ``current_version`` is its lock version now, so that a page that sends it
+# back saves over that edit knowingly. The view words the message.
+EditedMeanwhile = ConcurrentChange
 
 
-def _refuse_if_edited_meanwhile(program: Program, seen_version: int | None) -> None:
-    # The row lock (PostgreSQL; SQLite writers queue behind BEGIN IMMEDIATE) holds off another
-    # save between this check and our commit.
-    db.session.refresh(program, with_for_update=True)
-    if seen_version is None or seen_version == program.lock_version:
-        return
+def _last_edit(program: Program) -> tuple[str | None, datetime | None]:
+    """Who saved the programme last, and when."""
     # Every raise of the lock version is recorded with its editor (see update_program).
     last = db.session.execute(
         select(AuditEvent.occurred_at, User.display_name, User.email)
@@ -144,11 +137,9 @@ def _refuse_if_edited_meanwhile(program: Program, seen_version: int | None) -> N
         .order_by(AuditEvent.id.desc())
         .limit(1)
     ).first()
-    raise EditedMeanwhile(
-        by=(last.display_name or last.email) if last else None,
-        at=last.occurred_at if last else program.updated_at,
-        current_version=program.lock_version,
-    )
+    if last is None:
+        return None, program.updated_at
+    return last.display_name or last.email, last.occurred_at
 
 
 def update_program(
@@ -158,7 +149,8 @@ def update_program(
 
     ``seen_version`` is the lock version the editor page showed; an edit saved since then
     is not overwritten (``EditedMeanwhile``). None skips the check (scripts, tests)."""
-    _refuse_if_edited_meanwhile(program, seen_version)
+    # The row lock holds off another save between this check and our commit.
+    check_not_stale(lock(program), seen_version, changed_by=_last_edit)
     problems = check_version_data(data)
     if problems:
         raise DomainError("; ".join(problems))
@@ -193,7 +185,7 @@ def update_program(
     if changed or rules_changed:
         program.lock_version += 1
         audit.record(
-            "program.updated",
+            Action.PROGRAM_UPDATED,
             program,
             actor=actor,
             fields=sorted(changed),
@@ -278,25 +270,3 @@ def judge(program: Program, version: ProgramVersion, facts: FirmFacts) -> Verdic
         result=rules.evaluate(version.eligibility, facts),
         computation=formulas.compute(version.formula, facts, program.per_firm_cap),
     )
-
-
-def seed_demo_programs(*, actor: Any = None) -> int:
-    from portal.programs.demo import DEMO_PROGRAMS, demo_schedule
-
-    created = 0
-    opens_at, closes_at = demo_schedule()
-    for spec in DEMO_PROGRAMS:
-        if db.session.scalar(select(Program.id).where(Program.code == spec["code"])):
-            continue
-        create_program(
-            {
-                "issuer_code": "阜科发",
-                "publicity_days": 5,
-                "opens_at": opens_at,
-                "closes_at": closes_at,
-                **spec,
-            },
-            actor=actor,
-        )
-        created += 1
-    return created

@@ -26,7 +26,7 @@ from portal.programs.formulas import (
     tier_amount,
     validate_formula,
 )
-from portal.programs.rules import InvalidParams, normalise_params
+from portal.programs.parameters import InvalidParams, normalise_params
 
 AS_OF = date(2026, 3, 15)  # last year 2025, the year before 2024
 YE, GZ = Recognition.YOUNG_EAGLE, Recognition.GAZELLE

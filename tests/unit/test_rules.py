@@ -13,16 +13,14 @@ from flask import Flask
 from flask_babel import Babel
 from flask_babel.speaklater import LazyString
 
+from portal.core.money import format_amount, format_money
 from portal.programs.facts import FirmFacts, ProjectFigures, Recognition, YearFigures
+from portal.programs.parameters import InvalidParams, ParamSpec
+from portal.programs.rule_catalogue import RULE_KINDS
+from portal.programs.rule_checks import Status
 from portal.programs.rules import (
-    RULE_KINDS,
-    InvalidParams,
     InvalidRuleTree,
-    ParamSpec,
-    Status,
     evaluate,
-    format_amount,
-    format_money,
     missing_data,
     normalise_params,
     validate_tree,
