@@ -1,7 +1,9 @@
 """One commit point per request.
 
-Services add and flush; nothing in a view or service calls ``commit``. When the view has
-finished, the request commits once if it succeeded and rolls back otherwise. A request
+Services add and flush; nothing in a view or service calls ``commit`` or ``rollback``. When the
+view has finished, the request commits once if it succeeded and rolls back otherwise. A refused
+service call has already undone its own work (its savepoint, ``core.concurrency.service``), so
+a view that shows the form again after a refusal may answer 200 or 302 all the same. A request
 "succeeded" when it is not a safe method (GET never writes) and its status is below 400, or
 when the view explicitly keeps its changes on a refusal (a failed sign-in must still count).
 """
@@ -9,8 +11,8 @@ when the view explicitly keeps its changes on a refusal (a failed sign-in must s
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy.orm.exc import StaleDataError
 
+from portal.core.concurrency import ConcurrentChange, refuse_stale_writes
 from portal.core.errors import render_error
 from portal.core.extensions import db
 from portal.core.jobs import dispatch_ready
@@ -31,8 +33,9 @@ def _finish_unit_of_work(response: Response) -> Response:
         session.rollback()
     elif response.status_code < 400 or g.get("keep_changes_on_refusal"):
         try:
-            session.commit()
-        except StaleDataError:
+            with refuse_stale_writes():
+                session.commit()
+        except ConcurrentChange:
             # Another request changed a row this one changes (its version moved on) after
             # this one read it: nothing is saved, and the user is told so, not shown a 500.
             session.rollback()

@@ -17,7 +17,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ from sqlalchemy.orm import selectinload
 
 from portal.applications.models import Application, Status
 from portal.core import audit
+from portal.core.audit import Action
+from portal.core.concurrency import service
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import save_in_transaction
@@ -39,6 +41,7 @@ from portal.letters.numbering import (
     new_verification_code,
 )
 from portal.letters.pdf import render_many
+from portal.review import decisions
 
 REISSUE_REASON_MAX = 500
 # Letters per transaction when issuing many: the write lock (the whole database on SQLite,
@@ -149,6 +152,7 @@ def issue_due_letters(
     return _issue(drafts, actor=actor, workers=workers, today=today)
 
 
+@service
 def reissue_letter(
     letter: Letter,
     *,
@@ -160,50 +164,17 @@ def reissue_letter(
 ) -> Letter:
     """A corrected letter with a new number; the old one is kept, marked superseded.
 
-    For an approval the amount may be corrected (within the programme's caps and budget);
-    for a rejection its reason. The application's decision is corrected with it.
+    For an approval the amount may be corrected, checked as a decision is (the programme's
+    caps and its budget line, ``decisions.correct_award``); for a rejection its reason. The
+    application's decision is corrected with it.
     """
-    from portal.review import decisions
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise LetterRefused(
-            _l("Say why the letter is reissued: it is printed on it."), field="reason"
-        )
-    if len(reason) > REISSUE_REASON_MAX:
-        raise LetterRefused(
-            _l("Keep the reason under %(count)d characters.", count=REISSUE_REASON_MAX),
-            field="reason",
-        )
-    if letter.status is not LetterStatus.CURRENT:
-        raise LetterRefused(_l("Only the current letter can be reissued."))
+    reason = _check_reissue(letter, reason)
     application = letter.application
-    if kind_due(application) is not letter.kind:
-        raise LetterRefused(_l("The decision of this application is no longer final."))
-    program = decisions.lock_program(application.program_id)
+    new_amount, new_reason = letter.amount, letter.reason
     details: dict[str, Any] = {}
-    new_amount = letter.amount
-    new_reason = letter.reason
     if letter.kind is LetterKind.APPROVAL and amount is not None and amount != letter.amount:
-        choice = decisions.check_choice(
-            application,
-            decisions.Choice(decisions.APPROVE, amount),
-            program,
-            decisions.formula_of(program),
-        )
-        state = decisions.budget_state(program, exclude_ids=[application.id])
-        if state.committed + choice.amount > state.budget:
-            raise LetterRefused(
-                _l(
-                    "A corrected amount of %(amount)s yuan would exceed the programme's budget: "
-                    "%(remaining)s yuan remain.",
-                    amount=content.amount_in_figures(choice.amount),
-                    remaining=content.amount_in_figures(max(state.remaining, Decimal(0))),
-                ),
-                field="amount",
-            )
-        details = {"amount_before": str(letter.amount), "amount": str(choice.amount)}
-        new_amount = application.decided_amount = choice.amount
+        new_amount = decisions.correct_award(application, amount)
+        details = {"amount_before": str(letter.amount), "amount": str(new_amount)}
     if letter.kind is LetterKind.REJECTION and rejection_reason is not None:
         corrected = rejection_reason.strip()
         if not corrected:
@@ -219,6 +190,25 @@ def reissue_letter(
     return issued
 
 
+def _check_reissue(letter: Letter, reason: str) -> str:
+    """The reason for reissuing, trimmed; LetterRefused when it or the letter will not do."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LetterRefused(
+            _l("Say why the letter is reissued: it is printed on it."), field="reason"
+        )
+    if len(reason) > REISSUE_REASON_MAX:
+        raise LetterRefused(
+            _l("Keep the reason under %(count)d characters.", count=REISSUE_REASON_MAX),
+            field="reason",
+        )
+    if letter.status is not LetterStatus.CURRENT:
+        raise LetterRefused(_l("Only the current letter can be reissued."))
+    if kind_due(letter.application) is not letter.kind:
+        raise LetterRefused(_l("The decision of this application is no longer final."))
+    return reason
+
+
 def _issue(
     drafts: list[_Draft],
     *,
@@ -231,73 +221,10 @@ def _issue(
         return []
     today = today or bureau_today()
     now = utcnow()
-    by_issuer: dict[str, list[_Draft]] = defaultdict(list)
-    for draft in sorted(drafts, key=lambda d: d.application.id):
-        by_issuer[draft.application.program.issuer_code].append(draft)
-
-    letters: list[tuple[_Draft, Letter]] = []
-    for issuer in sorted(by_issuer):
-        group = by_issuer[issuer]
-        for draft, sequence in zip(
-            group, allocate_sequences(issuer, today.year, len(group)), strict=True
-        ):
-            application = draft.application
-            letters.append(
-                (
-                    draft,
-                    Letter(
-                        application_id=application.id,
-                        program_id=application.program_id,
-                        kind=draft.kind,
-                        status=LetterStatus.CURRENT,
-                        version=(draft.supersedes.version + 1) if draft.supersedes else 1,
-                        supersedes_id=draft.supersedes.id if draft.supersedes else None,
-                        issuer_code=issuer,
-                        year=today.year,
-                        sequence=sequence,
-                        number=format_notice_number(issuer, today.year, sequence),
-                        verification_code=new_verification_code(),
-                        issue_date=today,
-                        issued_at=now,
-                        issued_by_id=getattr(actor, "id", None),
-                        enterprise_name=application.enterprise.name,
-                        uscc=application.enterprise.uscc,
-                        program_name_zh=application.program.name_zh,
-                        program_name_en=application.program.name_en,
-                        amount=draft.amount,
-                        reason=draft.reason,
-                        reissue_reason=draft.reissue_reason,
-                    ),
-                )
-            )
-
-    htmls = []
-    for draft, letter in letters:
-        application = draft.application
-        process = content.process_key(
-            kind=draft.kind,
-            reason_code=application.decision_reason_code,
-            expert_review=application.program.reviewers_per_application > 0,
-        )
-        for lang in content.LANGUAGES:
-            values = content.letter_values(
-                letter,
-                lang,
-                reference=application.reference,
-                process=process,
-                supersedes_number=draft.supersedes.number if draft.supersedes else "",
-            )
-            htmls.append(content.letter_html(values))
-    pdfs = render_many(htmls, workers=workers)
-
+    letters = _numbered(drafts, today, now, actor)
+    pdfs = render_many([html for pair in letters for html in _htmls(*pair)], workers=workers)
     for index, (draft, letter) in enumerate(letters):
-        zh_pdf, en_pdf = pdfs[2 * index], pdfs[2 * index + 1]
-        letter.pdf_key = save_in_transaction(zh_pdf)
-        letter.pdf_sha256 = hashlib.sha256(zh_pdf).hexdigest()
-        letter.pdf_size = len(zh_pdf)
-        letter.pdf_en_key = save_in_transaction(en_pdf)
-        letter.pdf_en_sha256 = hashlib.sha256(en_pdf).hexdigest()
-        letter.pdf_en_size = len(en_pdf)
+        _store(letter, pdfs[2 * index], pdfs[2 * index + 1])
         if draft.supersedes is not None:
             draft.supersedes.status = LetterStatus.SUPERSEDED
             draft.supersedes.superseded_at = now
@@ -306,20 +233,101 @@ def _issue(
     db.session.add_all([letter for _draft, letter in letters])
     db.session.flush()
     for draft, letter in letters:
-        summary: dict[str, Any] = {
-            "letter_id": letter.id,
-            "number": letter.number,
-            "kind": letter.kind.value,
-            "sha256": letter.pdf_sha256,
-        }
-        if draft.supersedes is not None:
-            summary.update(supersedes=draft.supersedes.number, reason=draft.reissue_reason)
-            summary.update(details or {})
-        audit.record(
-            "letter.reissued" if draft.supersedes else "letter.issued",
-            draft.application,
-            actor=actor,
-            **summary,
-        )
+        _record(draft, letter, actor, details)
     db.session.flush()
     return [letter for _draft, letter in letters]
+
+
+def _numbered(
+    drafts: list[_Draft], today: date, now: datetime, actor: Any
+) -> list[tuple[_Draft, Letter]]:
+    """A letter for each draft, numbered in its issuer's sequence for the year (the issuers in
+    one order, the drafts by application, so that two batches never wait on each other)."""
+    by_issuer: dict[str, list[_Draft]] = defaultdict(list)
+    for draft in sorted(drafts, key=lambda d: d.application.id):
+        by_issuer[draft.application.program.issuer_code].append(draft)
+    letters: list[tuple[_Draft, Letter]] = []
+    for issuer in sorted(by_issuer):
+        group = by_issuer[issuer]
+        sequences = allocate_sequences(issuer, today.year, len(group))
+        for draft, sequence in zip(group, sequences, strict=True):
+            letters.append((draft, _letter(draft, issuer, sequence, today, now, actor)))
+    return letters
+
+
+def _letter(
+    draft: _Draft, issuer: str, sequence: int, today: date, now: datetime, actor: Any
+) -> Letter:
+    application = draft.application
+    return Letter(
+        application_id=application.id,
+        program_id=application.program_id,
+        kind=draft.kind,
+        status=LetterStatus.CURRENT,
+        version=(draft.supersedes.version + 1) if draft.supersedes else 1,
+        supersedes_id=draft.supersedes.id if draft.supersedes else None,
+        issuer_code=issuer,
+        year=today.year,
+        sequence=sequence,
+        number=format_notice_number(issuer, today.year, sequence),
+        verification_code=new_verification_code(),
+        issue_date=today,
+        issued_at=now,
+        issued_by_id=getattr(actor, "id", None),
+        enterprise_name=application.enterprise.name,
+        uscc=application.enterprise.uscc,
+        program_name_zh=application.program.name_zh,
+        program_name_en=application.program.name_en,
+        amount=draft.amount,
+        reason=draft.reason,
+        reissue_reason=draft.reissue_reason,
+    )
+
+
+def _htmls(draft: _Draft, letter: Letter) -> list[str]:
+    """The letter's HTML in each language (``content.LANGUAGES``: Chinese, then English)."""
+    application = draft.application
+    process = content.process_key(
+        kind=draft.kind,
+        reason_code=application.decision_reason_code,
+        expert_review=application.program.reviewers_per_application > 0,
+    )
+    return [
+        content.letter_html(
+            content.letter_values(
+                letter,
+                lang,
+                reference=application.reference,
+                process=process,
+                supersedes_number=draft.supersedes.number if draft.supersedes else "",
+            )
+        )
+        for lang in content.LANGUAGES
+    ]
+
+
+def _store(letter: Letter, zh_pdf: bytes, en_pdf: bytes) -> None:
+    letter.pdf_key = save_in_transaction(zh_pdf)
+    letter.pdf_sha256 = hashlib.sha256(zh_pdf).hexdigest()
+    letter.pdf_size = len(zh_pdf)
+    letter.pdf_en_key = save_in_transaction(en_pdf)
+    letter.pdf_en_sha256 = hashlib.sha256(en_pdf).hexdigest()
+    letter.pdf_en_size = len(en_pdf)
+
+
+def _record(draft: _Draft, letter: Letter, actor: Any, details: dict[str, Any] | None) -> None:
+    summary: dict[str, Any] = {
+        "letter_id": letter.id,
+        "number": letter.number,
+        "kind": letter.kind.value,
+        "sha256": letter.pdf_sha256,
+    }
+    if draft.supersedes is not None:
+        summary.update(supersedes=draft.supersedes.number, reason=draft.reissue_reason)
+        summary.update(details or {})
+    audit.record(
+        Action.LETTER_REISSUED if draft.supersedes else Action.LETTER_ISSUED,
+        draft.application,
+        actor=actor,
+        **summary,
+    )

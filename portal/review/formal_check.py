@@ -4,7 +4,8 @@ Two officers may act on one application at the same moment. Each action changes 
 application row, whose ``lock_version`` (SQLAlchemy's version counter) makes the second write
 match no row: the flush raises ``StaleDataError``, which becomes ``ConcurrentChange`` so that
 exactly one action wins. A form also carries the version the officer saw, so an action taken on
-a page that has gone stale (the firm resubmitted meanwhile) is refused too.
+a page that has gone stale (the firm resubmitted meanwhile) is refused too. Each action runs in
+its own savepoint (``core.concurrency.service``): a refused one leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.applications import lifecycle, services
 from portal.applications.models import Application, Status
+from portal.core.concurrency import ConcurrentChange as ConcurrentChange  # its refusal
+from portal.core.concurrency import check_not_stale, flush_or_refuse, service
 from portal.core.domain import DomainError
-from portal.core.extensions import db
 from portal.core.timeutil import utcnow
 
 CHECKABLE = frozenset({Status.SUBMITTED, Status.FORMAL_CHECK})
@@ -32,12 +33,8 @@ class FormalCheckRefused(DomainError):
     pass
 
 
-class ConcurrentChange(DomainError):
-    """Someone else changed the application between reading and writing it."""
-
-
-def _changed_meanwhile() -> ConcurrentChange:
-    return ConcurrentChange(_l("Another officer has just changed this application; reload it."))
+# Someone else changed the application between reading and writing it: ``ConcurrentChange``.
+CHANGED_MEANWHILE = _l("Another officer has just changed this application; reload it.")
 
 
 def in_formal_check(application: Application) -> bool:
@@ -51,19 +48,12 @@ def next_step(application: Application) -> str:
 
 def check_seen_version(application: Application, seen_lock_version: int | None) -> None:
     """Refuse an action taken on a page showing an older state of the application."""
-    if seen_lock_version is not None and seen_lock_version != application.lock_version:
-        raise _changed_meanwhile()
+    check_not_stale(application, seen_lock_version, message=CHANGED_MEANWHILE)
 
 
 def flush_or_conflict() -> None:
     """Write now, so that a concurrent change surfaces here as a refusal, not at commit."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        # The failed flush has already undone the transaction and expired every loaded object
-        # (the signed-in user too, which the message's translation reads): end it properly.
-        db.session.rollback()
-        raise _changed_meanwhile() from None
+    flush_or_refuse(CHANGED_MEANWHILE)
 
 
 def _require_checkable(application: Application) -> None:
@@ -71,11 +61,32 @@ def _require_checkable(application: Application) -> None:
         raise FormalCheckRefused(
             _l(
                 "Only a submitted application can be checked; this one is “%(status)s”.",
-                status=lifecycle.STATUS_LABELS[application.status],
+                status=application.status.label,
             )
         )
 
 
+@service
+def start_formal_check(
+    application: Application, *, actor: Any, seen_lock_version: int | None = None
+) -> None:
+    """An officer takes a submitted application for the formal check, so that other officers
+    and the firm see it is in hand (and since when). Optional: the outcomes below also work
+    on a submitted application directly."""
+    check_seen_version(application, seen_lock_version)
+    if application.status is not Status.SUBMITTED:
+        raise FormalCheckRefused(
+            _l(
+                "The formal check can only start on a submitted application; this one is "
+                "“%(status)s”.",
+                status=application.status.label,
+            )
+        )
+    lifecycle.transition(application, "start_formal_check", actor=actor)
+    flush_or_conflict()
+
+
+@service
 def pass_formal_check(
     application: Application, *, actor: Any, seen_lock_version: int | None = None
 ) -> str:
@@ -102,6 +113,7 @@ def pass_formal_check(
     return action
 
 
+@service
 def reject_ineligible(
     application: Application,
     reason: str,
@@ -135,6 +147,7 @@ def reject_ineligible(
     flush_or_conflict()
 
 
+@service
 def return_for_changes(
     application: Application,
     sections: list[str],

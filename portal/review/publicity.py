@@ -15,18 +15,19 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Enterprise
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
 from portal.core import audit
+from portal.core.audit import Action
+from portal.core.concurrency import flush_or_refuse, service
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.pagination import Page, paginate
 from portal.core.timeutil import bureau_today, utcnow
 from portal.programs.models import Program
-from portal.programs.rules import Text
+from portal.programs.parameters import Text
 from portal.review.models import Objection, ObjectionStatus
 
 PUBLIC_STATUSES = (Status.PUBLICITY, Status.ON_HOLD)
@@ -152,6 +153,7 @@ def check_objection(data: ObjectionInput) -> ObjectionInput:
     return ObjectionInput(data.name.strip(), data.contact.strip(), reason)
 
 
+@service
 def raise_objection(
     application: Application, data: ObjectionInput, *, ip_address: str | None
 ) -> Objection:
@@ -171,15 +173,13 @@ def raise_objection(
     db.session.flush()
     lifecycle.transition(application, "objection_received", actor=None, objection_id=objection.id)
     audit.record(
-        "publicity.objection_received",
+        Action.PUBLICITY_OBJECTION_RECEIVED,
         objection,
         actor=None,
         application_id=application.id,
     )
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ObjectionRefused(_l("This award is not open for objections.")) from None
+    # The award moved on meanwhile (an officer's change, the end of publicity).
+    flush_or_refuse(_l("This award is not open for objections."))
     return objection
 
 
@@ -230,6 +230,7 @@ def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, An
     return result, rows
 
 
+@service
 def resolve_objection(objection: Objection, outcome: str, note: str, *, actor: Any) -> Objection:
     """Uphold (the award is rejected) or dismiss (back in publicity) an open objection."""
     note = (note or "").strip()
@@ -253,27 +254,24 @@ def resolve_objection(objection: Objection, outcome: str, note: str, *, actor: A
         application.decided_at = utcnow()
         objection.status = ObjectionStatus.UPHELD
         previous = {"previous_amount": None if amount is None else str(amount)}
+        action = Action.PUBLICITY_OBJECTION_UPHELD
     else:
         lifecycle.transition(application, "dismiss_objection", actor=actor)
         objection.status = ObjectionStatus.DISMISSED
         previous = {}
+        action = Action.PUBLICITY_OBJECTION_DISMISSED
     objection.resolved_by_id = getattr(actor, "id", None)
     objection.resolved_at = utcnow()
     objection.resolution_note = note
     audit.record(
-        f"publicity.objection_{outcome}",
+        action,
         objection,
         actor=actor,
         application_id=application.id,
         note=note,
         **previous,
     )
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ObjectionRefused(
-            _l("Someone else changed this application meanwhile. Open the list again.")
-        ) from None
+    flush_or_refuse(_l("Someone else changed this application meanwhile. Open the list again."))
     return objection
 
 
@@ -305,7 +303,7 @@ def advance_publicity(today: date | None = None, *, actor: Any = None) -> int:
         application.awarded_at = now
     if due:
         audit.record(
-            "publicity.advanced",
+            Action.PUBLICITY_ADVANCED,
             actor=actor,
             object_type="system",
             count=len(due),
