@@ -295,7 +295,7 @@ def test_times_typed_in_shanghai_are_stored_as_utc(app, officer):
 
 def test_the_new_programme_page_offers_every_rule_and_formula_kind(officer):
     from portal.programs.formulas import FORMULA_KINDS
-    from portal.programs.rules import RULE_KINDS
+    from portal.programs.rule_catalogue import RULE_KINDS
 
     page = _text(officer.get(NEW_URL))
     for key, kind in RULE_KINDS.items():

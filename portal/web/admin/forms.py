@@ -7,18 +7,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.accounts.models import Role
-from portal.web.account.forms import PASSWORD_LENGTH, password_not_email
-
-ROLE_LABELS = {
-    Role.ENTERPRISE: _l("Enterprise"),
-    Role.OFFICER: _l("Officer"),
-    Role.REVIEWER: _l("Expert reviewer"),
-    Role.ADMIN: _l("Administrator"),
-}
+from portal.web.shared.forms import PASSWORD_LENGTH, password_not_email
 
 
 def staff_role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role.staff_roles()]
+    return [SelectChoice(role.value, role.label) for role in Role.staff_roles()]
 
 
 class StaffCreateForm(FlaskForm):

@@ -19,7 +19,9 @@ from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
 from portal.programs import services
 from portal.programs.models import Program, ProgramVersion
-from portal.web.admin.program_editor_forms import ProgramDetailsForm, ProgramEditor
+from portal.web.admin.program_editor_data import ProgramEditor
+from portal.web.admin.program_editor_forms import ProgramDetailsForm
+from portal.web.admin.program_editor_presenters import editor_view
 from portal.web.templating import bureau_time
 
 bp = Blueprint("program_editor", __name__, url_prefix="/staff/programmes")
@@ -121,7 +123,7 @@ def _render(
     return render_template(
         "programs/editor.html",
         form=form,
-        editor=editor.view(),
+        editor=editor_view(editor),
         program_id=program.id if program is not None else None,
         program_name=program.name(select_locale()) if program is not None else "",
         version_number=version.number if version is not None else None,

@@ -15,7 +15,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.pagination import paginate
-from portal.web.admin.forms import ROLE_LABELS, ConfirmForm, StaffCreateForm, StaffRoleForm
+from portal.web.admin.forms import ConfirmForm, StaffCreateForm, StaffRoleForm
 
 bp = Blueprint("admin", __name__)
 
@@ -44,7 +44,7 @@ def accounts():
             "company": company,
             "uscc": uscc,
             "role": user.role,
-            "role_label": ROLE_LABELS[user.role],
+            "role_label": user.role.label,
             "active": user.is_active,
             "last_sign_in_at": user.last_sign_in_at,
             "is_self": user.id == current_user.id,
@@ -58,7 +58,7 @@ def accounts():
         page=page,
         role_form=StaffRoleForm(),
         confirm_form=ConfirmForm(),
-        role_labels=ROLE_LABELS,
+        role_labels={role: role.label for role in Role},
     )
 
 
@@ -108,7 +108,7 @@ def change_role(user_id: int):
                 _(
                     "Role of %(email)s is now: %(role)s.",
                     email=user.email,
-                    role=ROLE_LABELS[user.role],
+                    role=user.role.label,
                 ),
                 "success",
             )
