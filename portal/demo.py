@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 
@@ -11,7 +12,7 @@ from portal.accounts import services
 from portal.accounts.models import Role
 from portal.core.timeutil import bureau_today
 from portal.profiles.services import update_profile
-from portal.programs.services import seed_demo_programs
+from portal.programs.demo import seed_demo_programs
 
 DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN, "系统管理员 Admin"),
@@ -71,7 +72,65 @@ DEMO_ENTERPRISES = [
 ]
 
 
-def _year(revenue, employees, rd, filed=True) -> dict:
+# Each demo firm's profile: (high-tech certificate, R&D institution), IP counts (class I,
+# class II, software copyrights), then revenue, employees, R&D expense and whether the super
+# deduction was filed for the last year, the year before and the one before that, and its
+# recognitions as (kind, years before the last year, certificate number).
+DEMO_PROFILES: dict[str, dict[str, Any]] = {
+    "ent1@example.com": dict(
+        flags=(True, True),
+        ip=(6, 14, 3),
+        years=(
+            ("62000000", 210, "1850000", True),
+            ("51000000", 190, "1400000", True),
+            ("43000000", 175, "1100000", True),
+        ),
+        recognitions=[("gazelle", 0, "LNDL-2025-018")],
+    ),
+    "ent2@example.com": dict(
+        flags=(False, False),
+        ip=(1, 5, 0),
+        years=(
+            ("35000000", 320, "620000", True),
+            ("33000000", 310, "480000", True),
+            ("30500000", 300, "450000", True),
+        ),
+        recognitions=[],
+    ),
+    "ent3@example.com": dict(
+        flags=(True, False),
+        ip=(2, 3, 12),
+        years=(
+            ("8000000", 46, "900000", True),
+            ("5200000", 35, "600000", True),
+            ("2100000", 20, "300000", False),
+        ),
+        recognitions=[("young_eagle", 0, "LNCY-2025-102")],
+    ),
+    "ent4@example.com": dict(
+        flags=(False, False),
+        ip=(0, 1, 0),
+        years=(
+            ("12000000", 80, "300000", True),
+            ("11500000", 82, "350000", True),
+            ("11000000", 85, "340000", True),
+        ),
+        recognitions=[],
+    ),
+    "ent5@example.com": dict(
+        flags=(False, False),
+        ip=(0, 4, 0),
+        years=(
+            ("150000000", 650, "2100000", True),
+            ("141000000", 640, "2000000", True),
+            ("128000000", 600, "1900000", True),
+        ),
+        recognitions=[],
+    ),
+}
+
+
+def _year(revenue: str, employees: int, rd: str, filed: bool) -> dict[str, Any]:
     return {
         "revenue": Decimal(revenue),
         "employees": employees,
@@ -80,7 +139,9 @@ def _year(revenue, employees, rd, filed=True) -> dict:
     }
 
 
-def _profile(high_tech, rd_institution, ip_i, ip_ii, software, years, recognitions) -> dict:
+def _profile(entry: dict[str, Any], last_year: int) -> dict[str, Any]:
+    high_tech, rd_institution = entry["flags"]
+    ip_i, ip_ii, software = entry["ip"]
     return {
         "fields": {
             "high_tech_certificate": high_tech,
@@ -92,81 +153,16 @@ def _profile(high_tech, rd_institution, ip_i, ip_ii, software, years, recognitio
             "ip_class_ii": ip_ii,
             "software_copyrights": software,
         },
-        "years": years,
-        "recognitions": recognitions,
+        "years": {last_year - back: _year(*year) for back, year in enumerate(entry["years"])},
+        "recognitions": [
+            (kind, last_year - back, number) for kind, back, number in entry["recognitions"]
+        ],
     }
 
 
-def demo_profiles(last_year: int) -> dict[str, dict]:
+def demo_profiles(last_year: int) -> dict[str, dict[str, Any]]:
     """Varied firms: some qualify for a programme, ent4 for none (to show why)."""
-    y1, y2, y3 = last_year, last_year - 1, last_year - 2
-    return {
-        "ent1@example.com": _profile(
-            True,
-            True,
-            6,
-            14,
-            3,
-            {
-                y1: _year("62000000", 210, "1850000"),
-                y2: _year("51000000", 190, "1400000"),
-                y3: _year("43000000", 175, "1100000"),
-            },
-            [("gazelle", y1, "LNDL-2025-018")],
-        ),
-        "ent2@example.com": _profile(
-            False,
-            False,
-            1,
-            5,
-            0,
-            {
-                y1: _year("35000000", 320, "620000"),
-                y2: _year("33000000", 310, "480000"),
-                y3: _year("30500000", 300, "450000"),
-            },
-            [],
-        ),
-        "ent3@example.com": _profile(
-            True,
-            False,
-            2,
-            3,
-            12,
-            {
-                y1: _year("8000000", 46, "900000"),
-                y2: _year("5200000", 35, "600000"),
-                y3: _year("2100000", 20, "300000", filed=False),
-            },
-            [("young_eagle", y1, "LNCY-2025-102")],
-        ),
-        "ent4@example.com": _profile(
-            False,
-            False,
-            0,
-            1,
-            0,
-            {
-                y1: _year("12000000", 80, "300000"),
-                y2: _year("11500000", 82, "350000"),
-                y3: _year("11000000", 85, "340000"),
-            },
-            [],
-        ),
-        "ent5@example.com": _profile(
-            False,
-            False,
-            0,
-            4,
-            0,
-            {
-                y1: _year("150000000", 650, "2100000"),
-                y2: _year("141000000", 640, "2000000"),
-                y3: _year("128000000", 600, "1900000"),
-            },
-            [],
-        ),
-    }
+    return {email: _profile(entry, last_year) for email, entry in DEMO_PROFILES.items()}
 
 
 def seed_demo_data() -> int:

@@ -23,19 +23,22 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
 from portal.applications.models import Application
 from portal.core import audit
+from portal.core.audit import Action
+from portal.core.concurrency import lock_row, service
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import delete_after_commit, file_store, move_in_transaction
-from portal.core.jobs import commit, enqueue_after_commit
+from portal.core.jobs import commit, enqueue_after_commit, job
 from portal.core.timeutil import utcnow
 from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
 from portal.letters.models import ExportStatus, Letter, LetterExport
@@ -158,17 +161,18 @@ def _mark_interrupted(export: LetterExport) -> None:
     export.error = INTERRUPTED
     export.finished_at = utcnow()
     audit.record(
-        "letter.export_interrupted", export, program_id=export.program_id, done=export.done
+        Action.LETTER_EXPORT_INTERRUPTED, export, program_id=export.program_id, done=export.done
     )
 
 
 # --- starting and running -------------------------------------------------------------------
 
 
+@service
 def start_export(program: Program, *, actor: Any) -> LetterExport:
     # One start at a time per programme: the programme row is the lock (PostgreSQL; SQLite
     # serialises writers anyway), then the export row lock waits for a runner's commit.
-    db.session.execute(select(Program.id).where(Program.id == program.id).with_for_update())
+    lock_row(Program, program.id)
     under_way = db.session.scalars(
         select(LetterExport)
         .where(
@@ -190,8 +194,8 @@ def start_export(program: Program, *, actor: Any) -> LetterExport:
     )
     db.session.add(export)
     db.session.flush()
-    audit.record("letter.export_requested", program, actor=actor, export_id=export.id)
-    enqueue_after_commit("export_letters", export.id)
+    audit.record(Action.LETTER_EXPORT_REQUESTED, program, actor=actor, export_id=export.id)
+    enqueue_after_commit(export_letters, export.id)
     return export
 
 
@@ -228,6 +232,23 @@ def _tick(export: LetterExport, progress: Progress | None) -> None:
 
 
 def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> None:
+    _issue_missing_letters(export, workers=workers, progress=progress)
+    rows = db.session.execute(
+        select(Letter, Application.reference)
+        .join(Application, Application.id == Letter.application_id)
+        .where(Letter.program_id == export.program_id)
+        .order_by(Letter.id)
+    ).all()
+    export.total = export.done + len(rows)
+    key, size = _pack(export, rows, progress)
+    _finish(export, key=key, size=size, letter_count=len(rows))
+    _tick(export, progress)
+
+
+def _issue_missing_letters(
+    export: LetterExport, *, workers: int, progress: Progress | None
+) -> None:
+    """Start the run and issue every letter still due, a chunk at a time."""
     export.status = ExportStatus.RUNNING
     export.started_at = utcnow()
     export.error = ""
@@ -246,13 +267,30 @@ def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> 
         export.done += len(chunk)
         _tick(export, progress)
 
-    rows = db.session.execute(
-        select(Letter, Application.reference)
-        .join(Application, Application.id == Letter.application_id)
-        .where(Letter.program_id == export.program_id)
-        .order_by(Letter.id)
-    ).all()
-    export.total = export.done + len(rows)
+
+def _manifest_row(letter: Letter, reference: str) -> tuple[Any, ...]:
+    zh_name, en_name = file_names(letter)
+    return (
+        letter.number,
+        letter.kind.value,
+        letter.status.value,
+        letter.enterprise_name,
+        letter.uscc,
+        "" if letter.amount is None else f"{letter.amount:.2f}",
+        letter.issue_date.isoformat(),
+        reference,
+        letter.verification_code,
+        zh_name,
+        letter.pdf_sha256,
+        en_name,
+        letter.pdf_en_sha256,
+    )
+
+
+def _pack(export: LetterExport, rows: Sequence[Any], progress: Progress | None) -> tuple[str, int]:
+    """Write the letters' PDFs and the manifest into a ZIP built in the store's scratch folder,
+    then move it into the store (deleted again if the transaction rolls back). Returns the
+    new key and the ZIP's size."""
     store = file_store()
     manifest = io.StringIO()
     writer = csv.writer(manifest)
@@ -267,23 +305,7 @@ def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> 
                     # PDFs are compressed already: store them as they are.
                     with store.open(key) as source, archive.open(name, "w") as target:
                         shutil.copyfileobj(source, target, 1024 * 1024)
-                writer.writerow(
-                    (
-                        letter.number,
-                        letter.kind.value,
-                        letter.status.value,
-                        letter.enterprise_name,
-                        letter.uscc,
-                        "" if letter.amount is None else f"{letter.amount:.2f}",
-                        letter.issue_date.isoformat(),
-                        reference,
-                        letter.verification_code,
-                        zh_name,
-                        letter.pdf_sha256,
-                        en_name,
-                        letter.pdf_en_sha256,
-                    )
-                )
+                writer.writerow(_manifest_row(letter, reference))
                 if index % PROGRESS_EVERY == 0:
                     export.done += PROGRESS_EVERY
                     _tick(export, progress)
@@ -297,24 +319,28 @@ def _build(export: LetterExport, *, workers: int, progress: Progress | None) -> 
         key = move_in_transaction(temp)
     finally:
         temp.unlink(missing_ok=True)
+    return key, size
+
+
+def _finish(export: LetterExport, *, key: str, size: int, letter_count: int) -> None:
+    """Point the export at its new ZIP and mark it done; the ZIP it replaces goes on commit."""
     previous = export.file_key
     export.file_key = key
     export.file_size = size
-    export.letter_count = len(rows)
+    export.letter_count = letter_count
     export.done = export.total
     export.status = ExportStatus.DONE
     export.finished_at = utcnow()
     audit.record(
-        "letter.export_finished",
+        Action.LETTER_EXPORT_FINISHED,
         export,
         actor=None,
         program_id=export.program_id,
-        letters=len(rows),
+        letters=letter_count,
         size=size,
     )
     if previous:  # the ZIP this one replaces, once the row points at the new one
         delete_after_commit(previous)
-    _tick(export, progress)
 
 
 def export_view(export: LetterExport) -> dict[str, Any]:
@@ -336,3 +362,8 @@ def export_view(export: LetterExport) -> dict[str, Any]:
         "created_at": export.created_at,
         "finished_at": export.finished_at,
     }
+
+
+@job
+def export_letters(export_id: int) -> None:
+    run_export(export_id, workers=current_app.config["LETTER_WORKERS"])

@@ -1,8 +1,6 @@
 """Officers assign expert reviewers: by hand or automatically, never across a conflict.
 
-A reviewer is in conflict with a firm when the firm's USCC is among the reviewer's linked
-enterprises (``ReviewerProfile.linked_usccs``) or when the reviewer declared a conflict with it
-(``ConflictDeclaration``). A conflicted reviewer is never offered, and the services refuse one
+A conflicted reviewer (see ``reviewer_pool``) is never offered, and the services refuse one
 even when the id is posted by hand. A reviewer who declined an application (or is already on
 it) is not assigned to it again.
 
@@ -13,39 +11,41 @@ while a reviewer submits, or two officers assigning at once, are serialised.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Enterprise, Role, User
-from portal.accounts.uscc import check_uscc, normalise_uscc
+from portal.accounts.uscc import check_uscc
 from portal.applications.models import Application, Status
 from portal.core import audit
+from portal.core.audit import Action
+from portal.core.concurrency import lock_row
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.timeutil import BUREAU_ZONE, utcnow
 from portal.programs.models import Program
 from portal.review import auto_assign as planner
-from portal.review import scoring_math
-from portal.review.models import (
-    Assignment,
-    AssignmentStatus,
-    ConflictDeclaration,
-    ReviewerProfile,
+from portal.review.aggregates import refresh_aggregates
+from portal.review.models import Assignment, AssignmentStatus, ReviewerProfile
+from portal.review.reviewer_pool import (
+    DECLARED,
+    LINKED,
+    OPEN_STATES,
+    active_reviewers,
+    conflicts_of,
+    open_loads,
+    profiles_of,
 )
+from portal.review.scoring import complete_round_if_last
 
-# Applications whose pending assignments count as a reviewer's open load.
-OPEN_STATES = (Status.EXPERT_REVIEW, Status.MODERATION)
 # Applications a programme's review overview lists.
 REVIEW_STATES = (Status.EXPERT_REVIEW, Status.MODERATION, Status.DECIDED)
-
-LINKED = "linked"
-DECLARED = "declared"
 
 
 class AssignmentRefused(DomainError):
@@ -59,172 +59,7 @@ def due_at_end_of(day: date) -> datetime:
 
 def lock_application(application_id: int) -> Application:
     """Lock the application row (PostgreSQL; SQLite serialises writers anyway) and reread it."""
-    return db.session.scalars(
-        select(Application)
-        .where(Application.id == application_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-# --------------------------------------------------------------------------------------------
-# Reviewers, their load and conflicts (each a single query, whatever the number of reviewers)
-
-
-def active_reviewers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.REVIEWER, User.disabled_at.is_(None))
-            .order_by(User.display_name, User.id)
-        )
-    )
-
-
-def user_names(user_ids: Collection[int]) -> dict[int, dict[str, str]]:
-    if not user_ids:
-        return {}
-    rows = db.session.execute(
-        select(User.id, User.display_name, User.email).where(User.id.in_(list(user_ids)))
-    ).all()
-    return {row.id: {"name": row.display_name, "email": row.email} for row in rows}
-
-
-def reviewer_account(user_id: int) -> User | None:
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.role is Role.REVIEWER else None
-
-
-def open_loads(reviewer_ids: Collection[int] | None = None) -> dict[int, int]:
-    """Pending assignments per reviewer, on applications still in review."""
-    query = (
-        select(Assignment.reviewer_id, func.count())
-        .join(Application, Application.id == Assignment.application_id)
-        .where(
-            Assignment.status == AssignmentStatus.ASSIGNED,
-            Application.status.in_(OPEN_STATES),
-        )
-        .group_by(Assignment.reviewer_id)
-    )
-    if reviewer_ids is not None:
-        query = query.where(Assignment.reviewer_id.in_(list(reviewer_ids)))
-    return dict(db.session.execute(query).all())
-
-
-def submitted_counts(reviewer_ids: Collection[int]) -> dict[int, int]:
-    return dict(
-        db.session.execute(
-            select(Assignment.reviewer_id, func.count())
-            .where(
-                Assignment.status == AssignmentStatus.SUBMITTED,
-                Assignment.reviewer_id.in_(list(reviewer_ids)),
-            )
-            .group_by(Assignment.reviewer_id)
-        ).all()
-    )
-
-
-@dataclass
-class ReviewerConflicts:
-    linked: set[str] = field(default_factory=set)  # normalised USCCs
-    declared: dict[int, dict[str, str]] = field(default_factory=dict)  # enterprise id -> firm
-
-    @property
-    def usccs(self) -> frozenset[str]:
-        return frozenset(self.linked | {firm["uscc"] for firm in self.declared.values()})
-
-    def with_firm(self, enterprise_id: int, uscc: str) -> str | None:
-        """LINKED, DECLARED or None: how this reviewer is in conflict with the firm."""
-        if normalise_uscc(uscc) in self.linked:
-            return LINKED
-        if enterprise_id in self.declared:
-            return DECLARED
-        return None
-
-
-def profiles_of(reviewer_ids: Collection[int]) -> dict[int, ReviewerProfile]:
-    if not reviewer_ids:
-        return {}
-    return {
-        profile.user_id: profile
-        for profile in db.session.scalars(
-            select(ReviewerProfile).where(ReviewerProfile.user_id.in_(list(reviewer_ids)))
-        )
-    }
-
-
-def conflicts_of(
-    reviewer_ids: Collection[int], profiles: dict[int, ReviewerProfile] | None = None
-) -> dict[int, ReviewerConflicts]:
-    """Every reviewer's conflicts: linked USCCs and declared conflicts (two queries)."""
-    profiles = profiles_of(reviewer_ids) if profiles is None else profiles
-    result = {reviewer_id: ReviewerConflicts() for reviewer_id in reviewer_ids}
-    for reviewer_id, profile in profiles.items():
-        if reviewer_id in result:
-            result[reviewer_id].linked = {normalise_uscc(c) for c in profile.linked_usccs or []}
-    if not reviewer_ids:
-        return result
-    rows = db.session.execute(
-        select(
-            ConflictDeclaration.reviewer_id,
-            ConflictDeclaration.enterprise_id,
-            ConflictDeclaration.reason,
-            ConflictDeclaration.declared_at,
-            Enterprise.uscc,
-            Enterprise.name,
-        )
-        .join(Enterprise, Enterprise.id == ConflictDeclaration.enterprise_id)
-        .where(ConflictDeclaration.reviewer_id.in_(list(reviewer_ids)))
-        .order_by(ConflictDeclaration.declared_at, ConflictDeclaration.id)
-    ).all()
-    for row in rows:
-        result[row.reviewer_id].declared[row.enterprise_id] = {
-            "uscc": normalise_uscc(row.uscc),
-            "name": row.name,
-            "reason": row.reason,
-            "declared_at": row.declared_at,
-        }
-    return result
-
-
-def totals_by_reviewer(program_id: int) -> dict[int, list]:
-    """Submitted review totals in a programme, by reviewer (for z-scores)."""
-    rows = db.session.execute(
-        select(Assignment.reviewer_id, Assignment.total)
-        .join(Application, Application.id == Assignment.application_id)
-        .where(
-            Application.program_id == program_id,
-            Application.status != Status.WITHDRAWN,
-            Assignment.status == AssignmentStatus.SUBMITTED,
-            Assignment.total.is_not(None),
-        )
-    ).all()
-    totals: dict[int, list] = defaultdict(list)
-    for reviewer_id, total in rows:
-        totals[reviewer_id].append(total)
-    return dict(totals)
-
-
-def calibration(program_id: int) -> list[dict[str, Any]]:
-    """Each reviewer's mean total and z-score across the programme, highest |z| first."""
-    totals = totals_by_reviewer(program_id)
-    z = scoring_math.z_scores(totals)
-    names = {i: n["name"] for i, n in user_names(totals).items()}
-    rows = []
-    for reviewer_id, values in totals.items():
-        mean = scoring_math.aggregate(values, spread_threshold=0).mean
-        rows.append(
-            {
-                "reviewer_id": reviewer_id,
-                "name": names.get(reviewer_id, f"#{reviewer_id}"),
-                "reviews": len(values),
-                "mean": mean,
-                "z": z.get(reviewer_id),
-                "outlier": z.get(reviewer_id) is not None and abs(z[reviewer_id]) >= 1,
-            }
-        )
-    rows.sort(key=lambda row: (-(abs(row["z"]) if row["z"] is not None else -1), row["name"]))
-    return rows
+    return lock_row(Application, application_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +97,7 @@ def update_reviewer_profile(
     profile.linked_usccs = codes
     profile.updated_at = utcnow()
     audit.record(
-        "reviewer.profile_updated",
+        Action.REVIEWER_PROFILE_UPDATED,
         reviewer,
         actor=actor,
         expertise=list(expertise),
@@ -382,7 +217,7 @@ def _create(
             field="reviewer_id",
         ) from exc
     audit.record(
-        "review.assigned",
+        Action.REVIEW_ASSIGNED,
         application,
         actor=actor,
         assignment_id=assignment.id,
@@ -510,7 +345,7 @@ def auto_assign_program(program: Program, due_at: datetime, *, actor: Any) -> Au
     ).all()
     result = auto_assign(applications, due_at, actor=actor)
     audit.record(
-        "review.auto_assigned",
+        Action.REVIEW_AUTO_ASSIGNED,
         program,
         actor=actor,
         made=len(result.made),
@@ -527,9 +362,6 @@ def auto_assign_program(program: Program, due_at: datetime, *, actor: Any) -> Au
 def unassign(assignment: Assignment, *, actor: Any) -> None:
     """Take a pending assignment back from its reviewer (the row is deleted; the audit log
     keeps who and when). A submitted review is reopened instead, a declined one stays."""
-    from portal.review import scoring
-    from portal.review.aggregates import refresh_aggregates
-
     application = lock_application(assignment.application_id)
     db.session.refresh(assignment)
     if assignment.status is not AssignmentStatus.ASSIGNED:
@@ -537,7 +369,7 @@ def unassign(assignment: Assignment, *, actor: Any) -> None:
             _l("Only a review that has not been submitted or declined can be unassigned.")
         )
     audit.record(
-        "review.unassigned",
+        Action.REVIEW_UNASSIGNED,
         application,
         actor=actor,
         assignment_id=assignment.id,
@@ -551,4 +383,4 @@ def unassign(assignment: Assignment, *, actor: Any) -> None:
     db.session.delete(assignment)
     db.session.flush()
     # The reviewers who remain may already have submitted everything that is needed.
-    scoring.complete_round_if_last(application, refresh_aggregates(application), actor)
+    complete_round_if_last(application, refresh_aggregates(application), actor)

@@ -17,8 +17,8 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, NameObject, NumberObject
 
-from portal.core import files
-from portal.core.files import (
+from portal.core import uploads as files
+from portal.core.uploads import (
     KINDS,
     REJECTION_CODES,
     DetectedFile,

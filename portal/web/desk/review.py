@@ -16,7 +16,7 @@ from portal.core.i18n import select_locale
 from portal.core.pagination import paginate
 from portal.programs.models import Program
 from portal.review import assignment as service
-from portal.review import moderation, scoring
+from portal.review import moderation, reviewer_pool, scoring
 from portal.review.access import application_or_404
 from portal.review.models import Assignment
 from portal.web.desk import review_pages
@@ -53,10 +53,10 @@ def reviewers():
 @bp.route("/reviewers/<int:user_id>", methods=["GET", "POST"])
 @allow(OFFICER, ADMIN)
 def edit_reviewer(user_id: int):
-    reviewer = service.reviewer_account(user_id)
+    reviewer = reviewer_pool.reviewer_account(user_id)
     if reviewer is None:
         abort(404)
-    profile = service.profiles_of([reviewer.id]).get(reviewer.id)
+    profile = reviewer_pool.profiles_of([reviewer.id]).get(reviewer.id)
     form = ReviewerProfileForm()
     if request.method == "GET":
         form.expertise.data = "\n".join(profile.expertise or []) if profile else ""
@@ -81,7 +81,7 @@ def edit_reviewer(user_id: int):
                     "warning",
                 )
             return redirect(url_for("review_admin.reviewers"))
-    conflicts = service.conflicts_of([reviewer.id])[reviewer.id]
+    conflicts = reviewer_pool.conflicts_of([reviewer.id])[reviewer.id]
     status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
     return render_template(
         "review/admin_reviewer_edit.html",

@@ -18,10 +18,13 @@ from portal.core.extensions import db
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
 from portal.programs.models import Program
-from portal.review import scoring, scoring_math
-from portal.review.assignment import (
+from portal.review import scoring_math
+from portal.review.assignment import REVIEW_STATES
+from portal.review.models import Assignment, AssignmentStatus, FlagReason, ReviewerProfile
+from portal.review.reviewer_pool import (
     DECLARED,
-    REVIEW_STATES,
+    ConflictKind,
+    ReviewerConflicts,
     active_reviewers,
     calibration,
     conflicts_of,
@@ -30,12 +33,7 @@ from portal.review.assignment import (
     submitted_counts,
     user_names,
 )
-from portal.review.models import Assignment, AssignmentStatus, ReviewerProfile
-from portal.web.desk.review_forms import (
-    ASSIGNMENT_STATUS_LABELS,
-    CONFLICT_LABELS,
-    FLAG_REASON_LABELS,
-)
+from portal.review.score_sheet import format_score, has_scores, rubric_view, stored_scores
 from portal.web.shared.application_presenters import status_view
 
 
@@ -93,34 +91,32 @@ def _assignment_row(
 ) -> dict[str, Any]:
     submitted = assignment.status is AssignmentStatus.SUBMITTED
     pending = assignment.status is AssignmentStatus.ASSIGNED
-    saved = scoring.stored_scores(assignment)
+    saved = stored_scores(assignment)
     return {
         "id": assignment.id,
         "reviewer_id": assignment.reviewer_id,
         "reviewer": names.get(assignment.reviewer_id, {}).get("name", ""),
         "email": names.get(assignment.reviewer_id, {}).get("email", ""),
         "status": assignment.status.value,
-        "status_label": str(ASSIGNMENT_STATUS_LABELS[assignment.status]),
+        "status_label": str(assignment.status.label),
         "for_moderation": assignment.for_moderation,
         "assigned_at": assignment.assigned_at,
         "due_at": assignment.due_at,
         "overdue": pending and assignment.due_at is not None and assignment.due_at < now,
-        "has_draft": pending and scoring.has_scores(assignment.scores),
+        "has_draft": pending and has_scores(assignment.scores),
         "submitted_at": assignment.submitted_at,
         "total": assignment.total if submitted else None,
         "minimum_missed": submitted and assignment.minimum_missed,
-        "decline_reason": str(scoring.DECLINE_LABELS[assignment.decline_reason])
-        if assignment.decline_reason
-        else "",
+        "decline_reason": str(assignment.decline_reason.label) if assignment.decline_reason else "",
         "decline_note": assignment.decline_note,
-        "conflict": str(CONFLICT_LABELS[conflict]) if conflict and pending else "",
+        "conflict": str(ConflictKind(conflict).label) if conflict and pending else "",
         "z": z.get(assignment.reviewer_id),
         "criteria": [
             {
                 "name": criterion["name"],
                 "scale_max": criterion["scale_max_text"],
                 "weight": criterion["weight"],
-                "score": scoring.format_score(saved.get(criterion["key"], (None, ""))[0]),
+                "score": format_score(saved.get(criterion["key"], (None, ""))[0]),
                 "comment": saved.get(criterion["key"], (None, ""))[1],
             }
             for criterion in rubric
@@ -132,45 +128,17 @@ def _assignment_row(
     }
 
 
-def application_review_view(application: Application, locale: str) -> dict[str, Any]:
-    """Everything the officer's page for one application's reviews shows."""
-    program = application.program
-    firm = application.enterprise
-    assignments = list(
-        db.session.scalars(
-            select(Assignment)
-            .where(Assignment.application_id == application.id)
-            .order_by(Assignment.id)
-        )
-    )
-    reviewers = active_reviewers()
-    on_application = {assignment.reviewer_id for assignment in assignments}
-    everyone = {reviewer.id for reviewer in reviewers} | on_application
-    names = user_names(everyone)
-    profiles = profiles_of(everyone)
-    conflicts = conflicts_of(everyone, profiles)
-    loads = open_loads([reviewer.id for reviewer in reviewers]) if reviewers else {}
-    calibration_rows = calibration(program.id)
-    z = {row["reviewer_id"]: row["z"] for row in calibration_rows}
-    now = utcnow()
-    rubric = (
-        scoring.rubric_view(application, locale)
-        if any(a.status is AssignmentStatus.SUBMITTED for a in assignments)
-        else []
-    )
-
-    rows = [
-        _assignment_row(
-            assignment,
-            application,
-            names,
-            conflicts[assignment.reviewer_id].with_firm(firm.id, firm.uscc),
-            z,
-            rubric,
-            now,
-        )
-        for assignment in assignments
-    ]
+def _candidate_rows(
+    reviewers: Sequence[User],
+    on_application: set[int],
+    firm: Enterprise,
+    conflicts: dict[int, ReviewerConflicts],
+    profiles: dict[int, ReviewerProfile],
+    loads: dict[int, int],
+    z: dict[int, Any],
+) -> list[dict[str, Any]]:
+    """The reviewers not yet on the application, conflict-free and least loaded first; a
+    conflicted one is listed (greyed out, with the reason) but never selectable."""
     candidates = []
     for reviewer in reviewers:
         if reviewer.id in on_application:
@@ -184,24 +152,105 @@ def application_review_view(application: Application, locale: str) -> dict[str, 
                 "expertise": list(profile.expertise or []) if profile else [],
                 "load": loads.get(reviewer.id, 0),
                 "z": z.get(reviewer.id),
-                "conflict": str(CONFLICT_LABELS[kind]) if kind else "",
+                "conflict": str(ConflictKind(kind).label) if kind else "",
                 "conflict_note": conflicts[reviewer.id].declared.get(firm.id, {}).get("reason", "")
                 if kind == DECLARED
                 else "",
             }
         )
     candidates.sort(key=lambda c: (bool(c["conflict"]), c["load"], c["name"]))
+    return candidates
 
-    submitted = [a for a in assignments if a.status is AssignmentStatus.SUBMITTED]
+
+def _aggregate_view(
+    application: Application, program: Program, submitted: list[Assignment]
+) -> dict[str, Any]:
+    """The submitted reviews taken together: mean, spread, flags, moderation, final score."""
     result = scoring_math.aggregate(
         [a.total for a in submitted if a.total is not None],
         spread_threshold=program.score_spread_threshold,
         minimum_missed=any(a.minimum_missed for a in submitted),
         moderator_total=application.moderated_total,
     )
-    active = [a for a in assignments if a.status is not AssignmentStatus.DECLINED]
-    needed = program.reviewers_per_application
-    in_review = application.status is Status.EXPERT_REVIEW
+    return {
+        "count": result.count,
+        "mean": result.mean,
+        "spread": result.spread,
+        "threshold": program.score_spread_threshold,
+        "flagged": result.flagged,
+        "flag_reasons": [str(FlagReason(r).label) for r in result.flag_reasons],
+        "moderated": result.moderated,
+        "moderated_total": application.moderated_total,
+        "moderation_reason": application.moderation_reason,
+        "final": result.final,
+    }
+
+
+def _progress(assignments: Sequence[Assignment], needed: int) -> dict[str, int]:
+    """How far the application's reviews are: the programme's number of reviewers, and the
+    assignments by status (declined ones do not count as active)."""
+    active = sum(1 for a in assignments if a.status is not AssignmentStatus.DECLINED)
+    return {
+        "needed": needed,
+        "active": active,
+        "submitted": sum(1 for a in assignments if a.status is AssignmentStatus.SUBMITTED),
+        "pending": sum(1 for a in assignments if a.status is AssignmentStatus.ASSIGNED),
+        "declined": sum(1 for a in assignments if a.status is AssignmentStatus.DECLINED),
+        "missing": max(0, needed - active),
+    }
+
+
+def _assign_mode(application: Application) -> str | None:
+    """Which assignment form the page offers: a moderation reviewer, a reviewer, or none."""
+    if application.status is Status.MODERATION:
+        return "moderation"
+    if application.status is Status.EXPERT_REVIEW:
+        return "review"
+    return None
+
+
+def _assignments_of(application_id: int) -> list[Assignment]:
+    """Every assignment of the application, declined ones included, in the order made."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.application_id == application_id)
+            .order_by(Assignment.id)
+        )
+    )
+
+
+def application_review_view(application: Application, locale: str) -> dict[str, Any]:
+    """Everything the officer's page for one application's reviews shows."""
+    program = application.program
+    firm = application.enterprise
+    assignments = _assignments_of(application.id)
+    reviewers = active_reviewers()
+    on_application = {assignment.reviewer_id for assignment in assignments}
+    everyone = {reviewer.id for reviewer in reviewers} | on_application
+    names = user_names(everyone)
+    profiles = profiles_of(everyone)
+    conflicts = conflicts_of(everyone, profiles)
+    loads = open_loads([reviewer.id for reviewer in reviewers]) if reviewers else {}
+    calibration_rows = calibration(program.id)
+    z = {row["reviewer_id"]: row["z"] for row in calibration_rows}
+    submitted = [a for a in assignments if a.status is AssignmentStatus.SUBMITTED]
+    rubric = rubric_view(application, locale) if submitted else []
+    now = utcnow()
+    rows = [
+        _assignment_row(
+            assignment,
+            application,
+            names,
+            conflicts[assignment.reviewer_id].with_firm(firm.id, firm.uscc),
+            z,
+            rubric,
+            now,
+        )
+        for assignment in assignments
+    ]
+    candidates = _candidate_rows(reviewers, on_application, firm, conflicts, profiles, loads, z)
+    progress = _progress(assignments, program.reviewers_per_application)
     return {
         "id": application.id,
         "reference": application.reference,
@@ -211,99 +260,78 @@ def application_review_view(application: Application, locale: str) -> dict[str, 
         "program": program.name(locale),
         "program_id": program.id,
         "status": status_view(application),
-        "needed": needed,
-        "active": len(active),
-        "submitted": len(submitted),
-        "pending": sum(1 for a in assignments if a.status is AssignmentStatus.ASSIGNED),
-        "declined": sum(1 for a in assignments if a.status is AssignmentStatus.DECLINED),
-        "missing": max(0, needed - len(active)),
+        **progress,
         "assignments": rows,
         "candidates": candidates,
         "selectable": sum(1 for c in candidates if not c["conflict"]),
         "conflicted": sum(1 for c in candidates if c["conflict"]),
-        "aggregate": {
-            "count": result.count,
-            "mean": result.mean,
-            "spread": result.spread,
-            "threshold": program.score_spread_threshold,
-            "flagged": result.flagged,
-            "flag_reasons": [str(FLAG_REASON_LABELS[r]) for r in result.flag_reasons],
-            "moderated": result.moderated,
-            "moderated_total": application.moderated_total,
-            "moderation_reason": application.moderation_reason,
-            "final": result.final,
-        },
+        "aggregate": _aggregate_view(application, program, submitted),
         "calibration": [
             {**row, "on_application": row["reviewer_id"] in on_application}
             for row in calibration_rows
         ],
-        "assign_mode": "moderation"
-        if application.status is Status.MODERATION
-        else "review"
-        if in_review
-        else None,
-        "can_auto_assign": in_review and needed > 0 and len(active) < needed,
+        "assign_mode": _assign_mode(application),
+        "can_auto_assign": application.status is Status.EXPERT_REVIEW
+        and progress["needed"] > 0
+        and progress["missing"] > 0,
         "can_moderate": application.status is Status.MODERATION,
     }
 
 
-def program_overview_view(program: Program, page_number: int, locale: str) -> dict[str, Any]:
-    """A programme's applications in review with their progress, and its reviewers: eleven
-    queries whatever the number of applications and reviewers."""
-    needed = program.reviewers_per_application
-    page = paginate(
-        select(Application, Enterprise.name, Enterprise.uscc)
-        .join(Enterprise, Enterprise.id == Application.enterprise_id)
-        .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
-        .order_by(Application.first_submitted_at, Application.id),
-        page=page_number,
-        per_page=50,
-    )
-    ids = [row[0].id for row in page.rows]
-    stats: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if ids:
-        for application_id, status, count, missed in db.session.execute(
-            select(
-                Assignment.application_id,
-                Assignment.status,
-                func.count(),
-                func.max(case((Assignment.minimum_missed, 1), else_=0)),
-            )
-            .where(Assignment.application_id.in_(ids))
-            .group_by(Assignment.application_id, Assignment.status)
-        ).all():
-            stats[application_id][status.value] = count
-            if status is AssignmentStatus.SUBMITTED and missed:
-                stats[application_id]["minimum_missed"] = 1
-    rows = []
-    for application, firm, uscc in page.rows:
-        counts = stats[application.id]
-        active = counts["assigned"] + counts["submitted"]
-        rows.append(
-            {
-                "id": application.id,
-                "reference": application.reference,
-                "enterprise": firm,
-                "uscc": uscc,
-                "status": status_view(application),
-                "assigned": active,
-                "submitted": counts["submitted"],
-                "declined": counts["declined"],
-                "needed": needed,
-                "missing": max(0, needed - active)
-                if application.status is Status.EXPERT_REVIEW
-                else 0,
-                "mean": application.review_mean,
-                "spread": application.review_spread,
-                "spread_high": application.review_spread is not None
-                and application.review_spread > program.score_spread_threshold,
-                "minimum_missed": bool(counts["minimum_missed"]),
-                "flagged": application.review_flagged,
-                "moderated": application.moderated_total is not None,
-                "final": application.final_score,
-            }
-        )
+OVERVIEW_PAGE_SIZE = 50
 
+
+def _assignment_counts(application_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Assignments per application and status (one query), with ``minimum_missed`` set to 1
+    where a submitted review missed a criterion's minimum."""
+    stats: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if not application_ids:
+        return stats
+    for application_id, status, count, missed in db.session.execute(
+        select(
+            Assignment.application_id,
+            Assignment.status,
+            func.count(),
+            func.max(case((Assignment.minimum_missed, 1), else_=0)),
+        )
+        .where(Assignment.application_id.in_(application_ids))
+        .group_by(Assignment.application_id, Assignment.status)
+    ).all():
+        stats[application_id][status.value] = count
+        if status is AssignmentStatus.SUBMITTED and missed:
+            stats[application_id]["minimum_missed"] = 1
+    return stats
+
+
+def _overview_row(
+    application: Application, firm: str, uscc: str, counts: dict[str, int], program: Program
+) -> dict[str, Any]:
+    needed = program.reviewers_per_application
+    active = counts["assigned"] + counts["submitted"]
+    return {
+        "id": application.id,
+        "reference": application.reference,
+        "enterprise": firm,
+        "uscc": uscc,
+        "status": status_view(application),
+        "assigned": active,
+        "submitted": counts["submitted"],
+        "declined": counts["declined"],
+        "needed": needed,
+        "missing": max(0, needed - active) if application.status is Status.EXPERT_REVIEW else 0,
+        "mean": application.review_mean,
+        "spread": application.review_spread,
+        "spread_high": application.review_spread is not None
+        and application.review_spread > program.score_spread_threshold,
+        "minimum_missed": bool(counts["minimum_missed"]),
+        "flagged": application.review_flagged,
+        "moderated": application.moderated_total is not None,
+        "final": application.final_score,
+    }
+
+
+def _overview_counts(program: Program) -> dict[str, int]:
+    """Applications in review by status, and those still lacking reviewers (two queries)."""
     by_status = dict(
         db.session.execute(
             select(Application.status, func.count())
@@ -326,10 +354,20 @@ def program_overview_view(program: Program, page_number: int, locale: str) -> di
         .where(
             Application.program_id == program.id,
             Application.status == Status.EXPERT_REVIEW,
-            active_count < needed,
+            active_count < program.reviewers_per_application,
         )
     )
+    return {
+        "in_review": sum(by_status.values()),
+        "expert_review": by_status.get(Status.EXPERT_REVIEW, 0),
+        "moderation": by_status.get(Status.MODERATION, 0),
+        "decided": by_status.get(Status.DECIDED, 0),
+        "lacking": lacking or 0,
+    }
 
+
+def _overview_reviewers(program: Program) -> list[dict[str, Any]]:
+    """Every active reviewer's load, work in this programme and calibration (five queries)."""
     reviewers = active_reviewers()
     reviewer_ids = [reviewer.id for reviewer in reviewers]
     loads = open_loads(reviewer_ids) if reviewer_ids else {}
@@ -341,9 +379,8 @@ def program_overview_view(program: Program, page_number: int, locale: str) -> di
         .group_by(Assignment.reviewer_id, Assignment.status)
     ).all():
         in_program[reviewer_id][status.value] = count
-    calibration_rows = calibration(program.id)
-    z = {row["reviewer_id"]: row for row in calibration_rows}
-    reviewer_rows_ = [
+    z = {row["reviewer_id"]: row for row in calibration(program.id)}
+    return [
         {
             "id": reviewer.id,
             "name": reviewer.display_name,
@@ -357,20 +394,32 @@ def program_overview_view(program: Program, page_number: int, locale: str) -> di
         }
         for reviewer in reviewers
     ]
+
+
+def program_overview_view(program: Program, page_number: int, locale: str) -> dict[str, Any]:
+    """A programme's applications in review with their progress, and its reviewers: eleven
+    queries whatever the number of applications and reviewers."""
+    page = paginate(
+        select(Application, Enterprise.name, Enterprise.uscc)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
+        .order_by(Application.first_submitted_at, Application.id),
+        page=page_number,
+        per_page=OVERVIEW_PAGE_SIZE,
+    )
+    stats = _assignment_counts([row[0].id for row in page.rows])
+    rows = [
+        _overview_row(application, firm, uscc, stats[application.id], program)
+        for application, firm, uscc in page.rows
+    ]
     return {
         "id": program.id,
         "code": program.code,
         "name": program.name(locale),
-        "needed": needed,
+        "needed": program.reviewers_per_application,
         "threshold": program.score_spread_threshold,
         "page": page,
         "rows": rows,
-        "counts": {
-            "in_review": sum(by_status.values()),
-            "expert_review": by_status.get(Status.EXPERT_REVIEW, 0),
-            "moderation": by_status.get(Status.MODERATION, 0),
-            "decided": by_status.get(Status.DECIDED, 0),
-            "lacking": lacking or 0,
-        },
-        "reviewers": reviewer_rows_,
+        "counts": _overview_counts(program),
+        "reviewers": _overview_reviewers(program),
     }

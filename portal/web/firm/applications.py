@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,9 +16,9 @@ from portal.applications.models import Application
 from portal.core.access import ENTERPRISE, allow
 from portal.core.domain import DomainError
 from portal.core.extensions import db
-from portal.core.files import UploadRejected
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
+from portal.core.uploads import UploadRejected
 from portal.review.access import application_or_404
 from portal.web.firm.application_forms import (
     AmountForm,
@@ -28,8 +29,8 @@ from portal.web.firm.application_forms import (
     UploadForm,
     WithdrawForm,
 )
-from portal.web.firm.profile_forms import bool_to_tri_state, tri_state_to_bool
 from portal.web.shared import application_presenters as presenters
+from portal.web.shared.forms import bool_to_tri_state, tri_state_to_bool
 from portal.web.shared.letter_presenters import application_letters
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
@@ -104,6 +105,49 @@ def _after_save(application: Application):
     return redirect(url_for("applications.show", application_id=application.id))
 
 
+# The project figures of ``ProjectFiguresForm`` (the year figures are built in the view).
+PROJECT_FIELDS = (
+    "eligible_investment",
+    "digital_level",
+    "project_accepted",
+    "other_public_funding",
+)
+
+
+def _project_figures_form(needs_project: bool) -> ProjectFiguresForm:
+    """The form, without the project fields when the programme reads no project figures (then
+    they are not asked for)."""
+    form = ProjectFiguresForm()
+    if not needs_project:
+        for name in PROJECT_FIELDS:
+            delattr(form, name)
+    return form
+
+
+def _fill_project_figures(form: ProjectFiguresForm, project: dict[str, Any]) -> None:
+    """Show the saved project figures (as stored on the application) in the form."""
+    form.eligible_investment.data = (
+        Decimal(project["eligible_investment"])
+        if project.get("eligible_investment") not in (None, "")
+        else None
+    )
+    form.digital_level.data = str(project.get("digital_level") or "")
+    form.project_accepted.data = bool_to_tri_state(project.get("project_accepted"))
+    form.other_public_funding.data = bool_to_tri_state(project.get("other_public_funding"))
+
+
+def _project_figures_of(form: ProjectFiguresForm) -> dict[str, Any]:
+    """The posted project figures in the form the application stores them."""
+    return {
+        "eligible_investment": None
+        if form.eligible_investment.data is None
+        else str(form.eligible_investment.data),
+        "digital_level": int(form.digital_level.data) if form.digital_level.data else None,
+        "project_accepted": tri_state_to_bool(form.project_accepted.data),
+        "other_public_funding": tri_state_to_bool(form.other_public_funding.data),
+    }
+
+
 @bp.route("/<int:application_id>/figures", methods=["GET", "POST"])
 @allow(ENTERPRISE)
 def figures(application_id: int):
@@ -111,39 +155,14 @@ def figures(application_id: int):
     if (back := _editable_or_back(application, sec.FIGURES)) is not None:
         return back
     needs_project = sec.reads_project(application.program_version)
-    form = ProjectFiguresForm()
-    if not needs_project:  # this programme reads no project figures: do not ask for them
-        for name in (
-            "eligible_investment",
-            "digital_level",
-            "project_accepted",
-            "other_public_funding",
-        ):
-            delattr(form, name)
+    form = _project_figures_form(needs_project)
     rows = presenters.figure_rows(application)
     errors: dict[str, str] = {}
     if request.method == "GET" and needs_project:
-        project = application.project_figures
-        form.eligible_investment.data = (
-            Decimal(project["eligible_investment"])
-            if project.get("eligible_investment") not in (None, "")
-            else None
-        )
-        form.digital_level.data = str(project.get("digital_level") or "")
-        form.project_accepted.data = bool_to_tri_state(project.get("project_accepted"))
-        form.other_public_funding.data = bool_to_tri_state(project.get("other_public_funding"))
+        _fill_project_figures(form, application.project_figures)
     elif form.validate_on_submit():
         changes, errors = presenters.read_figure_changes(request.form, rows)
-        project = {}
-        if needs_project:
-            project = {
-                "eligible_investment": None
-                if form.eligible_investment.data is None
-                else str(form.eligible_investment.data),
-                "digital_level": int(form.digital_level.data) if form.digital_level.data else None,
-                "project_accepted": tri_state_to_bool(form.project_accepted.data),
-                "other_public_funding": tri_state_to_bool(form.other_public_funding.data),
-            }
+        project = _project_figures_of(form) if needs_project else {}
         if not errors:
             try:
                 services.save_figures(

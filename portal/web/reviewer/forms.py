@@ -14,10 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.review.models import DeclineReason
-from portal.review.scoring import (
+from portal.review.score_sheet import (
     COMMENT_MAX,
-    DECLINE_LABELS,
-    NOTE_MAX,
     Scores,
     comment_field,
     format_score,
@@ -25,6 +23,7 @@ from portal.review.scoring import (
     score_field,
     score_range_message,
 )
+from portal.review.scoring import NOTE_MAX
 
 ACTIONS = ("draft", "submit", "submit_next")
 
@@ -74,7 +73,7 @@ class ScoreFormBase(FlaskForm):
 
 
 def score_form(criteria: list[dict[str, Any]], saved: Scores | None = None) -> ScoreFormBase:
-    """A form for ``criteria`` (from ``scoring.rubric_view``), filled from ``saved`` on GET;
+    """A form for ``criteria`` (from ``score_sheet.rubric_view``), filled from ``saved`` on GET;
     a POST's typed values win over it."""
     fields: dict[str, Any] = {"criteria": criteria}
     for criterion in criteria:
@@ -104,7 +103,7 @@ def score_form(criteria: list[dict[str, Any]], saved: Scores | None = None) -> S
 class DeclineForm(FlaskForm):
     reason = RadioField(
         _l("Why do you decline?"),
-        choices=[SelectChoice(reason.value, DECLINE_LABELS[reason]) for reason in DeclineReason],
+        choices=[SelectChoice(reason.value, reason.label) for reason in DeclineReason],
         validators=[InputRequired(_l("Choose why you decline."))],
     )
     note = TextAreaField(

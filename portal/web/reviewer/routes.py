@@ -10,8 +10,10 @@ from portal.core.access import REVIEWER, allow
 from portal.core.domain import DomainError
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
-from portal.review import scoring
+from portal.review import reviewer_queue, scoring
 from portal.review.models import Assignment, AssignmentStatus, DeclineReason
+from portal.review.score_sheet import rubric_view, stored_scores
+from portal.web.reviewer import pages
 from portal.web.reviewer.forms import ACTIONS, DeclineForm, ScoreFormBase, score_form
 from portal.web.shared import application_presenters as presenters
 
@@ -25,7 +27,7 @@ def _actor():
 
 
 def _assignment_or_404(assignment_id: int) -> Assignment:
-    assignment = scoring.own_assignment(assignment_id, current_user.id)
+    assignment = reviewer_queue.own_assignment(assignment_id, current_user.id)
     if assignment is None:
         abort(404)  # someone else's assignment looks exactly like a missing one
     return assignment
@@ -36,7 +38,7 @@ def _assignment_or_404(assignment_id: int) -> Assignment:
 def queue():
     return render_template(
         "review/reviewer_queue.html",
-        **scoring.reviewer_queue(
+        **reviewer_queue.reviewer_queue(
             current_user.id, select_locale(), page=request.args.get("page", 1, type=int)
         ),
     )
@@ -50,9 +52,9 @@ def _render(
 ):
     locale = select_locale()
     application = assignment.application
-    review = scoring.review_view(assignment, locale)
+    review = pages.review_view(assignment, locale)
     if form is None:
-        form = score_form(review["criteria"], scoring.stored_scores(assignment))
+        form = score_form(review["criteria"], stored_scores(assignment))
     return render_template(
         "review/reviewer_score.html",
         app=presenters.full_view(application, locale),
@@ -60,7 +62,7 @@ def _render(
         form=form,
         decline_form=decline_form or DeclineForm(formdata=None),
         decline_open=decline_form is not None and status != 200,
-        panel=scoring.panel_view(assignment),
+        panel=pages.panel_view(assignment),
     ), status
 
 
@@ -76,7 +78,7 @@ def score(assignment_id: int):
     if (locked := scoring.locked_reason(assignment, assignment.application)) is not None:
         flash(str(locked), "error")
         return _render(assignment, status=CONFLICT_STATUS)
-    criteria = scoring.rubric_view(assignment.application, select_locale())
+    criteria = rubric_view(assignment.application, select_locale())
     form = score_form(criteria)
     if form.validate_on_submit():
         try:
@@ -103,7 +105,7 @@ def _after_save(assignment: Assignment, action: str):
         return redirect(url_for("reviewer.score", assignment_id=assignment.id))
     flash(_("Your review has been submitted."), "success")
     if action == "submit_next":
-        following = scoring.next_open_assignment(current_user.id, after=assignment.id)
+        following = reviewer_queue.next_open_assignment(current_user.id, after=assignment.id)
         if following is not None:
             return redirect(url_for("reviewer.score", assignment_id=following))
         flash(_("There are no more applications to score in your queue."), "info")
