@@ -32,6 +32,7 @@ run: setup migrate seed
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Figures, not tests (see benchmarks/README.md). At the full sizes: --sizes 1000,100000.
