@@ -211,7 +211,7 @@ def small_pdf() -> bytes:
 
     from pypdf import PdfWriter
 
-    from portal.core.files import check_upload
+    from portal.core.uploads import check_upload
 
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)

@@ -12,6 +12,12 @@ from portal.accounts import services
 from portal.accounts.models import Role
 from portal.core.domain import DomainError
 from portal.core.extensions import db
+from portal.core.uploads import human_size
+from portal.demo import seed_demo_data
+from portal.letters.cli import jobs_cli, letters_cli
+from portal.reporting.file_sweep import sweep_files
+from portal.review.cli import publicity_cli
+from portal.review.tallies import check_tallies, rebuild_tallies
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
@@ -47,8 +53,6 @@ def create_user(email: str, role: str, name: str) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the demo accounts and enterprises (safe to run again: changes nothing then)."""
-    from portal.demo import seed_demo_data
-
     created = seed_demo_data()
     db.session.commit()
     click.echo(f"Demo data: {created} new records." if created else "Demo data already present.")
@@ -61,8 +65,6 @@ tallies_cli = AppGroup("tallies", help="The running counts of applications and r
 @with_appcontext
 def check_tallies_command() -> None:
     """Compare the tallies with a full count; exit 1 when they differ."""
-    from portal.review.tallies import check_tallies
-
     problems = check_tallies()
     for problem in problems:
         click.echo(problem, err=True)
@@ -75,8 +77,6 @@ def check_tallies_command() -> None:
 @with_appcontext
 def rebuild_tallies_command() -> None:
     """Recount every tally from the applications and assignments."""
-    from portal.review.tallies import rebuild_tallies
-
     rebuild_tallies()
     db.session.commit()
     click.echo("Tallies recounted.")
@@ -100,9 +100,6 @@ def sweep_files_command(hours: int, dry_run: bool) -> None:
     """Delete stored files no row points at, and writes that never finished (left by a
     process killed mid-way); report rows whose file is missing (exit 1 when there are)."""
     from datetime import timedelta
-
-    from portal.core.files import human_size
-    from portal.reporting.file_sweep import sweep_files
 
     report = sweep_files(grace=timedelta(hours=hours), dry_run=dry_run)
     db.session.commit()
@@ -129,10 +126,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tallies_cli)
     app.cli.add_command(files_cli)
     app.cli.add_command(seed_demo)
-    from portal.review.cli import publicity_cli
 
     app.cli.add_command(publicity_cli)
-    from portal.letters.cli import jobs_cli, letters_cli
 
     app.cli.add_command(letters_cli)
     app.cli.add_command(jobs_cli)

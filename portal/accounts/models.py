@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import access
-from portal.core.extensions import db, str_enum_column_type
+from portal.core.extensions import Model, str_enum_column_type
+from portal.core.labels import LabelledEnum
 from portal.core.timeutil import UTCDateTime, utcnow
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     # The values are the audiences that core.access checks views against.
-    ENTERPRISE = access.ENTERPRISE
-    OFFICER = access.OFFICER
-    REVIEWER = access.REVIEWER
-    ADMIN = access.ADMIN
+    ENTERPRISE = access.ENTERPRISE, _l("Enterprise")
+    OFFICER = access.OFFICER, _l("Officer")
+    REVIEWER = access.REVIEWER, _l("Expert reviewer")
+    ADMIN = access.ADMIN, _l("Administrator")
 
     @classmethod
     def staff_roles(cls) -> tuple[Role, ...]:
@@ -33,7 +34,7 @@ class Role(enum.StrEnum):
 role_type = str_enum_column_type(Role, "role", 20)
 
 
-class Enterprise(db.Model):
+class Enterprise(Model):
     __tablename__ = "enterprises"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +65,7 @@ class Enterprise(db.Model):
         return self.uscc[2:8]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         # An enterprise account always belongs to a firm, and a staff account never does: so an

@@ -20,6 +20,7 @@ from portal.accounts.models import User
 from portal.accounts.passwords import hash_password
 from portal.accounts.services import check_new_password, find_user_by_email
 from portal.core import audit
+from portal.core.audit import Action
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.jobs import enqueue_after_commit
@@ -67,11 +68,11 @@ def request_reset(email: str) -> None:
     user = find_user_by_email(email or "")
     if user is None or not user.is_active:
         audit.record(
-            "account.password_reset_requested", actor=None, object_type="system", known=False
+            Action.ACCOUNT_PASSWORD_RESET_REQUESTED, actor=None, object_type="system", known=False
         )
         return
     url = absolute(path_for("accounts.reset_password", token=make_token(user)))
-    audit.record("account.password_reset_requested", user, actor=None, known=True)
+    audit.record(Action.ACCOUNT_PASSWORD_RESET_REQUESTED, user, actor=None, known=True)
     enqueue_after_commit("send_password_reset", user.id, url)
 
 
@@ -82,5 +83,5 @@ def reset_password(token: str, new_password: str) -> User:
     user.session_version += 1  # every session of the account ends, this one too
     user.failed_sign_ins = 0
     user.locked_until = None
-    audit.record("account.password_reset", user, actor=user)
+    audit.record(Action.ACCOUNT_PASSWORD_RESET, user, actor=user)
     return user

@@ -16,10 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Enterprise, Role, User
-from portal.accounts.passwords import burn_password_check, hash_password, verify_password
+from portal.accounts.passwords import (
+    MIN_PASSWORD_LENGTH,
+    burn_password_check,
+    hash_password,
+    verify_password,
+)
 from portal.accounts.uscc import normalise_uscc
 from portal.core import audit
-from portal.core.audit import AuditEvent
+from portal.core.audit import Action, AuditEvent
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
@@ -90,7 +95,7 @@ def register_enterprise(data: EnterpriseRegistration) -> User:
             db.session.flush()
     except IntegrityError as exc:
         raise DomainError(DUPLICATE_USCC, field="uscc") from exc
-    audit.record("account.registered", user, actor=user, uscc=uscc, company=enterprise.name)
+    audit.record(Action.ACCOUNT_REGISTERED, user, actor=user, uscc=uscc, company=enterprise.name)
     return user
 
 
@@ -116,12 +121,12 @@ def sign_in(email: str, password: str, now: datetime | None = None) -> User:
         burn_password_check(password)
         _refuse_unknown_email(email, now)
     if user.is_locked(now):
-        audit.record("account.sign_in_refused", user, actor=user, reason="locked")
+        audit.record(Action.ACCOUNT_SIGN_IN_REFUSED, user, actor=user, reason="locked")
         raise SignInRefused(BAD_CREDENTIALS, locked_until=user.locked_until)
     if not verify_password(user.password_hash, password):
         user.failed_sign_ins += 1
         audit.record(
-            "account.sign_in_failed",
+            Action.ACCOUNT_SIGN_IN_FAILED,
             user,
             actor=user,
             reason="bad_password",
@@ -130,16 +135,18 @@ def sign_in(email: str, password: str, now: datetime | None = None) -> User:
         if user.failed_sign_ins >= config["LOGIN_MAX_FAILURES"]:
             user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
             user.failed_sign_ins = 0
-            audit.record("account.locked", user, actor=user, until=user.locked_until.isoformat())
+            audit.record(
+                Action.ACCOUNT_LOCKED, user, actor=user, until=user.locked_until.isoformat()
+            )
             raise SignInRefused(BAD_CREDENTIALS, locked_until=user.locked_until)
         raise SignInRefused(BAD_CREDENTIALS)
     if not user.is_active:
-        audit.record("account.sign_in_refused", user, actor=user, reason="disabled")
+        audit.record(Action.ACCOUNT_SIGN_IN_REFUSED, user, actor=user, reason="disabled")
         raise SignInRefused(ACCOUNT_DISABLED)
     user.failed_sign_ins = 0
     user.locked_until = None
     user.last_sign_in_at = now
-    audit.record("account.signed_in", user, actor=user)
+    audit.record(Action.ACCOUNT_SIGNED_IN, user, actor=user)
     return user
 
 
@@ -159,21 +166,21 @@ def _refuse_unknown_email(email: str, now: datetime) -> NoReturn:
         AuditEvent.object_type == "users", AuditEvent.object_id == key
     )
     last_lock = db.session.scalar(
-        events.where(AuditEvent.action == "account.locked").order_by(AuditEvent.id.desc())
+        events.where(AuditEvent.action == Action.ACCOUNT_LOCKED).order_by(AuditEvent.id.desc())
     )
     if last_lock is not None:
         until = datetime.fromisoformat(last_lock.summary["until"])
         if until > now:
             audit.record(
-                "account.sign_in_refused", object_type="users", object_id=key, reason="locked"
+                Action.ACCOUNT_SIGN_IN_REFUSED, object_type="users", object_id=key, reason="locked"
             )
             raise SignInRefused(BAD_CREDENTIALS, locked_until=until)
-    failed = events.where(AuditEvent.action == "account.sign_in_failed")
+    failed = events.where(AuditEvent.action == Action.ACCOUNT_SIGN_IN_FAILED)
     if last_lock is not None:  # as an account's count starts again after each lock
         failed = failed.where(AuditEvent.id > last_lock.id)
     failures = 1 + db.session.scalar(select(func.count()).select_from(failed.subquery()))
     audit.record(
-        "account.sign_in_failed",
+        Action.ACCOUNT_SIGN_IN_FAILED,
         object_type="users",
         object_id=key,
         reason="unknown_email",
@@ -183,7 +190,7 @@ def _refuse_unknown_email(email: str, now: datetime) -> NoReturn:
     if failures >= config["LOGIN_MAX_FAILURES"]:
         until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
         audit.record(
-            "account.locked",
+            Action.ACCOUNT_LOCKED,
             object_type="users",
             object_id=key,
             email=shown,
@@ -197,7 +204,7 @@ def record_sign_out(user: User) -> None:
     """Signing out ends every session of the account: a session lives in a signed cookie,
     so a copy taken before signing out would otherwise still work."""
     user.session_version += 1
-    audit.record("account.signed_out", user, actor=user)
+    audit.record(Action.ACCOUNT_SIGNED_OUT, user, actor=user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -206,12 +213,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_new_password(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
     user.session_version += 1  # every other session of this account ends
-    audit.record("account.password_changed", user)
+    audit.record(Action.ACCOUNT_PASSWORD_CHANGED, user)
 
 
 def check_new_password(password: str, email: str, *, field: str) -> None:
-    from portal.accounts.passwords import MIN_PASSWORD_LENGTH
-
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field=field)
     if password.strip().lower() == normalise_email(email):
@@ -239,7 +244,7 @@ def create_staff(email: str, role: Role, display_name: str, password: str, *, ac
         display_name=display_name.strip() or normalise_email(email),
     )
     db.session.add(user)
-    audit.record("staff.created", user, actor=actor, role=role.value, email=user.email)
+    audit.record(Action.STAFF_CREATED, user, actor=actor, role=role.value, email=user.email)
     return user
 
 
@@ -253,7 +258,7 @@ def change_staff_role(user: User, role: Role, *, actor: User) -> None:
     old = user.role
     user.role = role
     user.session_version += 1  # the old role's open sessions end
-    audit.record("staff.role_changed", user, actor=actor, old=old.value, new=role.value)
+    audit.record(Action.STAFF_ROLE_CHANGED, user, actor=actor, old=old.value, new=role.value)
 
 
 def set_account_disabled(user: User, disabled: bool, *, actor: User) -> None:
@@ -264,7 +269,7 @@ def set_account_disabled(user: User, disabled: bool, *, actor: User) -> None:
     user.disabled_at = utcnow() if disabled else None
     if disabled:
         user.session_version += 1
-    action = "account.disabled" if disabled else "account.enabled"
+    action = Action.ACCOUNT_DISABLED if disabled else Action.ACCOUNT_ENABLED
     audit.record(action, user, actor=actor)
 
 

@@ -14,10 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.applications.models import Application, Status
 from portal.core import audit
+from portal.core.audit import Action
 from portal.core.domain import DomainError
-
-FIRM = "firm"
-STAFF = "staff"
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,11 @@ class Transition:
     action: str
     sources: frozenset[Status]
     target: Status
-    by: str  # who may trigger it: FIRM or STAFF
+
+    @property
+    def audit_action(self) -> Action:
+        """What the audit trail records for it (every transition has its member)."""
+        return Action(f"application.{self.action}")
 
 
 _BEFORE_DECISION = frozenset(
@@ -45,58 +47,41 @@ TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
         # The firm's moves.
-        Transition("submit", frozenset({Status.DRAFT}), Status.SUBMITTED, FIRM),
-        Transition("resubmit", frozenset({Status.RETURNED}), Status.SUBMITTED, FIRM),
-        Transition("withdraw", _BEFORE_DECISION, Status.WITHDRAWN, FIRM),
+        Transition("submit", frozenset({Status.DRAFT}), Status.SUBMITTED),
+        Transition("resubmit", frozenset({Status.RETURNED}), Status.SUBMITTED),
+        Transition("withdraw", _BEFORE_DECISION, Status.WITHDRAWN),
         # Formal check.
-        Transition("start_formal_check", frozenset({Status.SUBMITTED}), Status.FORMAL_CHECK, STAFF),
-        Transition("return_for_changes", _CHECKABLE, Status.RETURNED, STAFF),
-        Transition("reject_ineligible", _CHECKABLE, Status.REJECTED, STAFF),
-        Transition("send_to_expert_review", _CHECKABLE, Status.EXPERT_REVIEW, STAFF),
-        Transition("send_to_decision", _CHECKABLE, Status.DECIDED, STAFF),  # no expert review
+        Transition("start_formal_check", frozenset({Status.SUBMITTED}), Status.FORMAL_CHECK),
+        Transition("return_for_changes", _CHECKABLE, Status.RETURNED),
+        Transition("reject_ineligible", _CHECKABLE, Status.REJECTED),
+        Transition("send_to_expert_review", _CHECKABLE, Status.EXPERT_REVIEW),
+        Transition("send_to_decision", _CHECKABLE, Status.DECIDED),  # no expert review
         # Expert review and moderation.
-        Transition("reviews_complete", frozenset({Status.EXPERT_REVIEW}), Status.DECIDED, STAFF),
-        Transition(
-            "flag_for_moderation", frozenset({Status.EXPERT_REVIEW}), Status.MODERATION, STAFF
-        ),
+        Transition("reviews_complete", frozenset({Status.EXPERT_REVIEW}), Status.DECIDED),
+        Transition("flag_for_moderation", frozenset({Status.EXPERT_REVIEW}), Status.MODERATION),
         Transition(
             "reopen_review",
             frozenset({Status.EXPERT_REVIEW, Status.MODERATION, Status.DECIDED}),
             Status.EXPERT_REVIEW,
-            STAFF,
         ),
         Transition(
             "add_moderation_reviewer",
             frozenset({Status.MODERATION}),
             Status.EXPERT_REVIEW,
-            STAFF,
         ),
-        Transition("moderate", frozenset({Status.MODERATION}), Status.DECIDED, STAFF),
+        Transition("moderate", frozenset({Status.MODERATION}), Status.DECIDED),
         # Release of decisions, publicity, objections.
-        Transition("release_approval", frozenset({Status.DECIDED}), Status.PUBLICITY, STAFF),
-        Transition("release_rejection", frozenset({Status.DECIDED}), Status.REJECTED, STAFF),
-        Transition("objection_received", frozenset({Status.PUBLICITY}), Status.ON_HOLD, STAFF),
-        Transition("uphold_objection", frozenset({Status.ON_HOLD}), Status.REJECTED, STAFF),
-        Transition("dismiss_objection", frozenset({Status.ON_HOLD}), Status.PUBLICITY, STAFF),
-        Transition("finish_publicity", frozenset({Status.PUBLICITY}), Status.AWARDED, STAFF),
+        Transition("release_approval", frozenset({Status.DECIDED}), Status.PUBLICITY),
+        Transition("release_rejection", frozenset({Status.DECIDED}), Status.REJECTED),
+        Transition("objection_received", frozenset({Status.PUBLICITY}), Status.ON_HOLD),
+        Transition("uphold_objection", frozenset({Status.ON_HOLD}), Status.REJECTED),
+        Transition("dismiss_objection", frozenset({Status.ON_HOLD}), Status.PUBLICITY),
+        Transition("finish_publicity", frozenset({Status.PUBLICITY}), Status.AWARDED),
     )
 }
 
-STATUS_LABELS = {
-    Status.DRAFT: _l("Draft"),
-    Status.SUBMITTED: _l("Submitted"),
-    Status.RETURNED: _l("Returned for changes"),
-    Status.FORMAL_CHECK: _l("Formal check"),
-    Status.EXPERT_REVIEW: _l("Expert review"),
-    Status.MODERATION: _l("Moderation"),
-    Status.DECIDED: _l("Awaiting decision"),
-    Status.APPROVED: _l("Approved"),
-    Status.PUBLICITY: _l("In publicity"),
-    Status.ON_HOLD: _l("On hold: objection under review"),
-    Status.AWARDED: _l("Awarded"),
-    Status.REJECTED: _l("Rejected"),
-    Status.WITHDRAWN: _l("Withdrawn"),
-}
+# Each status's human name (the enum owns it; this mapping is for lookups by status).
+STATUS_LABELS = {status: status.label for status in Status}
 
 # Until a decision is released, the firm sees only that its application is under review.
 UNDER_REVIEW_FOR_FIRM = frozenset(
@@ -135,13 +120,13 @@ def transition(application: Application, action: str, *, actor: Any, **details: 
         raise IllegalTransition(
             _l(
                 "This cannot be done while the application is “%(status)s”.",
-                status=STATUS_LABELS[application.status],
+                status=application.status.label,
             )
         )
     old = application.status
     application.status = rule.target
     audit.record(
-        f"application.{action}",
+        rule.audit_action,
         application,
         actor=actor,
         old=old.value,

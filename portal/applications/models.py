@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.extensions import db, str_enum_column_type
+from portal.core.extensions import Model, str_enum_column_type
+from portal.core.labels import LabelledEnum
+from portal.core.money import MONEY
 from portal.core.timeutil import UTCDateTime, utcnow
 
-MONEY = Numeric(14, 2)
 
-
-class Status(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned_for_changes"
-    FORMAL_CHECK = "formal_check"
-    EXPERT_REVIEW = "expert_review"
-    MODERATION = "moderation"
-    DECIDED = "decided"
-    APPROVED = "approved"
-    PUBLICITY = "publicity"
-    ON_HOLD = "on_hold"  # an objection during publicity awaits an officer
-    AWARDED = "awarded"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
+class Status(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted")
+    RETURNED = "returned_for_changes", _l("Returned for changes")
+    FORMAL_CHECK = "formal_check", _l("Formal check")
+    EXPERT_REVIEW = "expert_review", _l("Expert review")
+    MODERATION = "moderation", _l("Moderation")
+    # A decision recorded but not released (approvals go from here straight to publicity).
+    DECIDED = "decided", _l("Awaiting decision")
+    PUBLICITY = "publicity", _l("In publicity")
+    ON_HOLD = "on_hold", _l("On hold: objection under review")  # an objection awaits an officer
+    AWARDED = "awarded", _l("Awarded")
+    REJECTED = "rejected", _l("Rejected")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
 
 
 status_type = str_enum_column_type(Status, "application_status", 30)
 
 
-class Application(db.Model):
+class Application(Model):
     __tablename__ = "applications"
     __table_args__ = (
         # One active application per programme per firm; a withdrawn one does not count.
@@ -173,7 +173,7 @@ class Application(db.Model):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
-class ApplicationSubmission(db.Model):
+class ApplicationSubmission(Model):
     """What the firm sent, each time it submitted: the history keeps every version."""
 
     __tablename__ = "application_submissions"
@@ -188,7 +188,7 @@ class ApplicationSubmission(db.Model):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """One uploaded file for one document slot. Replacing keeps the old row (replaced_at set)."""
 
     __tablename__ = "attachments"

@@ -17,11 +17,15 @@ from portal.applications import lifecycle
 from portal.applications import sections as sec
 from portal.applications.models import Application, ApplicationSubmission, Attachment, Status
 from portal.core import audit
+from portal.core.audit import Action
+from portal.core.concurrency import lock
 from portal.core.domain import DomainError
 from portal.core.extensions import db
-from portal.core.files import check_upload, safe_download_name, save_in_transaction
+from portal.core.files import safe_download_name, save_in_transaction
 from portal.core.i18n import LANGUAGES
+from portal.core.money import format_money
 from portal.core.timeutil import bureau_today, utcnow
+from portal.core.uploads import check_upload
 from portal.profiles.services import facts_from_snapshot, profile_snapshot
 from portal.programs import formulas
 from portal.programs.facts import FirmFacts
@@ -138,7 +142,7 @@ def start_application(enterprise: Enterprise, program: Program, *, actor: Any) -
         ) from exc
     application.reference = f"{bureau_today().year}-{program.id:02d}-{application.id:06d}"
     _recompute_amount(application)
-    audit.record("application.started", application, actor=actor, program=program.code)
+    audit.record(Action.APPLICATION_STARTED, application, actor=actor, program=program.code)
     return application
 
 
@@ -162,7 +166,9 @@ def save_summary(application: Application, title: str, summary: str, *, actor: A
     if (title, summary) != (application.project_title, application.project_summary):
         application.project_title, application.project_summary = title, summary
         _touch(application, sec.SUMMARY)
-        audit.record("application.section_saved", application, actor=actor, section=sec.SUMMARY)
+        audit.record(
+            Action.APPLICATION_SECTION_SAVED, application, actor=actor, section=sec.SUMMARY
+        )
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,7 @@ def save_figures(
         if application.status is Status.DRAFT:
             application.amount_confirmed = False
         audit.record(
-            "application.section_saved",
+            Action.APPLICATION_SECTION_SAVED,
             application,
             actor=actor,
             section=sec.FIGURES,
@@ -269,7 +275,7 @@ def save_amount(application: Application, requested: Decimal | None, *, actor: A
             raise DomainError(
                 _l(
                     "Ask for more than 0 and at most %(amount)s yuan.",
-                    amount=f"{computation.amount:,.2f}",
+                    amount=format_money(computation.amount),
                 ),
                 field="requested_amount",
             )
@@ -277,7 +283,7 @@ def save_amount(application: Application, requested: Decimal | None, *, actor: A
     application.amount_confirmed = True
     _touch(application, sec.AMOUNT)
     audit.record(
-        "application.section_saved",
+        Action.APPLICATION_SECTION_SAVED,
         application,
         actor=actor,
         section=sec.AMOUNT,
@@ -292,7 +298,9 @@ def save_declaration(application: Application, name: str, title: str, *, actor: 
     application.declaration_name = name.strip()
     application.declaration_title = title.strip()
     application.declared_at = utcnow()
-    audit.record("application.section_saved", application, actor=actor, section=sec.DECLARATION)
+    audit.record(
+        Action.APPLICATION_SECTION_SAVED, application, actor=actor, section=sec.DECLARATION
+    )
 
 
 def document_slot(application: Application, key: str) -> dict:
@@ -327,7 +335,7 @@ def upload_attachment(
     db.session.add(attachment)
     _touch(application, sec.ATTACHMENTS)
     audit.record(
-        "application.document_uploaded",
+        Action.APPLICATION_DOCUMENT_UPLOADED,
         application,
         actor=actor,
         document=key,
@@ -383,12 +391,7 @@ def _lock_for_submission(application: Application) -> None:
     """Two "Submit" clicks at once: lock the row and reread it, so that the second waits for
     the first and then finds the application submitted (a clear refusal), instead of failing
     on the version counter at commit. SQLite serialises writers anyway."""
-    db.session.scalars(
-        select(Application)
-        .where(Application.id == application.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    lock(application)
 
 
 def submit(application: Application, *, actor: Any) -> None:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
     Integer,
-    Numeric,
     String,
     delete,
     func,
@@ -27,12 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.applications.models import Application, Status
-from portal.core.extensions import db
+from portal.core.extensions import Model, db
+from portal.core.money import MONEY_SUM, sum_from_db
 
-CENT = Decimal("0.01")
 
-
-class ApplicationTally(db.Model):
+class ApplicationTally(Model):
     """Applications of a programme in one status with one pending or released decision
     (``""`` before any), with the sums of their requested and decided amounts."""
 
@@ -44,15 +41,8 @@ class ApplicationTally(db.Model):
     status: Mapped[str] = mapped_column(String(30), primary_key=True)
     decision: Mapped[str] = mapped_column(String(10), primary_key=True)
     applications: Mapped[int] = mapped_column(Integer)
-    requested: Mapped[Decimal] = mapped_column(Numeric(16, 2))
-    decided: Mapped[Decimal] = mapped_column(Numeric(16, 2))
-
-
-def money(value: Any) -> Decimal:
-    """A sum from the database as exact yuan (SQLite adds NUMERIC columns as floating point)."""
-    if value is None:
-        return Decimal("0.00")
-    return Decimal(str(value)).quantize(CENT)
+    requested: Mapped[Decimal] = mapped_column(MONEY_SUM)
+    decided: Mapped[Decimal] = mapped_column(MONEY_SUM)
 
 
 def count_applications(
@@ -90,17 +80,17 @@ def check_application_tallies() -> list[str]:
     kept = {
         (row.program_id, row.status, row.decision): (
             row.applications,
-            money(row.requested),
-            money(row.decided),
+            sum_from_db(row.requested),
+            sum_from_db(row.decided),
         )
         for row in db.session.scalars(select(ApplicationTally))
-        if row.applications or money(row.requested) or money(row.decided)
+        if row.applications or sum_from_db(row.requested) or sum_from_db(row.decided)
     }
     counted = {
         (program_id, str(getattr(status, "value", status)), decision): (
             n,
-            money(requested),
-            money(decided),
+            sum_from_db(requested),
+            sum_from_db(decided),
         )
         for program_id, status, decision, n, requested, decided in db.session.execute(
             _counted_applications()

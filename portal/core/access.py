@@ -8,9 +8,10 @@ forgotten decorator is a 403 in development and a failing test in CI, never an o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -26,7 +27,7 @@ STAFF = (OFFICER, REVIEWER, ADMIN)
 AUDIENCES = {PUBLIC, ANONYMOUS, *SIGNED_IN}
 ACCESS_ATTRIBUTE = "_portal_access"
 
-F = TypeVar("F", bound=Callable)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def allow(*audience: str) -> Callable[[F], F]:
@@ -53,7 +54,7 @@ def declared_access(app: Flask, endpoint: str) -> frozenset[str] | None:
     return getattr(view, ACCESS_ATTRIBUTE, None)
 
 
-def may_use(audience: frozenset[str], user) -> bool:
+def may_use(audience: frozenset[str], user: Any) -> bool:
     if PUBLIC in audience:
         return True
     if not user.is_authenticated:
@@ -61,7 +62,7 @@ def may_use(audience: frozenset[str], user) -> bool:
     return user.role.value in audience
 
 
-def enforce_declared_access() -> None:
+def enforce_declared_access() -> ResponseReturnValue | None:
     endpoint = request.endpoint
     if endpoint is None:  # no route matched: let Flask answer 404/405
         return None
@@ -74,7 +75,7 @@ def enforce_declared_access() -> None:
     if ANONYMOUS in audience and current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     abort(403)
 
 

@@ -6,18 +6,102 @@ the migration installs database triggers that refuse them too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.core.extensions import db
+from portal.core.extensions import Model, db
+from portal.core.labels import LabelledEnum
 from portal.core.timeutil import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class Action(LabelledEnum):
+    """Every kind of event the audit trail records, with its human name. A new kind of event
+    is a new member here: ``record`` takes only these, so no event goes unnamed."""
+
+    ACCOUNT_REGISTERED = "account.registered", _l("Enterprise registered")
+    ACCOUNT_SIGNED_IN = "account.signed_in", _l("Signed in")
+    ACCOUNT_SIGNED_OUT = "account.signed_out", _l("Signed out")
+    ACCOUNT_SIGN_IN_FAILED = "account.sign_in_failed", _l("Failed sign-in")
+    ACCOUNT_SIGN_IN_REFUSED = "account.sign_in_refused", _l("Sign-in refused")
+    ACCOUNT_LOCKED = "account.locked", _l("Account locked")
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed", _l("Password changed")
+    ACCOUNT_DISABLED = "account.disabled", _l("Account disabled")
+    ACCOUNT_ENABLED = "account.enabled", _l("Account enabled")
+    STAFF_CREATED = "staff.created", _l("Staff account created")
+    STAFF_ROLE_CHANGED = "staff.role_changed", _l("Role changed")
+    PROFILE_UPDATED = "profile.updated", _l("Profile updated")
+    PROGRAM_CREATED = "program.created", _l("Programme created")
+    PROGRAM_UPDATED = "program.updated", _l("Programme changed")
+    APPLICATION_STARTED = "application.started", _l("Application started")
+    APPLICATION_SECTION_SAVED = "application.section_saved", _l("Section saved")
+    APPLICATION_DOCUMENT_UPLOADED = "application.document_uploaded", _l("Document uploaded")
+    APPLICATION_SUBMIT = "application.submit", _l("Submitted")
+    APPLICATION_RESUBMIT = "application.resubmit", _l("Resubmitted")
+    APPLICATION_WITHDRAW = "application.withdraw", _l("Withdrawn")
+    APPLICATION_RETURN_FOR_CHANGES = "application.return_for_changes", _l("Returned for changes")
+    APPLICATION_START_FORMAL_CHECK = "application.start_formal_check", _l("Formal check started")
+    APPLICATION_REJECT_INELIGIBLE = "application.reject_ineligible", _l("Rejected as ineligible")
+    APPLICATION_SEND_TO_EXPERT_REVIEW = (
+        "application.send_to_expert_review",
+        _l("Sent to expert review"),
+    )
+    APPLICATION_SEND_TO_DECISION = "application.send_to_decision", _l("Sent for decision")
+    APPLICATION_REVIEWS_COMPLETE = "application.reviews_complete", _l("Reviews complete")
+    APPLICATION_FLAG_FOR_MODERATION = (
+        "application.flag_for_moderation",
+        _l("Flagged for moderation"),
+    )
+    APPLICATION_REOPEN_REVIEW = "application.reopen_review", _l("Review reopened")
+    APPLICATION_ADD_MODERATION_REVIEWER = (
+        "application.add_moderation_reviewer",
+        _l("Moderation reviewer added"),
+    )
+    APPLICATION_MODERATE = "application.moderate", _l("Moderated")
+    APPLICATION_RELEASE_APPROVAL = "application.release_approval", _l("Approval released")
+    APPLICATION_RELEASE_REJECTION = "application.release_rejection", _l("Rejection released")
+    APPLICATION_OBJECTION_RECEIVED = "application.objection_received", _l("Objection received")
+    APPLICATION_UPHOLD_OBJECTION = "application.uphold_objection", _l("Objection upheld")
+    APPLICATION_DISMISS_OBJECTION = "application.dismiss_objection", _l("Objection dismissed")
+    APPLICATION_FINISH_PUBLICITY = (
+        "application.finish_publicity",
+        _l("Publicity ended: award final"),
+    )
+    REVIEW_DRAFT_SAVED = "review.draft_saved", _l("Review draft saved")
+    REVIEW_SUBMITTED = "review.submitted", _l("Review submitted")
+    REVIEW_DECLINED = "review.declined", _l("Assignment declined")
+    REVIEW_REOPENED = "review.reopened", _l("Review reopened")
+    REVIEW_ASSIGNED = "review.assigned", _l("Reviewer assigned")
+    REVIEW_UNASSIGNED = "review.unassigned", _l("Reviewer unassigned")
+    REVIEW_AUTO_ASSIGNED = "review.auto_assigned", _l("Reviewers assigned automatically")
+    REVIEW_MODERATED = "review.moderated", _l("Moderator's score recorded")
+    REVIEWER_PROFILE_UPDATED = "reviewer.profile_updated", _l("Reviewer profile updated")
+    DECISION_RECORDED = "decision.recorded", _l("Decision recorded (not yet released)")
+    DECISION_RELEASED = "decision.released", _l("Decisions released")
+    PUBLICITY_OBJECTION_RECEIVED = "publicity.objection_received", _l("Objection received")
+    PUBLICITY_OBJECTION_UPHELD = "publicity.objection_upheld", _l("Objection upheld")
+    PUBLICITY_OBJECTION_DISMISSED = "publicity.objection_dismissed", _l("Objection dismissed")
+    PUBLICITY_ADVANCED = "publicity.advanced", _l("Publicity periods ended")
+    ACCOUNT_PASSWORD_RESET_REQUESTED = (
+        "account.password_reset_requested",
+        _l("Password reset asked for"),
+    )
+    ACCOUNT_PASSWORD_RESET = "account.password_reset", _l("Password reset by email")
+    EXPORT_DOWNLOADED = "export.downloaded", _l("Export downloaded")
+    LETTER_ISSUED = "letter.issued", _l("Decision letter issued")
+    LETTER_REISSUED = "letter.reissued", _l("Decision letter reissued")
+    LETTER_EXPORT_REQUESTED = "letter.export_requested", _l("Letters export requested")
+    LETTER_EXPORT_FINISHED = "letter.export_finished", _l("Letters export finished")
+    LETTER_EXPORT_INTERRUPTED = "letter.export_interrupted", _l("Letters export found interrupted")
+    FILES_SWEPT = "files.swept", _l("Unreferenced files swept")
+
+
+class AuditEvent(Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id"),
@@ -42,14 +126,14 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session: Session, _context, _instances) -> None:
+def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise AuditLogIsAppendOnly("audit events cannot be changed or deleted")
 
 
 def record(
-    action: str,
+    action: Action,
     obj: Any = None,
     *,
     actor: Any = None,
@@ -92,81 +176,17 @@ def _application_of(object_type: str | None, object_id: Any, summary: dict[str, 
 
 # Called with (event, object) for every event recorded: notifications follow the audit trail,
 # so that every change a person should hear of is announced from one place.
-_listeners: list[Any] = []
+_listeners: list[Callable[[AuditEvent, Any], None]] = []
 
 
-def on_record(listener) -> None:
+def on_record(listener: Callable[[AuditEvent, Any], None]) -> None:
     if listener not in _listeners:
         _listeners.append(listener)
 
 
-def _labels() -> dict[str, Any]:
-    from flask_babel import lazy_gettext as _l
-
-    return {
-        "account.registered": _l("Enterprise registered"),
-        "account.signed_in": _l("Signed in"),
-        "account.signed_out": _l("Signed out"),
-        "account.sign_in_failed": _l("Failed sign-in"),
-        "account.sign_in_refused": _l("Sign-in refused"),
-        "account.locked": _l("Account locked"),
-        "account.password_changed": _l("Password changed"),
-        "account.disabled": _l("Account disabled"),
-        "account.enabled": _l("Account enabled"),
-        "staff.created": _l("Staff account created"),
-        "staff.role_changed": _l("Role changed"),
-        "profile.updated": _l("Profile updated"),
-        "program.created": _l("Programme created"),
-        "program.updated": _l("Programme changed"),
-        "application.started": _l("Application started"),
-        "application.section_saved": _l("Section saved"),
-        "application.document_uploaded": _l("Document uploaded"),
-        "application.submit": _l("Submitted"),
-        "application.resubmit": _l("Resubmitted"),
-        "application.withdraw": _l("Withdrawn"),
-        "application.return_for_changes": _l("Returned for changes"),
-        "application.start_formal_check": _l("Formal check started"),
-        "application.reject_ineligible": _l("Rejected as ineligible"),
-        "application.send_to_expert_review": _l("Sent to expert review"),
-        "application.send_to_decision": _l("Sent for decision"),
-        "application.reviews_complete": _l("Reviews complete"),
-        "application.flag_for_moderation": _l("Flagged for moderation"),
-        "application.reopen_review": _l("Review reopened"),
-        "application.add_moderation_reviewer": _l("Moderation reviewer added"),
-        "application.moderate": _l("Moderated"),
-        "application.release_approval": _l("Approval released"),
-        "application.release_rejection": _l("Rejection released"),
-        "application.objection_received": _l("Objection received"),
-        "application.uphold_objection": _l("Objection upheld"),
-        "application.dismiss_objection": _l("Objection dismissed"),
-        "application.finish_publicity": _l("Publicity ended: award final"),
-        "review.draft_saved": _l("Review draft saved"),
-        "review.submitted": _l("Review submitted"),
-        "review.declined": _l("Assignment declined"),
-        "review.reopened": _l("Review reopened"),
-        "review.assigned": _l("Reviewer assigned"),
-        "review.unassigned": _l("Reviewer unassigned"),
-        "review.auto_assigned": _l("Reviewers assigned automatically"),
-        "review.moderated": _l("Moderator's score recorded"),
-        "reviewer.profile_updated": _l("Reviewer profile updated"),
-        "decision.recorded": _l("Decision recorded (not yet released)"),
-        "decision.released": _l("Decisions released"),
-        "publicity.objection_received": _l("Objection received"),
-        "publicity.objection_upheld": _l("Objection upheld"),
-        "publicity.objection_dismissed": _l("Objection dismissed"),
-        "publicity.advanced": _l("Publicity periods ended"),
-        "account.password_reset_requested": _l("Password reset asked for"),
-        "account.password_reset": _l("Password reset by email"),
-        "export.downloaded": _l("Export downloaded"),
-        "letter.issued": _l("Decision letter issued"),
-        "letter.reissued": _l("Decision letter reissued"),
-        "letter.export_requested": _l("Letters export requested"),
-        "letter.export_finished": _l("Letters export finished"),
-        "letter.export_interrupted": _l("Letters export found interrupted"),
-        "files.swept": _l("Unreferenced files swept"),
-    }
-
-
 def action_label(action: str) -> str:
-    """The human name of an audit action, in the current language (the code if unnamed)."""
-    return str(_labels().get(action, action))
+    """The human name of a recorded action, in the current language (the code if unnamed)."""
+    try:
+        return str(Action(action).label)
+    except ValueError:
+        return action

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import sqlite3
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -11,8 +13,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Enum, MetaData, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # One naming convention so that Alembic migrations name constraints the same on every database.
@@ -30,6 +32,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model subclasses ``Model``. At run time it is Flask-SQLAlchemy's ``db.Model`` (our
+# ``Base`` plus the session binding); type checkers cannot see through that dynamic class, so
+# for them it is ``Base`` itself and every ``Mapped[...]`` column is checked.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -38,7 +48,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """WAL, a busy timeout and enforced foreign keys; transactions are begun by us (below)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -56,7 +66,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 @event.listens_for(Engine, "begin")
-def _begin_immediate_on_sqlite(conn) -> None:
+def _begin_immediate_on_sqlite(conn: Connection) -> None:
     # A deferred BEGIN that later writes fails with "database is locked" under concurrency;
     # taking the write lock up front makes writers queue on busy_timeout instead. A GET never
     # writes (portal/core/database.py), so it reads in a deferred transaction and is never held up
@@ -70,10 +80,8 @@ def _begin_immediate_on_sqlite(conn) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def str_enum_column_type(enum_class, name: str, length: int):
+def str_enum_column_type(enum_class: type[enum.Enum], name: str, length: int) -> Enum:
     """A StrEnum stored as its value in a VARCHAR (no native ENUM: simpler migrations)."""
-    from sqlalchemy import Enum
-
     return Enum(
         enum_class,
         name=name,

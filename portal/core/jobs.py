@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.core.extensions import db
 
@@ -32,7 +32,7 @@ _BATCHES = "portal_jobs_batches"
 _READY = "portal_jobs_ready"
 
 
-def job(fn: Callable[..., Any] | None = None, *, retries: int = 2, retry_delay: int = 5):
+def job(fn: Callable[..., Any] | None = None, *, retries: int = 2, retry_delay: int = 5) -> Any:
     """Declare a function as a background job (it runs inside an app context); a job that
     raises is tried again ``retries`` times, ``retry_delay`` seconds apart."""
 
@@ -91,13 +91,27 @@ def jobs() -> Jobs:
     return current_app.extensions["portal_jobs"]
 
 
-def enqueue_after_commit(name: str, *args: Any) -> None:
-    db.session.info.setdefault(_PENDING, []).append((name, args))
+# A job is named by its function (within a domain and below it) or, from a domain below the
+# one that declares it, by its declared name; either way an unknown job fails at once, where it
+# is queued, not later in a worker.
+JobRef = Callable[..., Any] | str
 
 
-def batch_after_commit(name: str, item: Any, *args: Any) -> None:
-    """Collect ``item`` into one call of job ``name(items, *args)`` after the commit."""
-    db.session.info.setdefault(_BATCHES, {}).setdefault((name, args), []).append(item)
+def job_name(ref: JobRef) -> str:
+    name = ref if isinstance(ref, str) else ref.__name__
+    if name not in _TASKS:
+        raise LookupError(f"no background job named {name!r} is declared")
+    return name
+
+
+def enqueue_after_commit(ref: JobRef, *args: Any) -> None:
+    db.session.info.setdefault(_PENDING, []).append((job_name(ref), args))
+
+
+def batch_after_commit(ref: JobRef, item: Any, *args: Any) -> None:
+    """Collect ``item`` into one call of job ``ref(items, *args)`` after the commit."""
+    key = (job_name(ref), args)
+    db.session.info.setdefault(_BATCHES, {}).setdefault(key, []).append(item)
 
 
 def _plain(item: Any) -> Any:
@@ -118,7 +132,7 @@ def _ready_after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous_transaction) -> None:
+def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
         session.info.pop(_BATCHES, None)

@@ -33,7 +33,7 @@ class Page:
 
 
 def paginate(
-    query: Select, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE, total: int | None = None
+    query: Select[Any], *, page: int = 1, per_page: int = DEFAULT_PER_PAGE, total: int | None = None
 ) -> Page:
     """One page of ``query``. Pass ``total`` when it is known without counting (a tally, a
     summary already read): counting every row costs as much as the table is long."""
@@ -43,7 +43,7 @@ def paginate(
             db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
             or 0
         )
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    if len(query.column_descriptions) == 1:
-        rows = [row[0] for row in rows]
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    # A query of one entity pages its objects; a query of several columns pages its rows.
+    rows = [row[0] for row in result] if len(query.column_descriptions) == 1 else list(result)
     return Page(rows=rows, page=page, per_page=per_page, total=total)

@@ -10,14 +10,20 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from portal.core.extensions import db
+from portal.core.files import file_store
+from portal.core.jobs import commit, run_worker
+from portal.letters.export import run_export
+from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
+from portal.letters.models import LetterExport
+from portal.letters.pdf import shutdown_pools
+from portal.programs.models import Program
+
 letters_cli = AppGroup("letters", help="Decision letters.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
 
 def _program(code: str):
-    from portal.core.extensions import db
-    from portal.programs.models import Program
-
     program = db.session.scalar(select(Program).where(Program.code == code))
     if program is None:
         raise click.BadParameter(f"no programme with the code {code!r}", param_hint="PROGRAMME")
@@ -36,15 +42,8 @@ def _program(code: str):
 )
 def export(program_code: str, out: str, workers: int) -> None:
     """Write every letter of PROGRAMME, with a CSV manifest, to OUT.zip (issuing any still due)."""
-    from portal.core.files import file_store
-    from portal.core.jobs import commit
-    from portal.letters.export import run_export
-    from portal.letters.models import LetterExport
-    from portal.letters.pdf import shutdown_pools
-
     program = _program(program_code)
     job = LetterExport(program_id=program.id)
-    from portal.core.extensions import db
 
     db.session.add(job)
     commit()
@@ -68,11 +67,6 @@ def export(program_code: str, out: str, workers: int) -> None:
 @click.option("--program", "program_code", default="", help="Only this programme.")
 def issue_due(program_code: str) -> None:
     """Issue every letter that is due and missing (a final decision without its letter)."""
-    from portal.core.extensions import db
-    from portal.core.jobs import commit
-    from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
-    from portal.programs.models import Program
-
     programs = (
         [_program(program_code)] if program_code else db.session.scalars(select(Program)).all()
     )
@@ -89,6 +83,4 @@ def issue_due(program_code: str) -> None:
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True)
 def worker(workers: int) -> None:
     """Run the background job consumer (letters, exports) until stopped."""
-    from portal.core.jobs import run_worker
-
     run_worker(workers)

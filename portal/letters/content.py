@@ -10,12 +10,12 @@ from typing import Any
 import cn2an
 from flask import current_app
 
+from portal.core.money import format_money, to_cents
 from portal.letters.artwork import qr_data_uri, seal_data_uri
 from portal.letters.models import Letter, LetterKind
 from portal.letters.numbering import display_code
 
 LANGUAGES = ("zh", "en")
-CENT = Decimal("0.01")
 _MONTHS = (
     "January",
     "February",
@@ -44,11 +44,11 @@ _PROCESS = {
 
 def amount_in_capitals(amount: Decimal) -> str:
     """Chinese capital numerals for an amount in yuan: 100000 -> 壹拾万元整 (cn2an)."""
-    return cn2an.an2cn(str(Decimal(amount).quantize(CENT)), "rmb")
+    return cn2an.an2cn(str(to_cents(amount)), "rmb")
 
 
 def amount_in_figures(amount: Decimal) -> str:
-    return f"{Decimal(amount).quantize(CENT):,.2f}"
+    return format_money(amount)
 
 
 def letter_date(value: date, lang: str) -> str:

@@ -8,30 +8,30 @@ its English translation) keep their SHA-256 so that a file can be verified byte 
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.extensions import db, str_enum_column_type
+from portal.core.extensions import Model, str_enum_column_type
+from portal.core.labels import LabelledEnum
+from portal.core.money import MONEY
 from portal.core.timeutil import UTCDateTime, utcnow
 
-MONEY = Numeric(14, 2)
+
+class LetterKind(LabelledEnum):
+    APPROVAL = "approval", _l("Approval notice")
+    REJECTION = "rejection", _l("Rejection notice")
 
 
-class LetterKind(enum.StrEnum):
-    APPROVAL = "approval"
-    REJECTION = "rejection"
+class LetterStatus(LabelledEnum):
+    CURRENT = "current", _l("Current")
+    SUPERSEDED = "superseded", _l("Superseded")
 
 
-class LetterStatus(enum.StrEnum):
-    CURRENT = "current"
-    SUPERSEDED = "superseded"
-
-
-class LetterSequence(db.Model):
+class LetterSequence(Model):
     """The last notice number used per issuer code and year (GB/T 9704: 阜科发〔2026〕12号)."""
 
     __tablename__ = "letter_sequences"
@@ -41,7 +41,7 @@ class LetterSequence(db.Model):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Letter(db.Model):
+class Letter(Model):
     __tablename__ = "letters"
     __table_args__ = (
         UniqueConstraint("issuer_code", "year", "sequence"),
@@ -98,14 +98,14 @@ class Letter(db.Model):
     supersedes = relationship("Letter", remote_side=[id])
 
 
-class ExportStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+class ExportStatus(LabelledEnum):
+    QUEUED = "queued", _l("Waiting to start")
+    RUNNING = "running", _l("In progress")
+    DONE = "done", _l("Ready")
+    FAILED = "failed", _l("Failed")
 
 
-class LetterExport(db.Model):
+class LetterExport(Model):
     """A ZIP of one programme's letters with a CSV manifest, made by a background job."""
 
     __tablename__ = "letter_exports"

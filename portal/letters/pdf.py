@@ -35,7 +35,7 @@ _shared: dict[str, object] = {}
 def _import_weasyprint():
     """Import WeasyPrint without its side effect on uploads: it switches Pillow's
     LOAD_TRUNCATED_IMAGES on for the whole process, which would let truncated images through
-    the upload checks (portal/core/files.py). Letters embed only SVG, so off it goes."""
+    the upload checks (portal/core/uploads.py). Letters embed only SVG, so off it goes."""
     import weasyprint
     from PIL import ImageFile
 

@@ -5,13 +5,13 @@ are both written from these, so they always say the same thing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.applications.sections import SECTION_LABELS
+from portal.core.money import format_money
 from portal.core.urls import absolute
 
 
@@ -21,10 +21,6 @@ class Message:
     paragraphs: list[str] = field(default_factory=list)
     action_label: str = ""
     action_url: str = ""
-
-
-def _money(value: Any) -> str:
-    return "" if value in (None, "") else f"{Decimal(str(value)):,.2f}"
 
 
 def _program(params: dict[str, Any], locale: str) -> str:
@@ -98,7 +94,7 @@ def _approved_in_publicity(p, program, url) -> Message:
             _(
                 "The bureau approves support of %(amount)s yuan for your application for "
                 "“%(program)s”.",
-                amount=_money(p.get("amount")),
+                amount=format_money(p.get("amount")),
                 program=program,
             ),
             _(
@@ -118,7 +114,7 @@ def _letter_issued(p, program, url) -> Message:
         first = _(
             "Your award of %(amount)s yuan for “%(program)s” is final. The decision letter "
             "%(number)s is ready to download.",
-            amount=_money(p.get("amount")),
+            amount=format_money(p.get("amount")),
             program=program,
             number=p["number"],
         )

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, User
+from portal.applications.models import Application
 from portal.core.extensions import db
 from portal.core.jobs import batch_after_commit
 from portal.core.pagination import Page, paginate
 from portal.core.timeutil import to_bureau_time, utcnow
 from portal.core.urls import path_for
 from portal.notifications.models import Notification
+from portal.notifications.tasks import send_notification_mails
 
 Handler = Callable[[Any, Any], None]
 
@@ -28,7 +30,7 @@ def notify(user_ids: Iterable[int], kind: str, params: dict[str, Any], link: str
     for user_id in dict.fromkeys(user_ids):  # each person once, in order
         notification = Notification(user_id=user_id, kind=kind, params=params, link=link)
         db.session.add(notification)
-        batch_after_commit("send_notification_mails", notification)
+        batch_after_commit(send_notification_mails, notification)
 
 
 def _firm_users(enterprise_id: int) -> list[int]:
@@ -116,8 +118,6 @@ def _letter(kind: str) -> Handler:
 
 
 def _objection(event, objection) -> None:
-    from portal.applications.models import Application
-
     with db.session.no_autoflush:
         application = db.session.get(Application, event.summary["application_id"])
         params = {**_about(application), "firm": application.enterprise.name}

@@ -8,16 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.extensions import db
+from portal.core.extensions import Model
+from portal.core.money import MONEY
 from portal.core.timeutil import UTCDateTime, utcnow
 
-MONEY = Numeric(14, 2)
 
-
-class EnterpriseYear(db.Model):
+class EnterpriseYear(Model):
     """Figures for one financial year, as declared by the firm."""
 
     __tablename__ = "enterprise_years"
@@ -35,7 +34,7 @@ class EnterpriseYear(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class EnterpriseRecognition(db.Model):
+class EnterpriseRecognition(Model):
     """A recognition held (young eagle, gazelle, unicorn) in a given year."""
 
     __tablename__ = "enterprise_recognitions"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Enterprise
 from portal.core import audit
+from portal.core.audit import Action
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
@@ -113,7 +114,7 @@ def update_profile(
 
     if changes:
         enterprise.profile_updated_at = utcnow()
-        audit.record("profile.updated", enterprise, actor=actor, changes=changes)
+        audit.record(Action.PROFILE_UPDATED, enterprise, actor=actor, changes=changes)
     return changes
 
 

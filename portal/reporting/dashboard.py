@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from portal.applications.lifecycle import STATUS_LABELS
 from portal.applications.models import Application, Status
-from portal.applications.tallies import ApplicationTally, money
+from portal.applications.tallies import ApplicationTally
 from portal.core.extensions import db
+from portal.core.money import sum_from_db as money
 from portal.core.timeutil import BUREAU_ZONE, to_bureau_time, utcnow
 from portal.programs.models import Program
-from portal.review.decisions import APPROVE, RELEASED_AWARDS
+from portal.review.decision_rules import APPROVE, RELEASED_AWARDS
 from portal.review.models import Assignment, AssignmentStatus
 from portal.review.tallies import ReviewDueTally, ReviewTally
 
@@ -176,7 +176,7 @@ def _review_figures(program_ids: list[int], now: datetime) -> dict[int, dict[str
 
 def _status_rows(counts: dict[Status, int]) -> list[dict[str, Any]]:
     return [
-        {"status": status.value, "label": str(STATUS_LABELS[status]), "count": counts[status]}
+        {"status": status.value, "label": str(status.label), "count": counts[status]}
         for status in Status
     ]
 

@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from portal.accounts.models import Enterprise
-from portal.applications.lifecycle import STATUS_LABELS
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from portal.letters.models import Letter, LetterStatus
@@ -98,7 +97,7 @@ def application_rows(program_id: int | None) -> list[dict[str, Any]]:
         values = row._asdict()
         status = values["status"]
         values["status"] = status.value
-        values["status_label"] = str(STATUS_LABELS[status])
+        values["status_label"] = str(status.label)
         decision = values["decision"]
         values["decision"] = str(DECISION_LABELS.get(decision, decision or "")) or None
         rows.append(values)

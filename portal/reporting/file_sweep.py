@@ -21,6 +21,7 @@ from sqlalchemy import select, union
 
 from portal.applications.models import Attachment
 from portal.core import audit
+from portal.core.audit import Action
 from portal.core.extensions import db
 from portal.core.files import StoredEntry, file_store
 from portal.core.timeutil import utcnow
@@ -94,7 +95,7 @@ def sweep_files(*, grace: timedelta = DEFAULT_GRACE, dry_run: bool = False) -> S
     report.missing = sorted(referenced - present)
     if not dry_run and (report.orphans.count or report.leftovers.count):
         audit.record(
-            "files.swept",
+            Action.FILES_SWEPT,
             actor=None,
             orphans=report.orphans.count,
             orphan_bytes=report.orphans.bytes,

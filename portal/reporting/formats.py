@@ -25,6 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from portal.core.money import CENT, format_money
 from portal.core.timeutil import to_bureau_time
 
 # Kinds tell the writers how to render a value.
@@ -40,7 +41,6 @@ class Column:
 
 UTF8_BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CENT = Decimal("0.01")
 
 MONEY_FORMAT = "#,##0.00"
 SCORE_FORMAT = "0.00"
@@ -118,7 +118,7 @@ def _shown(kind: str, value: Any) -> str:
     if value is None:
         return ""
     if kind == MONEY:
-        return f"{Decimal(str(value)):,.2f}"
+        return format_money(value)
     if kind == DATETIME:
         return _bureau_naive(value).strftime("%Y-%m-%d %H:%M")
     return csv_value(kind, value)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from portal.accounts.models import Role
 from portal.applications.models import Application, Attachment
 from portal.core.extensions import db
+from portal.review.models import Assignment, AssignmentStatus
 
 STAFF_WHO_SEE_ALL = (Role.OFFICER, Role.ADMIN)
 
@@ -23,8 +24,6 @@ def can_see_application(user, application: Application) -> bool:
 def is_assigned_reviewer(reviewer_id: int, application_id: int) -> bool:
     """Reviewers see an application only while it is assigned to them (not after declining)."""
     from sqlalchemy import select
-
-    from portal.review.models import Assignment, AssignmentStatus
 
     return (
         db.session.scalar(

@@ -13,6 +13,8 @@ from flask.cli import AppGroup
 
 from portal.core.extensions import db
 from portal.core.jobs import commit
+from portal.core.timeutil import bureau_today
+from portal.review.publicity import advance_publicity
 
 publicity_cli = AppGroup("publicity", help="Publicity periods of released awards.")
 
@@ -27,9 +29,6 @@ publicity_cli = AppGroup("publicity", help="Publicity periods of released awards
 )
 def advance(today_text: str) -> None:
     """Award every approval whose publicity period has ended without an open objection."""
-    from portal.core.timeutil import bureau_today
-    from portal.review.publicity import advance_publicity
-
     try:
         today = date.fromisoformat(today_text) if today_text else bureau_today()
     except ValueError as error:

@@ -12,16 +12,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.extensions import db, str_enum_column_type
+from portal.core.extensions import Model, str_enum_column_type
+from portal.core.labels import LabelledEnum
 from portal.core.timeutil import UTCDateTime, utcnow
+from portal.review import scoring_math
 
 SCORE = Numeric(5, 2)
 
 
-class ReviewerProfile(db.Model):
+class ReviewerProfile(Model):
     __tablename__ = "reviewer_profiles"
 
     user_id: Mapped[int] = mapped_column(
@@ -33,7 +36,7 @@ class ReviewerProfile(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class ConflictDeclaration(db.Model):
+class ConflictDeclaration(Model):
     """A reviewer's declared conflict with one firm (from declining an assignment or a form)."""
 
     __tablename__ = "conflict_declarations"
@@ -46,19 +49,29 @@ class ConflictDeclaration(db.Model):
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class AssignmentStatus(enum.StrEnum):
-    ASSIGNED = "assigned"  # scoring may be in progress (a saved draft)
-    SUBMITTED = "submitted"  # locked; an officer may reopen it with a reason
-    DECLINED = "declined"
+class AssignmentStatus(LabelledEnum):
+    ASSIGNED = "assigned", _l("Pending")  # scoring may be in progress (a saved draft)
+    SUBMITTED = "submitted", _l("Submitted")  # locked; an officer may reopen it with a reason
+    DECLINED = "declined", _l("Declined")
 
 
-class DeclineReason(enum.StrEnum):
-    CONFLICT = "conflict"
-    NOT_MY_FIELD = "not_my_field"
-    WORKLOAD = "workload"
+class FlagReason(LabelledEnum):
+    """Why an application's reviews go to moderation (``scoring_math`` flags them)."""
+
+    SPREAD = (
+        scoring_math.SPREAD,
+        _l("The reviewers' totals are further apart than the programme allows"),
+    )
+    MINIMUM = scoring_math.MINIMUM, _l("A reviewer scored a criterion below its minimum")
 
 
-class Assignment(db.Model):
+class DeclineReason(LabelledEnum):
+    CONFLICT = "conflict", _l("Conflict of interest")
+    NOT_MY_FIELD = "not_my_field", _l("Outside my field")
+    WORKLOAD = "workload", _l("Workload")
+
+
+class Assignment(Model):
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id"),
@@ -101,7 +114,7 @@ class ObjectionStatus(enum.StrEnum):
     DISMISSED = "dismissed"
 
 
-class Objection(db.Model):
+class Objection(Model):
     """A signed objection raised during publicity (anonymous ones are not accepted)."""
 
     __tablename__ = "objections"

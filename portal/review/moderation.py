@@ -18,12 +18,13 @@ from flask_babel import lazy_gettext as _l
 from portal.applications import lifecycle
 from portal.applications.models import Application
 from portal.core import audit
+from portal.core.audit import Action
 from portal.core.domain import DomainError
 from portal.review.aggregates import refresh_aggregates
 from portal.review.assignment import assign_reviewer, lock_application
 from portal.review.models import Assignment
+from portal.review.scoring_math import CENT  # scores have two decimals too (not money)
 
-CENT = Decimal("0.01")
 REASON_MAX = 4000
 
 
@@ -32,7 +33,7 @@ def _check_in_moderation(application: Application, action: str) -> None:
         raise lifecycle.IllegalTransition(
             _l(
                 "This cannot be done while the application is “%(status)s”.",
-                status=lifecycle.STATUS_LABELS[application.status],
+                status=application.status.label,
             )
         )
 
@@ -76,7 +77,7 @@ def record_moderated_score(
     application.moderation_reason = reason
     result = refresh_aggregates(application)
     audit.record(
-        "review.moderated",
+        Action.REVIEW_MODERATED,
         application,
         actor=actor,
         score=str(score),

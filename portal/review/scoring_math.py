@@ -72,7 +72,7 @@ class Criterion:
     minimum: Decimal | None = None
 
 
-def criteria_from_rubric(rubric: list[dict]) -> list[Criterion]:
+def criteria_from_rubric(rubric: list[dict[str, Any]]) -> list[Criterion]:
     """Criteria from a programme version's rubric JSON (extra keys such as names are ignored).
 
     Numbers may be int, str, Decimal or float; ``minimum`` may be None or "". Raises ValueError

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.applications.models import Application, Status
 from portal.applications.tallies import check_application_tallies, rebuild_application_tallies
-from portal.core.extensions import db
+from portal.core.extensions import Model, db
 from portal.review.models import Assignment, AssignmentStatus
 
 
-class ReviewTally(db.Model):
+class ReviewTally(Model):
     """Assignments of a programme's applications (withdrawn ones excepted) in one status."""
 
     __tablename__ = "review_tallies"
@@ -30,7 +30,7 @@ class ReviewTally(db.Model):
     assignments: Mapped[int] = mapped_column(Integer)
 
 
-class ReviewDueTally(db.Model):
+class ReviewDueTally(Model):
     """Open (assigned) assignments of a programme due on one UTC day, withdrawn applications'
     excepted: overdue reviews are counted by the day, not one by one."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from flask import Flask, request, url_for
 from flask_babel import format_datetime
@@ -13,7 +12,11 @@ from flask_login import current_user
 from portal.accounts.models import Role
 from portal.core.audit import action_label
 from portal.core.i18n import LANGUAGES, select_locale
-from portal.web.account.forms import LanguageForm
+from portal.core.money import format_money
+from portal.core.uploads import human_size
+from portal.notifications.services import unread_count
+from portal.web.shared.forms import LanguageForm
+from portal.web.shared.letter_presenters import export_status_label
 
 NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
     None: [
@@ -77,7 +80,6 @@ def _language_form() -> LanguageForm:
 def _unread_notifications() -> int:
     if not current_user.is_authenticated:
         return 0
-    from portal.notifications.services import unread_count
 
     return unread_count(current_user.id)
 
@@ -88,10 +90,8 @@ def bureau_time(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> st
 
 
 def yuan(value) -> str:
-    """Money with thousands separators and two decimals: 1,234,567.80."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(str(value)):,.2f}"
+    """Money with thousands separators and two decimals, cut to cents: 1,234,567.80."""
+    return format_money(value)
 
 
 def yes_no(value) -> str:
@@ -101,14 +101,11 @@ def yes_no(value) -> str:
 
 
 def init_templating(app: Flask) -> None:
-    from portal.core.files import human_size
-
     app.jinja_env.filters["bureau_time"] = bureau_time
     app.jinja_env.filters["yuan"] = yuan
     app.jinja_env.filters["yes_no"] = yes_no
     app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.filters["audit_action"] = action_label
-    from portal.web.shared.letter_presenters import export_status_label
 
     app.jinja_env.globals["export_status_label"] = export_status_label
 

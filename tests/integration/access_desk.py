@@ -3,6 +3,7 @@
 from portal.core.access import ADMIN, OFFICER
 
 EXPECTED = {
+    "staff_applications.start_check": {OFFICER, ADMIN},
     "staff_applications.pass_check": {OFFICER, ADMIN},
     "staff_applications.reject": {OFFICER, ADMIN},
 }

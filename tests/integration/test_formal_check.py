@@ -431,3 +431,56 @@ def test_history_loads_in_a_fixed_number_of_queries(app, officer, rd_app):
             > 40
         )
     assert statements() == before
+
+
+# --- taking an application for the check ------------------------------------------------------
+
+
+def test_starting_the_check_shows_it_is_in_hand_to_officers_and_the_firm(app, officer, rd_app):
+    page = _text(officer.get(f"/staff/applications/{rd_app}"))
+    assert "Start the formal check</button>" in page
+    response = officer.post(f"/staff/applications/{rd_app}/start-check")
+    assert response.status_code == 302
+    assert _application(app, rd_app).status is Status.FORMAL_CHECK
+    (started,) = _events(app, rd_app, ("application.start_formal_check",))
+    assert started.summary == {"old": "submitted", "new": "formal_check"}
+    page = _text(officer.get(response.headers["Location"]))
+    assert "You have started the formal check of this application." in page
+    assert "Start the formal check</button>" not in page  # once only
+    assert "Pass: send for decision</button>" in page  # the outcomes stay open
+    assert "Formal check started" in page  # the history names the step
+    firm_page = _text(_client(app, "ent2@example.com").get(f"/applications/{rd_app}"))
+    assert "Formal check started" in firm_page
+
+
+def test_the_check_starts_only_once_and_only_on_a_submitted_application(app, officer, rd_app):
+    assert officer.post(f"/staff/applications/{rd_app}/start-check").status_code == 302
+    again = officer.post(f"/staff/applications/{rd_app}/start-check")
+    assert again.status_code == 422
+    assert "can only start on a submitted application" in _text(again)
+    assert len(_events(app, rd_app, ("application.start_formal_check",))) == 1
+    _set_status(app, rd_app, Status.DRAFT)
+    assert officer.post(f"/staff/applications/{rd_app}/start-check").status_code == 422
+
+
+def test_starting_from_a_stale_page_is_refused(app, officer, rd_app):
+    seen = _application(app, rd_app).lock_version
+    with app.app_context():
+        db.session.execute(
+            update(Application)
+            .where(Application.id == rd_app)
+            .values(lock_version=Application.lock_version + 1)
+        )
+        db.session.commit()
+    response = officer.post(
+        f"/staff/applications/{rd_app}/start-check", data={"lock_version": str(seen)}
+    )
+    assert response.status_code == 409
+    assert _application(app, rd_app).status is Status.SUBMITTED
+
+
+@pytest.mark.parametrize("email", ["reviewer1@example.com", "ent2@example.com"])
+def test_only_officers_start_the_check(app, demo, rd_app, email):
+    client = _client(app, email)
+    assert client.post(f"/staff/applications/{rd_app}/start-check").status_code in (403, 404)
+    assert _application(app, rd_app).status is Status.SUBMITTED

@@ -16,7 +16,7 @@ from portal.applications.tallies import ApplicationTally, count_applications
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
 from portal.programs.models import Program
-from portal.review import decisions
+from portal.review import ranking as decisions
 from portal.review.models import Assignment, AssignmentStatus
 from portal.review.tallies import check_tallies
 from tests.helpers import add_bare_applications, sql_statements, submit_application

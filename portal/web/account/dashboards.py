@@ -7,8 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.accounts.models import Enterprise, Role, User
+from portal.applications.models import Application, Status
 from portal.core.audit import AuditEvent
 from portal.core.extensions import db
+from portal.core.i18n import select_locale
+from portal.review.reviewer_queue import queue_summary
+from portal.web.shared import application_presenters as presenters
 
 RECENT_ROWS = 10
 
@@ -24,10 +28,6 @@ def home_context(user: User) -> tuple[str, dict[str, Any]]:
 
 
 def _enterprise_home(user: User) -> tuple[str, dict[str, Any]]:
-    from portal.applications.models import Application
-    from portal.core.i18n import select_locale
-    from portal.web.shared import application_presenters as presenters
-
     enterprise = user.enterprise
     applications = db.session.scalars(
         select(Application)
@@ -58,7 +58,6 @@ def _officer_home(user: User) -> tuple[str, dict[str, Any]]:
         .order_by(Enterprise.created_at.desc(), Enterprise.id.desc())
         .limit(RECENT_ROWS)
     ).all()
-    from portal.applications.models import Application, Status
 
     waiting = (
         db.session.scalar(
@@ -76,8 +75,6 @@ def _officer_home(user: User) -> tuple[str, dict[str, Any]]:
 
 
 def _reviewer_home(user: User) -> tuple[str, dict[str, Any]]:
-    from portal.review.scoring import queue_summary
-
     return "accounts/home_reviewer.html", {"summary": queue_summary(user.id)}
 
 

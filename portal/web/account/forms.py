@@ -6,13 +6,11 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from portal.accounts.passwords import MIN_PASSWORD_LENGTH
-from portal.accounts.uscc import UsccCheck, UsccProblem, check_uscc
-from portal.core.i18n import LANGUAGES
+from portal.accounts.uscc import check_uscc
+from portal.web.shared.forms import PASSWORD_LENGTH, password_not_email, uscc_problem
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 
@@ -23,36 +21,6 @@ def normalise_mobile(raw: str) -> str:
         if digits.startswith(prefix):
             digits = digits[len(prefix) :]
     return digits
-
-
-def uscc_problem(result: UsccCheck) -> str:
-    """What is wrong with a code, naming the rule it breaks (registration, reviewer links)."""
-    messages = {
-        UsccProblem.EMPTY: _l("Enter the unified social credit code."),
-        UsccProblem.LENGTH: _l(
-            "A unified social credit code has 18 characters; this one has %(n)d.",
-            n=len(result.code),
-        ),
-        UsccProblem.CHARACTER: _l(
-            "Character %(pos)d (“%(char)s”) cannot appear in a unified social credit code: "
-            "use digits and capital letters except I, O, S, V and Z.",
-            pos=result.position,
-            char=result.character,
-        ),
-        UsccProblem.REGION: _l(
-            "Characters 3 to 8 are the administrative region code and must be digits; "
-            "character %(pos)d is “%(char)s”.",
-            pos=result.position,
-            char=result.character,
-        ),
-        UsccProblem.CHECK_CHARACTER: _l(
-            "The check character (the 18th) does not match the first 17: for this code it "
-            "would be “%(expected)s”, not “%(char)s”. Look for a typing mistake.",
-            expected=result.expected,
-            char=result.character,
-        ),
-    }
-    return str(messages[result.problem])
 
 
 def validate_uscc_field(_form, field) -> None:
@@ -70,22 +38,6 @@ def validate_mobile_field(_form, field) -> None:
             str(_l("Enter an 11-digit mainland mobile number starting with 1, e.g. 13800000000."))
         )
     field.data = mobile
-
-
-def password_not_email(email_field: str):
-    def check(form, field) -> None:
-        email = (getattr(form, email_field).data or "").strip().lower()
-        if email and (field.data or "").strip().lower() == email:
-            raise ValidationError(str(_l("The password must not be your email address.")))
-
-    return check
-
-
-PASSWORD_LENGTH = Length(
-    min=MIN_PASSWORD_LENGTH,
-    max=128,
-    message=_l("Use at least %(min)d characters (at most %(max)d)."),
-)
 
 
 class RegistrationForm(FlaskForm):
@@ -165,12 +117,3 @@ class ForgotPasswordForm(FlaskForm):
         description=_l("The address you sign in with."),
         validators=[DataRequired(_l("Enter your email address."))],
     )
-
-
-class LanguageForm(FlaskForm):
-    locale = SelectField(
-        _l("Language"),
-        choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],
-        validate_choice=True,
-    )
-    next = HiddenField()

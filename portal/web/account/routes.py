@@ -19,11 +19,11 @@ from portal.web.account.dashboards import home_context
 from portal.web.account.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
-    LanguageForm,
     NewPasswordForm,
     RegistrationForm,
     SignInForm,
 )
+from portal.web.shared.forms import LanguageForm
 
 bp = Blueprint("accounts", __name__)
 

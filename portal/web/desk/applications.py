@@ -18,18 +18,21 @@ from portal.applications import sections as sec
 from portal.applications import services
 from portal.applications.models import Application, Status
 from portal.core.access import ADMIN, OFFICER, allow
+from portal.core.concurrency import ConcurrentChange
 from portal.core.domain import DomainError
-from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
 from portal.core.pagination import paginate
 from portal.review import formal_check
 from portal.review.access import application_or_404
+from portal.review.decision_rules import reason_label
 from portal.web.desk import queue as staff_queue
-from portal.web.desk.letter_forms import ActionForm
-from portal.web.firm.application_forms import ReturnForm
+from portal.web.desk import timeline
+from portal.web.desk.formal_check_forms import ReturnForm
 from portal.web.shared import application_presenters as presenters
+from portal.web.shared.forms import ActionForm
 from portal.web.shared.letter_presenters import application_letters
+from portal.web.shared.program_presenters import verdict_view
 
 bp = Blueprint("staff_applications", __name__, url_prefix="/staff/applications")
 
@@ -41,7 +44,6 @@ REVIEW_STAGES = frozenset(
         Status.EXPERT_REVIEW,
         Status.MODERATION,
         Status.DECIDED,
-        Status.APPROVED,
         Status.PUBLICITY,
         Status.ON_HOLD,
         Status.AWARDED,
@@ -131,8 +133,6 @@ def _render_application(
     problem: str | None = None,
     status: int = 200,
 ):
-    from portal.web.shared.program_presenters import verdict_view
-
     locale = select_locale()
     verdict = services.application_verdict(application)
     checkable = formal_check.in_formal_check(application)
@@ -147,6 +147,7 @@ def _render_application(
         verdict=verdict_view(verdict),
         check={
             "open": checkable,
+            "can_start": application.status is Status.SUBMITTED,
             "eligible": verdict.eligible,
             "to_expert_review": formal_check.next_step(application)
             == formal_check.TO_EXPERT_REVIEW,
@@ -155,7 +156,7 @@ def _render_application(
         },
         review=_review_summary(application),
         decision=_decision(application),
-        timeline=staff_queue.timeline(application, locale),
+        timeline=timeline.timeline(application, locale),
         form=return_form or _return_form(),
         reject_form=reject_form or RejectForm(formdata=None),
         problem=problem,
@@ -182,8 +183,6 @@ def _review_summary(application: Application) -> dict[str, Any] | None:
 def _decision(application: Application) -> dict[str, Any] | None:
     if application.decision is None:
         return None
-    from portal.review.decisions import reason_label
-
     return {
         "approved": application.decision == "approve",
         "amount": application.decided_amount,
@@ -197,9 +196,9 @@ def _decision(application: Application) -> dict[str, Any] | None:
 
 
 def _refused(application: Application, error: DomainError, **forms) -> tuple:
-    """Show a refusal; the request's changes are undone first, so the page shows what is."""
-    db.session.rollback()
-    concurrent = isinstance(error, formal_check.ConcurrentChange)
+    """Show a refusal. The refused service has undone its own changes (its savepoint), so the
+    page shows what is."""
+    concurrent = isinstance(error, ConcurrentChange)
     form = next(iter(forms.values()), None)
     if form is not None and error.field and not concurrent:
         attach_domain_error(form, error)
@@ -217,6 +216,20 @@ def _back(application_id: int):
 
 
 # --- the formal check -----------------------------------------------------------------------
+
+
+@bp.route("/<int:application_id>/start-check", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def start_check(application_id: int):
+    application = application_or_404(application_id)
+    try:
+        formal_check.start_formal_check(
+            application, actor=_actor(), seen_lock_version=_seen_version()
+        )
+    except DomainError as error:
+        return _refused(application, error)
+    flash(_("You have started the formal check of this application."), "success")
+    return _back(application.id)
 
 
 @bp.route("/<int:application_id>/pass-check", methods=["POST"])

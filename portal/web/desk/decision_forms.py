@@ -6,53 +6,24 @@ the budget line) live in the services, whose refusals name the field they belong
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from portal.review.decisions import APPROVE, REASON_LABELS, REJECT, SELECTABLE_REASONS
-from portal.review.publicity import DISMISSED, UPHELD, contact_problem, name_problem
-
-
-class AmountField(DecimalField):
-    """Yuan as typed by people: thousands separators allowed, a clear message otherwise."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = (valuelist[0] or "").strip().replace(",", "").replace("，", "")
-        if raw == "":
-            self.data = None
-            return
-        try:
-            self.data = Decimal(raw)
-        except InvalidOperation:
-            self.data = None
-            raise ValueError(_l("Enter an amount in yuan, for example 150000.00.")) from None
-        if not self.data.is_finite():
-            self.data = None
-            raise ValueError(_l("Enter an amount in yuan, for example 150000.00."))
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data:.2f}"
+from portal.core.forms import MoneyField
+from portal.review.decision_rules import APPROVE, REASON_LABELS, REJECT, SELECTABLE_REASONS
+from portal.review.publicity import DISMISSED, UPHELD
+from portal.web.shared.forms import APPROVAL_MESSAGES
 
 
 def _reason_choices() -> list[SelectChoice]:
@@ -69,8 +40,9 @@ class DecisionForm(FlaskForm):
         choices=[SelectChoice(APPROVE, _l("Approve")), SelectChoice(REJECT, _l("Reject"))],
         invalid_choice_message=_l("Choose approve or reject."),
     )
-    amount = AmountField(
+    amount = MoneyField(
         _l("Amount to approve (yuan)"),
+        messages=APPROVAL_MESSAGES,
         validators=[Optional()],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
@@ -101,49 +73,6 @@ class BulkDecisionForm(FlaskForm):
 
 class ReleaseForm(FlaskForm):
     snapshot = HiddenField()
-
-
-class ObjectionForm(FlaskForm):
-    name = StringField(
-        _l("Your name"),
-        validators=[
-            DataRequired(_l("Give your full name: anonymous objections are not accepted.")),
-            Length(max=100),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
-    contact = StringField(
-        _l("Phone number or email address"),
-        validators=[
-            DataRequired(
-                _l("Give a phone number or an email address at which the bureau can reach you.")
-            ),
-            Length(max=200),
-        ],
-        description=_l("The bureau uses it only to ask about and answer your objection."),
-    )
-    reason = TextAreaField(
-        _l("Your objection"),
-        validators=[
-            DataRequired(
-                _l("Explain your objection: what is wrong with this award, and how you know.")
-            ),
-            Length(max=5000),
-        ],
-        description=_l("What is wrong with this award, and how you know it."),
-        render_kw={"rows": 8},
-    )
-
-    # The service checks these too; here they show every problem of the form at once.
-    def validate_name(self, field):
-        problem = name_problem(field.data)
-        if problem:
-            raise ValidationError(str(problem))
-
-    def validate_contact(self, field):
-        problem = contact_problem(field.data)
-        if problem:
-            raise ValidationError(str(problem))
 
 
 class ResolveObjectionForm(FlaskForm):

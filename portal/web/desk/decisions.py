@@ -11,13 +11,16 @@ from sqlalchemy import func, select
 
 from portal.applications.models import Application
 from portal.core.access import ADMIN, OFFICER, allow
+from portal.core.concurrency import ConcurrentChange
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
+from portal.core.money import format_money
 from portal.core.pagination import paginate
 from portal.programs.models import Program
-from portal.review import decisions, publicity
+from portal.review import decisions, publicity, ranking
+from portal.review.decision_rules import APPROVE, REASON_LABELS, REJECT, Choice
 from portal.review.models import Objection, ObjectionStatus
 from portal.web.desk.decision_forms import (
     BulkDecisionForm,
@@ -43,7 +46,7 @@ def _program_or_404(program_id: int) -> Program:
 
 
 def _status_for(error: DomainError) -> int:
-    return CONFLICT_STATUS if isinstance(error, decisions.ConcurrentChange) else INVALID_FORM_STATUS
+    return CONFLICT_STATUS if isinstance(error, ConcurrentChange) else INVALID_FORM_STATUS
 
 
 # --- programmes -----------------------------------------------------------------------------
@@ -56,7 +59,7 @@ def index():
         select(Program).order_by(Program.opens_at.desc(), Program.id.desc()),
         page=request.args.get("page", 1, type=int),
     )
-    counts = decisions.programmes_overview([program.id for program in page.rows])
+    counts = ranking.programmes_overview([program.id for program in page.rows])
     locale = select_locale()
     rows = [
         {
@@ -94,7 +97,7 @@ def _row_form(row: dict) -> DecisionForm:
         data={
             "decision": row["decision"],
             "amount": row["decided_amount"] if row["decision"] else row["default_amount"],
-            "reason_code": row["reason_code"] if row["decision"] == decisions.REJECT else "",
+            "reason_code": row["reason_code"] if row["decision"] == REJECT else "",
             "reason": row["reason"],
             "lock_version": row["lock_version"],
             "seen_decision": row["decision"] or "",
@@ -111,7 +114,7 @@ def _render_ranked(
     release_form: ReleaseForm | None = None,
     status: int = 200,
 ):
-    ranked = decisions.ranked_list(
+    ranked = ranking.ranked_list(
         program, select_locale(), page=request.args.get("page", 1, type=int)
     )
     forms = {}
@@ -134,7 +137,7 @@ def _render_ranked(
         bulk_form=bulk_form,
         selected=selected,
         release_form=release_form,
-        reason_labels={code: str(label) for code, label in decisions.REASON_LABELS.items()},
+        reason_labels={code: str(label) for code, label in REASON_LABELS.items()},
     ), status
 
 
@@ -159,7 +162,7 @@ def decide(application_id: int):
         try:
             decisions.record_decision(
                 application,
-                decisions.Choice(
+                Choice(
                     decision=form.decision.data,
                     amount=form.amount.data,
                     reason_code=form.reason_code.data or "",
@@ -169,16 +172,14 @@ def decide(application_id: int):
                 seen_lock_version=form.lock_version.data,
                 seen_decision=form.seen_decision.data or None,
             )
-        except decisions.ConcurrentChange as error:
-            db.session.rollback()
+        except ConcurrentChange as error:
             flash(str(error.message), "error")
             return _render_ranked(_program_or_404(program_id), status=CONFLICT_STATUS)
         except DomainError as error:
-            db.session.rollback()
             attach_domain_error(form, error)
         else:
             reference = application.reference
-            if form.decision.data == decisions.APPROVE:
+            if form.decision.data == APPROVE:
                 flash(
                     _(
                         "Approval of %(reference)s recorded (pending until the release).",
@@ -230,11 +231,10 @@ def bulk_decide(program_id: int):
                 reason=form.reason.data or "",
             )
         except DomainError as error:
-            db.session.rollback()
             attach_domain_error(form, error)
             status = _status_for(error)
         else:
-            if form.action.data == decisions.APPROVE:
+            if form.action.data == APPROVE:
                 message = ngettext(
                     "%(num)d approval recorded at its proposed amount (pending until the release).",
                     "%(num)d approvals recorded at their proposed amounts (pending until the "
@@ -272,7 +272,6 @@ def release(program_id: int):
                 program, actor=_actor(), snapshot=form.snapshot.data or ""
             )
         except DomainError as error:
-            db.session.rollback()
             attach_domain_error(form, error)
             status = _status_for(error)
         else:
@@ -283,7 +282,7 @@ def release(program_id: int):
                         "Released: %(num)d awards, %(total)s yuan in total, are in publicity "
                         "until %(date)s.",
                         result.approved,
-                        total=f"{result.total:,.2f}",
+                        total=format_money(result.total),
                         date=result.publicity_ends_on.isoformat(),
                     ),
                     "success",
@@ -350,7 +349,6 @@ def resolve_objection(objection_id: int):
                 objection, form.outcome.data, form.note.data, actor=_actor()
             )
         except DomainError as error:
-            db.session.rollback()
             attach_domain_error(form, error)
         else:
             if form.outcome.data == publicity.UPHELD:

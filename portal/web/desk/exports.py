@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 
 from portal.core import audit
 from portal.core.access import ADMIN, OFFICER, allow
+from portal.core.audit import Action
 from portal.core.extensions import db
 from portal.core.i18n import select_locale
 from portal.core.timeutil import bureau_today
@@ -80,7 +81,7 @@ def _file_name(kind: str, program: Program | None, extension: str) -> str:
 
 def _audit(fmt: str, program: Program | None, rows: int) -> None:
     audit.record(
-        "export.downloaded",
+        Action.EXPORT_DOWNLOADED,
         actor=current_user,
         object_type="system",
         format=fmt,

@@ -26,8 +26,8 @@ from portal.letters.access import export_or_404
 from portal.letters.issuing import due_application_ids
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterStatus
 from portal.programs.models import Program
-from portal.web.desk.letter_forms import ActionForm
 from portal.web.shared import letter_presenters as presenters
+from portal.web.shared.forms import ActionForm
 
 bp = Blueprint("letter_admin", __name__, url_prefix="/staff/letters")
 
@@ -106,8 +106,7 @@ def start_export(program_id: int):
         abort(400)
     try:
         export = exports.start_export(program, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
+    except DomainError as error:  # refused before anything was written (its savepoint)
         flash(str(error.message), "error")
         return redirect(url_for("letter_admin.program_letters", program_id=program_id))
     return redirect(url_for("letter_admin.export_page", export_id=export.id))

@@ -17,8 +17,7 @@ from wtforms.widgets import DateInput, TextInput
 
 from portal.accounts.uscc import check_uscc
 from portal.core.timeutil import bureau_today
-from portal.review.models import AssignmentStatus, DeclineReason
-from portal.web.account.forms import uscc_problem
+from portal.web.shared.forms import uscc_problem
 
 DEFAULT_DUE_DAYS = 14
 MAX_DUE_DAYS = 366
@@ -26,24 +25,6 @@ MAX_TAGS = 30
 MAX_TAG_LENGTH = 40
 MAX_LINKED_USCCS = 50
 
-ASSIGNMENT_STATUS_LABELS = {
-    AssignmentStatus.ASSIGNED: _l("Pending"),
-    AssignmentStatus.SUBMITTED: _l("Submitted"),
-    AssignmentStatus.DECLINED: _l("Declined"),
-}
-DECLINE_REASON_LABELS = {
-    DeclineReason.CONFLICT: _l("Conflict of interest"),
-    DeclineReason.NOT_MY_FIELD: _l("Outside my field"),
-    DeclineReason.WORKLOAD: _l("Workload"),
-}
-FLAG_REASON_LABELS = {
-    "spread": _l("The reviewers' totals are further apart than the programme allows"),
-    "minimum": _l("A reviewer scored a criterion below its minimum"),
-}
-CONFLICT_LABELS = {
-    "linked": _l("Linked to this enterprise"),
-    "declared": _l("Declared a conflict with this enterprise"),
-}
 
 _TAG_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
 

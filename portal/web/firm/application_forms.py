@@ -5,16 +5,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.forms import MoneyField
 from portal.web.firm.profile_forms import TRI_STATE
 
 
@@ -35,9 +33,8 @@ class ProjectFiguresForm(FlaskForm):
     """Project figures (only for programmes whose rules read them); year figures are built
     dynamically in the view because their number depends on the profile."""
 
-    eligible_investment = DecimalField(
+    eligible_investment = MoneyField(
         _l("Eligible investment (yuan)"),
-        places=2,
         validators=[
             Optional(),
             NumberRange(min=0, max=10**12 - 1, message=_l("Enter an amount of 0 or more.")),
@@ -56,9 +53,8 @@ class ProjectFiguresForm(FlaskForm):
 
 
 class AmountForm(FlaskForm):
-    requested_amount = DecimalField(
+    requested_amount = MoneyField(
         _l("Amount you request (yuan)"),
-        places=2,
         validators=[Optional()],
         description=_l("Leave empty to request the computed amount."),
         render_kw={"inputmode": "decimal"},
@@ -100,21 +96,4 @@ class WithdrawForm(FlaskForm):
         _l("Why do you withdraw?"),
         validators=[DataRequired(_l("Say why you withdraw the application.")), Length(max=2000)],
         render_kw={"rows": 4},
-    )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class ReturnForm(FlaskForm):
-    sections = MultiCheckboxField(
-        _l("Sections to change"),
-        validators=[DataRequired(_l("Choose at least one section to be changed."))],
-    )
-    reason = TextAreaField(
-        _l("What should the enterprise change?"),
-        validators=[DataRequired(_l("Say what the enterprise should change.")), Length(max=4000)],
-        render_kw={"rows": 5},
     )

@@ -10,12 +10,8 @@ from portal.core.access import ENTERPRISE, allow
 from portal.core.forms import INVALID_FORM_STATUS
 from portal.core.timeutil import bureau_today
 from portal.profiles import services
-from portal.web.firm.profile_forms import (
-    RECOGNITION_LABELS,
-    ProfileForm,
-    bool_to_tri_state,
-    tri_state_to_bool,
-)
+from portal.web.firm.profile_forms import RECOGNITION_LABELS, ProfileForm
+from portal.web.shared.forms import bool_to_tri_state, tri_state_to_bool
 
 bp = Blueprint("profiles", __name__)
 

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
+from portal.core.forms import MoneyField
 from portal.programs.facts import Recognition
 
 TRI_STATE = [
@@ -36,21 +36,8 @@ MONEY_MAX = NumberRange(
 )
 
 
-def tri_state_to_bool(value: str) -> bool | None:
-    return {"yes": True, "no": False}.get(value)
-
-
-def bool_to_tri_state(value: bool | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
-
-
-def money_field(label):
-    return DecimalField(
-        label,
-        places=2,
-        validators=[Optional(), MONEY_MAX],
-        render_kw={"inputmode": "decimal"},
-    )
+def money_field(label) -> MoneyField:
+    return MoneyField(label, validators=[Optional(), MONEY_MAX], render_kw={"inputmode": "decimal"})
 
 
 class YearForm(Form):

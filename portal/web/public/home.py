@@ -23,6 +23,6 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any database failure means "not healthy", whatever its type
-        db.session.rollback()
+        # (a GET: the unit of work rolls the failed transaction back, core/database.py)
         return jsonify(status="error", database="unavailable"), 503
     return jsonify(status="ok", database="ok")

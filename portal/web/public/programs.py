@@ -16,7 +16,6 @@ from portal.core.timeutil import bureau_today, utcnow
 from portal.profiles.services import facts_for
 from portal.programs import services
 from portal.programs.models import Program
-from portal.web.firm.application_forms import SubmitForm
 from portal.web.shared.program_presenters import program_card, verdict_view
 
 bp = Blueprint("programs", __name__)
@@ -75,7 +74,6 @@ def show(code: str):
         ],
         verdict=verdict_view(verdict) if verdict else None,
         existing_id=existing.id if existing else None,
-        start_form=SubmitForm(),
         is_open=program.is_open(now),
     )
 

@@ -11,7 +11,7 @@ from portal.core.extensions import db, limiter
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
 from portal.review import publicity
-from portal.web.desk.decision_forms import ObjectionForm
+from portal.web.public.publicity_forms import ObjectionForm
 
 bp = Blueprint("publicity", __name__, url_prefix="/publicity")
 
@@ -47,7 +47,6 @@ def raise_objection(application_id: int):
                 ip_address=request.remote_addr,
             )
         except DomainError as error:
-            db.session.rollback()
             attach_domain_error(form, error)
         else:
             return render_template("public/publicity_objection_received.html", award=award)

@@ -12,7 +12,7 @@ from portal.core.forms import INVALID_FORM_STATUS
 from portal.core.i18n import select_locale
 from portal.letters import verification
 from portal.letters.numbering import normalise_code
-from portal.web.desk.letter_forms import VerifyCodeForm, VerifyFileForm
+from portal.web.public.verify_forms import VerifyCodeForm, VerifyFileForm
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.accounts.models import Role
 from portal.applications import lifecycle, services
 from portal.applications import sections as sec
 from portal.applications.models import Application
 from portal.core.audit import AuditEvent, action_label
 from portal.core.extensions import db
+from portal.core.forms import money_message
+from portal.core.i18n import select_locale
+from portal.core.money import MoneyError, format_money, parse_money, to_cents
 from portal.core.timeutil import bureau_today
 from portal.profiles.services import profile_years
 from portal.programs.files_kinds import kind_labels
 from portal.programs.models import Program
-from portal.web.firm.profile_forms import bool_to_tri_state, tri_state_to_bool
+from portal.web.shared.forms import bool_to_tri_state, tri_state_to_bool
 
 YEAR_FIGURE_LABELS = {
     "revenue": lambda year: _l("Main-business revenue %(year)s (yuan)", year=year),
@@ -49,7 +53,7 @@ def status_view(application: Application) -> dict[str, str]:
     status = application.status
     if status in lifecycle.UNDER_REVIEW_FOR_FIRM and _viewer_is_firm():
         return {"value": "under_review", "label": str(lifecycle.FIRM_LABEL_UNDER_REVIEW)}
-    return {"value": status.value, "label": str(lifecycle.STATUS_LABELS[status])}
+    return {"value": status.value, "label": str(status.label)}
 
 
 def list_row(application: Application, program_name: str) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def timeline(application: Application) -> list[dict[str, Any]]:
             continue  # review internals stay with the bureau until a decision is released
         new = event.summary.get("new")
         label = action_label(event.action)
-        status = str(lifecycle.STATUS_LABELS[lifecycle.Status(new)]) if new else ""
+        status = str(lifecycle.Status(new).label) if new else ""
         if firm and new and lifecycle.Status(new) in lifecycle.UNDER_REVIEW_FOR_FIRM:
             status = str(lifecycle.FIRM_LABEL_UNDER_REVIEW)
         rows.append(
@@ -190,8 +194,6 @@ FIRM_TIMELINE_ACTIONS = frozenset(
 def _viewer_is_firm() -> bool:
     from flask_login import current_user
 
-    from portal.accounts.models import Role
-
     return bool(
         current_user and current_user.is_authenticated and current_user.role is Role.ENTERPRISE
     )
@@ -214,7 +216,7 @@ def _display(value: Any, kind: str) -> str:
     if kind == "bool":
         return bool_to_tri_state(value)
     if kind == "money":
-        return f"{Decimal(str(value)):.2f}"
+        return f"{to_cents(value):.2f}"
     return str(value)
 
 
@@ -223,7 +225,7 @@ def _readable(value: Any, kind: str) -> str:
     form refused ("abc", "1,200") is shown as typed."""
     if kind == "money" and value not in (None, ""):
         try:
-            return f"{Decimal(str(value)):,.2f}"
+            return format_money(value)
         except InvalidOperation:
             return str(value)
     return _display(value, kind)
@@ -275,11 +277,14 @@ def read_figure_changes(formdata, rows) -> tuple[list[services.FigureChange], di
         if f"value__{row['path']}" not in formdata:
             raw, reason = row["value"], row["reason"]  # not sent: leave it as it is
         else:
-            raw = (formdata.get(f"value__{row['path']}") or "").strip().replace(",", "")
+            raw = (formdata.get(f"value__{row['path']}") or "").strip()
             reason = formdata.get(f"reason__{row['path']}") or ""
         try:
             value = _parse(raw, row["kind"])
-        except (InvalidOperation, ValueError):
+        except MoneyError as error:  # an amount says why it is refused
+            errors[row["path"]] = money_message(error.reason)
+            continue
+        except ValueError:
             errors[row["path"]] = str(_l("Enter a number of 0 or more, without units."))
             continue
         changes.append(services.FigureChange(row["path"], value, reason))
@@ -294,11 +299,8 @@ def _parse(raw: str, kind: str) -> Any:
             raise ValueError(raw)
         return tri_state_to_bool(raw)
     if kind == "money":
-        value = Decimal(raw).quantize(Decimal("0.01"))
-        if value < 0 or value >= 10**12:
-            raise ValueError(raw)
-        return str(value)
-    value = int(raw)
+        return str(parse_money(raw))  # the same spellings as every money field
+    value = int(raw.replace(",", ""))
     if value < 0:
         raise ValueError(raw)
     return value
@@ -308,8 +310,6 @@ def _parse(raw: str, kind: str) -> Any:
 
 
 def computation_view(application: Application, locale: str | None = None) -> dict[str, Any]:
-    from portal.core.i18n import select_locale
-
     texts = (application.computation or {}).get("texts", {})
     data = texts.get(locale or select_locale()) or next(iter(texts.values()), {})
     return {

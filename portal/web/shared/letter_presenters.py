@@ -5,31 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
-from portal.letters.models import Letter, LetterKind, LetterStatus
+from portal.letters.issuing import kind_due, letters_of
+from portal.letters.models import ExportStatus, Letter, LetterStatus
 from portal.letters.numbering import display_code
 
-KIND_LABELS = {
-    LetterKind.APPROVAL: _l("Approval notice"),
-    LetterKind.REJECTION: _l("Rejection notice"),
-}
-STATUS_LABELS = {
-    LetterStatus.CURRENT: _l("Current"),
-    LetterStatus.SUPERSEDED: _l("Superseded"),
-}
-
-
-EXPORT_STATUS_LABELS = {
-    "queued": _l("Waiting to start"),
-    "running": _l("In progress"),
-    "done": _l("Ready"),
-    "failed": _l("Failed"),
-}
+_EXPORT_STATES = frozenset(state.value for state in ExportStatus)
 
 
 def export_status_label(status: str) -> str:
-    return str(EXPORT_STATUS_LABELS.get(status, status))
+    return str(ExportStatus(status).label) if status in _EXPORT_STATES else status
 
 
 def letter_row(letter: Letter, locale: str) -> dict[str, Any]:
@@ -37,9 +22,9 @@ def letter_row(letter: Letter, locale: str) -> dict[str, Any]:
         "id": letter.id,
         "number": letter.number,
         "kind": letter.kind.value,
-        "kind_label": str(KIND_LABELS[letter.kind]),
+        "kind_label": str(letter.kind.label),
         "current": letter.status is LetterStatus.CURRENT,
-        "status_label": str(STATUS_LABELS[letter.status]),
+        "status_label": str(letter.status.label),
         "version": letter.version,
         "enterprise": letter.enterprise_name,
         "uscc": letter.uscc,
@@ -61,8 +46,6 @@ def letter_row(letter: Letter, locale: str) -> dict[str, Any]:
 
 def application_letters(application, locale: str) -> dict[str, Any]:
     """The letters panel of one application (one query)."""
-    from portal.letters.issuing import kind_due, letters_of
-
     rows = [letter_row(letter, locale) for letter in letters_of(application.id)]
     return {
         "letters": rows,

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from portal.core.access import ADMIN, ENTERPRISE, OFFICER, allow
 from portal.core.domain import DomainError
-from portal.core.extensions import db
 from portal.core.files import send_stored_file
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
@@ -17,8 +16,9 @@ from portal.letters import issuing
 from portal.letters.access import letter_or_404
 from portal.letters.models import LetterKind
 from portal.review.access import application_or_404
-from portal.web.desk.letter_forms import ActionForm, ReissueForm
 from portal.web.shared import letter_presenters as presenters
+from portal.web.shared.forms import ActionForm
+from portal.web.shared.letter_forms import ReissueForm
 
 bp = Blueprint("letters", __name__)
 
@@ -76,8 +76,6 @@ def reissue(letter_id: int):
                 rejection_reason=None if approval else form.rejection_reason.data,
             )
         except DomainError as error:
-            db.session.rollback()
-            letter = letter_or_404(letter_id)
             attach_domain_error(form, error)
         else:
             flash(

@@ -12,7 +12,7 @@ from portal.core.security import safe_next_url
 from portal.notifications import services
 from portal.notifications.messages import compose
 from portal.notifications.models import Notification
-from portal.web.desk.letter_forms import ActionForm
+from portal.web.shared.forms import ActionForm
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
