@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.core.extensions import db
+from portal.core.transaction_lists import follow_savepoints
 
 # --- storage --------------------------------------------------------------------------------
 
@@ -216,6 +217,16 @@ def _files_of_this_transaction(name: str) -> list[tuple[FileStore, str]]:
         session.begin()
     files: list[tuple[FileStore, str]] = session.info.setdefault(name, [])
     return files
+
+
+def _delete_files(files: list[tuple[FileStore, str]]) -> None:
+    for store, key in files:
+        store.delete(key)
+
+
+# What a savepoint that rolls back wrote is deleted at once; what it released is kept.
+follow_savepoints(_NEW_FILES, _delete_files)
+follow_savepoints(_OLD_FILES)
 
 
 @event.listens_for(Session, "after_commit")

@@ -23,6 +23,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.core.extensions import db
+from portal.core.transaction_lists import follow_savepoints
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,7 @@ def enqueue_after_commit(ref: JobRef, *args: Any) -> None:
 
 def batch_after_commit(ref: JobRef, item: Any, *args: Any) -> None:
     """Collect ``item`` into one call of job ``ref(items, *args)`` after the commit."""
-    key = (job_name(ref), args)
-    db.session.info.setdefault(_BATCHES, {}).setdefault(key, []).append(item)
+    db.session.info.setdefault(_BATCHES, []).append(((job_name(ref), args), item))
 
 
 def _plain(item: Any) -> Any:
@@ -125,7 +125,10 @@ def _plain(item: Any) -> Any:
 @event.listens_for(Session, "after_commit")
 def _ready_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
-    for (name, args), items in session.info.pop(_BATCHES, {}).items():
+    batches: dict[tuple[str, tuple[Any, ...]], list[Any]] = {}
+    for key, item in session.info.pop(_BATCHES, []):
+        batches.setdefault(key, []).append(item)
+    for (name, args), items in batches.items():
         pending.append((name, ([_plain(item) for item in items], *args)))
     if pending:
         session.info.setdefault(_READY, []).extend(pending)
@@ -136,6 +139,11 @@ def _forget_on_rollback(session: Session, previous_transaction: SessionTransacti
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
         session.info.pop(_BATCHES, None)
+
+
+# A job queued inside a savepoint that rolls back is forgotten with it (a refused service).
+follow_savepoints(_PENDING)
+follow_savepoints(_BATCHES)
 
 
 def dispatch_ready() -> None:

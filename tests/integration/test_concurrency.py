@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 from portal.accounts.models import Enterprise
 from portal.accounts.uscc import with_check_character
 from portal.applications.models import Application
+from portal.core import jobs
 from portal.core.concurrency import (
     CHANGED_MEANWHILE,
     ConcurrentChange,
@@ -26,6 +27,8 @@ from portal.core.concurrency import (
 )
 from portal.core.domain import DomainError
 from portal.core.extensions import db
+from portal.core.files import file_store, save_in_transaction
+from portal.core.jobs import enqueue_after_commit
 from portal.programs.models import Program
 from portal.programs.services import EditedMeanwhile
 from tests.integration.test_decisions import KEY, make_application, make_firm
@@ -214,3 +217,24 @@ def test_a_stale_write_in_a_service_is_refused_and_the_request_goes_on(app, demo
     assert firm_names(app) == {"阜新并发测试企业04有限公司"}
     with app.app_context():
         assert db.session.get(Application, application_id).project_title == "测试项目"
+
+
+def test_a_refused_service_forgets_the_jobs_it_queued_and_deletes_the_files_it_wrote(app, demo):
+    written: list[str] = []
+
+    @service
+    def queue_and_write_then_refuse() -> None:
+        enqueue_after_commit("export_letters", 999)
+        written.append(save_in_transaction(b"written by a refused service"))
+        raise DomainError("Refused after queuing and writing")
+
+    with app.test_request_context(method="POST"):
+        enqueue_after_commit("export_letters", 1)  # the request's own job, before the service
+        kept = save_in_transaction(b"written before the service")
+        with pytest.raises(DomainError, match="Refused after queuing"):
+            queue_and_write_then_refuse()
+        assert db.session.info[jobs._PENDING] == [("export_letters", (1,))]
+        assert not file_store().exists(written[0])  # deleted with the savepoint
+        assert file_store().exists(kept)
+        db.session.rollback()  # end without dispatching: the request's file goes too
+        assert not file_store().exists(kept)
