@@ -121,7 +121,7 @@ def _render(
 ):
     submitted = version is not None and services.has_submitted_applications(version)
     return render_template(
-        "programs/editor.html",
+        "program_editor/editor.html",
         form=form,
         editor=editor_view(editor),
         program_id=program.id if program is not None else None,

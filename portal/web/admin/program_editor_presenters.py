@@ -1,6 +1,6 @@
 """The programme editor's rows as the page draws them.
 
-Each input becomes a *cell*, a dict that ``templates/programs/_editor_macros.html`` draws: id,
+Each input becomes a *cell*, a dict that ``templates/program_editor/_macros.html`` draws: id,
 name, label, widget (text, number, select, checkbox, checkboxes, pairs), value (what was typed,
 as WTForms shows it again), errors, and optionally choices, options, step, min, max,
 maxlength, inputmode and width. The inputs of a table's row carry hidden labels that name the
@@ -32,7 +32,7 @@ from portal.web.admin.program_params import NUMBER_TYPES, PAIR_LABELS, PAIR_PART
 
 
 def editor_view(editor: ProgramEditor) -> dict[str, Any]:
-    """Everything ``templates/programs/editor.html`` draws below the basic details."""
+    """Everything ``templates/program_editor/editor.html`` draws below the basic details."""
     rules = None if editor.locked else [_rule_view(i, row) for i, row in enumerate(editor.rules)]
     formula = _formula_view(editor.formula)
     documents = [_document_view(i, row) for i, row in enumerate(editor.documents)]

@@ -43,4 +43,4 @@ def index():
         }
         for program in programs
     ]
-    return render_template("programs/admin_index.html", rows=rows)
+    return render_template("program_admin/index.html", rows=rows)

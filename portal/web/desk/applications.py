@@ -94,7 +94,7 @@ def index():
     )
     locale = select_locale()
     return render_template(
-        "staff/applications.html",
+        "staff_applications/index.html",
         rows=staff_queue.queue_rows(page.rows, locale),
         page=page,
         filters=filters,
@@ -138,7 +138,7 @@ def _render_application(
     checkable = formal_check.in_formal_check(application)
     program = application.program
     return render_template(
-        "staff/application.html",
+        "staff_applications/application.html",
         app=presenters.full_view(application, locale),
         submissions=[
             {"number": s.number, "at": s.submitted_at, "content": s.content}

@@ -76,7 +76,7 @@ def index():
         select(func.count(Objection.id)).where(Objection.status == ObjectionStatus.OPEN)
     )
     return render_template(
-        "review/decisions_index.html", rows=rows, page=page, open_objections=open_objections
+        "decisions/index.html", rows=rows, page=page, open_objections=open_objections
     )
 
 
@@ -128,7 +128,7 @@ def _render_ranked(
     release_form.snapshot.data = ranked["snapshot"]
     selected = set(bulk_form.selected.data or [])
     return render_template(
-        "review/decisions_ranked.html",
+        "decisions/ranked.html",
         ranked=ranked,
         program=ranked["program"],
         forms=forms,
@@ -321,7 +321,7 @@ def _render_objections(failed_form=None, failed_id=None, status: int = 200):
     }
     page_errors = _orphan_errors(failed_form, failed_id, forms)
     return render_template(
-        "review/decisions_objections.html",
+        "decisions/objections.html",
         rows=rows,
         page=page,
         forms=forms,

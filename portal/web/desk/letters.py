@@ -62,7 +62,7 @@ def index():
         }
         for p in programs
     ]
-    return render_template("letters/index.html", rows=rows)
+    return render_template("letter_admin/index.html", rows=rows)
 
 
 def _program_or_404(program_id: int) -> Program:
@@ -88,7 +88,7 @@ def program_letters(program_id: int):
         .limit(RECENT_EXPORTS)
     ).all()
     return render_template(
-        "letters/program.html",
+        "letter_admin/program.html",
         program={"id": program.id, "name": program.name(locale), "code": program.code},
         letters=[presenters.letter_row(letter, locale) for letter in page.rows],
         page=page,
@@ -130,7 +130,7 @@ def export_page(export_id: int):
     export = export_or_404(export_id)
     program = db.session.get(Program, export.program_id)
     return render_template(
-        "letters/export.html",
+        "letter_admin/export.html",
         export=exports.export_view(export),
         status_url=url_for("letter_admin.export_status", export_id=export.id),
         download_url=_export_json(export)["download_url"],

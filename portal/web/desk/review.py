@@ -46,7 +46,7 @@ def reviewers():
         review_pages.reviewers_query(), page=request.args.get("page", 1, type=int), per_page=50
     )
     return render_template(
-        "review/admin_reviewers.html", rows=review_pages.reviewer_rows(page.rows), page=page
+        "review_admin/reviewers.html", rows=review_pages.reviewer_rows(page.rows), page=page
     )
 
 
@@ -84,7 +84,7 @@ def edit_reviewer(user_id: int):
     conflicts = reviewer_pool.conflicts_of([reviewer.id])[reviewer.id]
     status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
     return render_template(
-        "review/admin_reviewer_edit.html",
+        "review_admin/reviewer_edit.html",
         reviewer={"id": reviewer.id, "name": reviewer.display_name, "email": reviewer.email},
         declared=list(conflicts.declared.values()),
         form=form,
@@ -105,7 +105,7 @@ def _render_application(
     status: int = 200,
 ):
     return render_template(
-        "review/admin_application.html",
+        "review_admin/application.html",
         view=review_pages.application_review_view(application, select_locale()),
         assign_form=assign_form or AssignForm(formdata=None),
         score_form=score_form or ModerationScoreForm(formdata=None),
@@ -304,7 +304,7 @@ def _program_or_404(program_id: int) -> Program:
 
 def _render_program(program: Program, form: AutoAssignForm, status: int = 200):
     return render_template(
-        "review/admin_program.html",
+        "review_admin/program.html",
         view=review_pages.program_overview_view(
             program, request.args.get("page", 1, type=int), select_locale()
         ),

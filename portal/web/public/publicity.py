@@ -22,7 +22,7 @@ OBJECTION_RATE_LIMIT = "10 per hour"
 @allow(PUBLIC)
 def index():
     page, groups = publicity.public_list(select_locale(), request.args.get("page", 1, type=int))
-    return render_template("public/publicity.html", page=page, groups=groups)
+    return render_template("publicity/index.html", page=page, groups=groups)
 
 
 def _award_open_for_objection_or_404(application_id: int) -> Application:
@@ -49,6 +49,6 @@ def raise_objection(application_id: int):
         except DomainError as error:
             attach_domain_error(form, error)
         else:
-            return render_template("public/publicity_objection_received.html", award=award)
+            return render_template("publicity/objection_received.html", award=award)
     status = INVALID_FORM_STATUS if request.method == "POST" else 200
-    return render_template("public/publicity_object.html", award=award, form=form), status
+    return render_template("publicity/object.html", award=award, form=form), status

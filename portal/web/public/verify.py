@@ -29,7 +29,7 @@ verify_limit = limiter.shared_limit(_verify_limit, scope="verify")
 
 def _page(code_form=None, file_form=None, status: int = 200, **values):
     return render_template(
-        "letters/verify.html",
+        "verify/index.html",
         code_form=code_form or VerifyCodeForm(formdata=None),
         file_form=file_form or VerifyFileForm(formdata=None),
         **values,
@@ -60,9 +60,9 @@ def index():
 def by_code(code: str):
     letter = verification.letter_by_code(code)
     if letter is None:
-        return render_template("letters/verify_not_found.html"), 404
+        return render_template("verify/not_found.html"), 404
     return render_template(
-        "letters/verify_result.html",
+        "verify/result.html",
         letter=verification.public_view(letter, select_locale()),
         by_file=None,
     )
@@ -78,10 +78,10 @@ def by_file():
     data = form.file.data.read(MAX_PDF_BYTES + 1)
     match = verification.letter_by_file(data) if len(data) <= MAX_PDF_BYTES else None
     if match is None:
-        return render_template("letters/verify_file_unknown.html"), 200
+        return render_template("verify/file_unknown.html"), 200
     letter, lang = match
     return render_template(
-        "letters/verify_result.html",
+        "verify/result.html",
         letter=verification.public_view(letter, select_locale()),
         by_file=lang,
     )

@@ -37,7 +37,7 @@ def _assignment_or_404(assignment_id: int) -> Assignment:
 @allow(REVIEWER)
 def queue():
     return render_template(
-        "review/reviewer_queue.html",
+        "reviewer/queue.html",
         **reviewer_queue.reviewer_queue(
             current_user.id, select_locale(), page=request.args.get("page", 1, type=int)
         ),
@@ -56,7 +56,7 @@ def _render(
     if form is None:
         form = score_form(review["criteria"], stored_scores(assignment))
     return render_template(
-        "review/reviewer_score.html",
+        "reviewer/score.html",
         app=presenters.full_view(application, locale),
         review=review,
         form=form,
