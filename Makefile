@@ -24,10 +24,12 @@ run: setup migrate seed
 	@echo "  Demo sign-ins (password: $${PORTAL_DEMO_PASSWORD:-Demo-Portal-2026}):"
 	@echo "    admin@example.com  officer@example.com  reviewer1..3@example.com  ent1..5@example.com"
 	@echo
+	@# Files under instance/ are the portal's alone (the app sets umask 077 for new ones).
+	@chmod -R go= instance
 	@# The background job consumer (letters, exports) runs beside the web server and stops with it.
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask jobs worker & worker=$$!; \
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c python:portal.serving 'portal:create_app()'
 
 test: setup-test
 	$(BIN)/ruff check .

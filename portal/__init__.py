@@ -30,8 +30,13 @@ from portal.letters import init_letters
 from portal.notifications import init_notifications
 from portal.web import init_web
 
+# Everything the portal writes (the database and its WAL, uploads, letters, the outbox's mails
+# with live reset links, the secret key) is readable by the portal's own user only.
+PRIVATE_FILES_UMASK = 0o077
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    os.umask(PRIVATE_FILES_UMASK)
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),

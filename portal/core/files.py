@@ -79,9 +79,10 @@ _LEFTOVER = re.compile(r"\A[0-9]{4}/(0[1-9]|1[0-2])/\.upload-[^/]*\.tmp\Z")
 
 
 class LocalFileStore:
-    """Files under ``root``, at ``<root>/<yyyy>/<mm>/<hex>``, mode 0o640, written atomically."""
+    """Files under ``root``, at ``<root>/<yyyy>/<mm>/<hex>``, mode 0o600 (the portal's user only),
+    written atomically."""
 
-    file_mode = 0o640
+    file_mode = 0o600
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)

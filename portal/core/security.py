@@ -1,10 +1,11 @@
-"""Response headers and the redirect-target check that Flask-Login leaves to us."""
+"""Response headers, caching of private pages, and the redirect-target check that Flask-Login
+leaves to us."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request, session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -51,8 +52,29 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# A signed-in person's pages show USCCs, figures and account lists: no browser or proxy keeps
+# them, nor any error page. Anyone's pages carry a session's CSRF token in their forms, so a
+# browser may keep them only to ask again (no-cache); static files keep Flask's conditional
+# caching.
+PRIVATE = "no-store"
+PUBLIC_PAGE = "no-cache"
+
+
+def add_cache_policy(response: Response) -> Response:
+    if request.endpoint == "static":
+        return response
+    # Flask-Login keeps the signed-in account's id in the session: no database read here.
+    if response.status_code >= 400 or session.get("_user_id") is not None:
+        response.headers["Cache-Control"] = PRIVATE
+        response.headers.pop("Expires", None)
+    elif "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = PUBLIC_PAGE
+    return response
+
+
 def init_security(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(add_cache_policy)
     if app.config.get("SESSION_COOKIE_SECURE"):
 
         @app.after_request

@@ -48,10 +48,10 @@ def test_identical_content_gets_different_keys(store):
     assert store.read(first) == store.read(second) == b"same"
 
 
-def test_files_are_written_with_mode_0640_and_no_temp_files_left(store, tmp_path):
+def test_files_are_written_for_the_owner_only_and_no_temp_files_left(store, tmp_path):
     key = store.save(b"data")
     path = tmp_path / "files" / key
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # not group-readable (issue 12, item 10)
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
