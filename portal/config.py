@@ -78,11 +78,21 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "PORTAL_SESSION_HOURS", 12)),
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "MAX_CONTENT_LENGTH": _int(env, "PORTAL_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        # Each uploaded file is parsed in a child process with these limits (portal/core/
+        # sandbox.py); a file that needs more is refused. Ordinary files need a fraction of them.
+        "UPLOAD_CHECK_CPU_SECONDS": _int(env, "PORTAL_UPLOAD_CHECK_CPU_SECONDS", 2),
+        "UPLOAD_CHECK_MEMORY_MB": _int(env, "PORTAL_UPLOAD_CHECK_MEMORY_MB", 512),
+        "UPLOAD_CHECK_WALL_SECONDS": _int(env, "PORTAL_UPLOAD_CHECK_WALL_SECONDS", 5),
+        "UPLOAD_RATE_LIMIT": env.get("PORTAL_UPLOAD_RATE_LIMIT", "30 per minute"),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LOGIN_MAX_FAILURES": _int(env, "PORTAL_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_MINUTES": _int(env, "PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
+        # The slower back-off of an account attacked from many addresses (accounts/throttle.py).
+        "LOGIN_GLOBAL_MAX_FAILURES": _int(env, "PORTAL_LOGIN_GLOBAL_MAX_FAILURES", 50),
+        "LOGIN_GLOBAL_WINDOW_MINUTES": _int(env, "PORTAL_LOGIN_GLOBAL_WINDOW_MINUTES", 60),
+        "LOGIN_BACKOFF_SECONDS": _int(env, "PORTAL_LOGIN_BACKOFF_SECONDS", 30),
         "PASSWORD_HASH_METHOD": "scrypt",
         "PROXY_FIX_HOPS": _int(env, "PORTAL_PROXY_HOPS", 0),
         "REDIS_URL": redis_url,
@@ -90,6 +100,7 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "RATELIMIT_ENABLED": _flag(env, "PORTAL_RATELIMIT", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "30 per minute"),
+        "REGISTER_RATE_LIMIT": env.get("PORTAL_REGISTER_RATE_LIMIT", "10 per hour"),
         "DEMO_PASSWORD": env.get("PORTAL_DEMO_PASSWORD", "Demo-Portal-2026"),
         # Public holidays and make-up working days for publicity periods, e.g.
         # "2026-10-01..2026-10-07, +2026-10-10" (see portal/review/calendar.py).
@@ -122,4 +133,7 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "MAIL_FROM_NAME": env.get("PORTAL_MAIL_FROM_NAME", "科技政策兑现服务平台"),
         "OUTBOX_DIR": env.get("PORTAL_OUTBOX_DIR") or str(instance_path / "outbox"),
         "PASSWORD_RESET_MINUTES": _int(env, "PORTAL_PASSWORD_RESET_MINUTES", 60),
+        "REGISTRATION_CONFIRM_HOURS": _int(env, "PORTAL_REGISTRATION_CONFIRM_HOURS", 48),
+        # At most one reset mail, and one registration mail, per address in this many minutes.
+        "ACCOUNT_MAIL_INTERVAL_MINUTES": _int(env, "PORTAL_ACCOUNT_MAIL_INTERVAL_MINUTES", 5),
     }

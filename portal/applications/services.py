@@ -25,7 +25,7 @@ from portal.core.files import safe_download_name, save_in_transaction
 from portal.core.i18n import LANGUAGES
 from portal.core.money import format_money
 from portal.core.timeutil import bureau_today, utcnow
-from portal.core.uploads import check_upload
+from portal.core.uploads import DetectedFile
 from portal.profiles.services import facts_from_snapshot, profile_snapshot
 from portal.programs import formulas
 from portal.programs.facts import FirmFacts
@@ -310,12 +310,30 @@ def document_slot(application: Application, key: str) -> dict:
     raise DomainError(_l("This programme asks for no such document."))
 
 
-def upload_attachment(
-    application: Application, key: str, filename: str, data: bytes, *, actor: Any
-) -> Attachment:
-    _require_editable(application, sec.ATTACHMENTS)
+def upload_rules(application: Application, key: str) -> tuple[list[str], int]:
+    """What the document ``key`` accepts: its kinds and its size limit in bytes."""
     slot = document_slot(application, key)
-    detected = check_upload(data, slot["kinds"], int(slot["max_mb"]) * 1024 * 1024)
+    return list(slot["kinds"]), int(slot["max_mb"]) * 1024 * 1024
+
+
+def upload_attachment(
+    application: Application,
+    key: str,
+    filename: str,
+    data: bytes,
+    *,
+    detected: DetectedFile,
+    actor: Any,
+) -> Attachment:
+    """Keep ``data``, already checked against ``upload_rules`` (``detected``, the sandbox's
+    verdict: untrusted files are never parsed here, inside the write transaction)."""
+    _require_editable(application, sec.ATTACHMENTS)
+    kinds, max_bytes = upload_rules(application, key)
+    if detected.size != len(data) or detected.kind not in kinds or detected.size > max_bytes:
+        # The programme's rules changed while the file was being checked.
+        raise DomainError(
+            _l("The rules for this document changed while your file was checked; upload it again.")
+        )
     storage_key = save_in_transaction(data)
     previous = current_attachments(application.id).get(key)
     if previous is not None:

@@ -3,20 +3,25 @@
 ``check_upload`` sniffs the magic number, then really parses the file (pypdf, Pillow, openpyxl),
 so a text file renamed to ``.pdf`` or a file that is only a PDF header is refused. Every refusal
 is an ``UploadRejected`` with a stable ``code`` and a message that tells the user what to do;
-no parser exception escapes.
+no parser exception escapes, except ``MemoryError``: running out of the sandbox's memory is
+not the file's being damaged, and the sandbox refuses it as a file it could not check.
 
 This module works on bytes alone: no request, no database, no file store (those are in
-``portal.core.files``), so that the checks can run in a separate, sandboxed process. Messages
-are lazy strings, rendered by the caller inside a request.
+``portal.core.files``), so that the checks run in a separate, limited process
+(``portal.core.sandbox``). Messages are lazy strings, rendered by the caller inside a request;
+every refusal also carries a ``recipe`` (the name of the function that made it and its plain
+arguments) so that the sandbox can send it back as JSON and the web process can make the same
+refusal again without unpickling anything the parsing process wrote.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +39,7 @@ XLSX_MAX_COMPRESSION_RATIO = 100
 #: ... unless it unpacks to less than this, which is harmless whatever its ratio.
 XLSX_RATIO_CHECK_FROM = 1024 * 1024
 
-REJECTION_CODES = ("empty", "too_large", "wrong_kind", "unreadable", "encrypted")
+REJECTION_CODES = ("empty", "too_large", "wrong_kind", "unreadable", "encrypted", "unchecked")
 
 
 def _limit_pillow_pixels() -> None:
@@ -94,6 +99,8 @@ class UploadRejected(Exception):
         self.code = code
         self.message = message
         self.params: dict[str, Any] = params
+        # Set by ``_rejection``: how to make this refusal again from JSON (see the module doc).
+        self.recipe: tuple[str, list[Any]] | None = None
 
     def __str__(self) -> str:  # never evaluates the lazy message (it may need a request)
         return f"{self.code} {self.params}" if self.params else self.code
@@ -134,13 +141,75 @@ def _kinds_label(kinds: Iterable[FileKind]) -> LazyString:
     return LazyString(lambda: " / ".join(str(label) for label in labels))
 
 
+def allowed_kind_keys(allowed_kinds: Iterable[str]) -> tuple[str, ...]:
+    """The keys of ``allowed_kinds`` in ``KINDS`` order; a ``ValueError`` for a programming
+    mistake (no kind, or one that does not exist)."""
+    keys = tuple(dict.fromkeys(allowed_kinds))
+    unknown = [key for key in keys if key not in KINDS]
+    if unknown or not keys:
+        raise ValueError(f"allowed_kinds must be keys of KINDS, got {keys!r}")
+    return tuple(key for key in KINDS if key in keys)
+
+
 # --- rejections -----------------------------------------------------------------------------
 
+RejectionFactory = Callable[..., UploadRejected]
+_FACTORIES: dict[str, RejectionFactory] = {}
 
+
+def _rejection(factory: RejectionFactory) -> RejectionFactory:
+    """Register a function that makes a refusal, and stamp each refusal with its recipe.
+
+    Its arguments must be plain JSON values (ints, ``None``, lists of kind keys)."""
+
+    @functools.wraps(factory)
+    def make(*args: Any) -> UploadRejected:
+        rejected = factory(*args)
+        rejected.recipe = (factory.__name__, list(args))
+        return rejected
+
+    _FACTORIES[factory.__name__] = make
+    return make
+
+
+def rejection_from_recipe(recipe: Any) -> UploadRejected | None:
+    """The refusal a recipe describes, or ``None`` when it is not one of ours.
+
+    The recipe comes from a process that parsed a hostile file: only registered functions are
+    called, only with plain values, and anything odd is ``None`` (the caller then refuses the
+    file as not checked)."""
+    if not (isinstance(recipe, list | tuple) and len(recipe) == 2):
+        return None
+    name, args = recipe
+    factory = _FACTORIES.get(name) if isinstance(name, str) else None
+    if factory is None or not isinstance(args, list) or len(args) > 2:
+        return None
+    for arg in args:
+        plain = arg is None or (isinstance(arg, int) and not isinstance(arg, bool))
+        keys = isinstance(arg, list) and all(isinstance(key, str) and key in KINDS for key in arg)
+        if not (plain or keys):
+            return None
+    try:
+        return factory(*args)
+    except (TypeError, ValueError):
+        return None
+
+
+@_rejection
+def not_checked() -> UploadRejected:
+    """The refusal of a file whose check ran out of time or memory, or crashed."""
+    return UploadRejected(
+        "unchecked",
+        _l("This file could not be checked in time; save it again as a plain PDF."),
+    )
+
+
+@_rejection
 def _empty() -> UploadRejected:
     return UploadRejected("empty", _l("The file is empty. Choose the file again."))
 
 
+@_rejection
 def _too_large(size: int, max_bytes: int) -> UploadRejected:
     limit_text = human_size(max_bytes)
     size_text = human_size(size)
@@ -159,7 +228,9 @@ def _too_large(size: int, max_bytes: int) -> UploadRejected:
     )
 
 
-def _wrong_kind(allowed: tuple[FileKind, ...], found: str | None) -> UploadRejected:
+@_rejection
+def _wrong_kind(allowed_keys: Iterable[str], found: str | None) -> UploadRejected:
+    allowed = tuple(kind for key, kind in KINDS.items() if key in allowed_keys)
     kinds = _kinds_label(allowed)
     return UploadRejected(
         "wrong_kind",
@@ -173,6 +244,7 @@ def _wrong_kind(allowed: tuple[FileKind, ...], found: str | None) -> UploadRejec
     )
 
 
+@_rejection
 def _unreadable_pdf() -> UploadRejected:
     return UploadRejected(
         "unreadable",
@@ -183,6 +255,7 @@ def _unreadable_pdf() -> UploadRejected:
     )
 
 
+@_rejection
 def _encrypted_pdf() -> UploadRejected:
     return UploadRejected(
         "encrypted",
@@ -193,6 +266,7 @@ def _encrypted_pdf() -> UploadRejected:
     )
 
 
+@_rejection
 def _unreadable_image() -> UploadRejected:
     return UploadRejected(
         "unreadable",
@@ -203,6 +277,7 @@ def _unreadable_image() -> UploadRejected:
     )
 
 
+@_rejection
 def _too_many_pixels(pixels: int | None) -> UploadRejected:
     return UploadRejected(
         "too_large",
@@ -216,6 +291,7 @@ def _too_many_pixels(pixels: int | None) -> UploadRejected:
     )
 
 
+@_rejection
 def _unreadable_xlsx() -> UploadRejected:
     return UploadRejected(
         "unreadable",
@@ -226,6 +302,7 @@ def _unreadable_xlsx() -> UploadRejected:
     )
 
 
+@_rejection
 def _xlsx_expands_too_much(total: int) -> UploadRejected:
     return UploadRejected(
         "too_large",
@@ -240,6 +317,7 @@ def _xlsx_expands_too_much(total: int) -> UploadRejected:
     )
 
 
+@_rejection
 def _xlsx_packed_oddly() -> UploadRejected:
     return UploadRejected(
         "unreadable",
@@ -250,14 +328,15 @@ def _xlsx_packed_oddly() -> UploadRejected:
     )
 
 
-def _xlsx_macros(allowed: tuple[FileKind, ...]) -> UploadRejected:
+@_rejection
+def _xlsx_macros(allowed_keys: Iterable[str]) -> UploadRejected:
     return UploadRejected(
         "wrong_kind",
         _l(
             "This workbook contains macros, which are not accepted. Save it in Excel as an "
             "Excel Workbook (.xlsx) without macros and upload again."
         ),
-        allowed=[kind.key for kind in allowed],
+        allowed=[key for key in KINDS if key in allowed_keys],
         found="xlsm",
     )
 
@@ -284,6 +363,8 @@ def _check_pdf(data: bytes) -> tuple[str, str, int]:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
+    except MemoryError:
+        raise  # the sandbox refuses the file as not checkable
     except Exception:
         raise _unreadable_pdf() from None
     if encrypted:
@@ -297,6 +378,8 @@ def _check_pdf(data: bytes) -> tuple[str, str, int]:
         if not (float(box.width) > 0 and float(box.height) > 0):
             raise ValueError("empty media box")
         first.extract_text()
+    except MemoryError:
+        raise  # the sandbox refuses the file as not checkable
     except Exception:
         raise _unreadable_pdf() from None
     return "application/pdf", ".pdf", page_count
@@ -327,6 +410,8 @@ def _check_image(data: bytes) -> tuple[str, str]:
         raise
     except Image.DecompressionBombError:
         raise _too_many_pixels(None) from None
+    except MemoryError:
+        raise  # the sandbox refuses the file as not checkable
     except Exception:
         raise _unreadable_image() from None
     if found is None:  # pragma: no cover - the magic numbers only let JPEG and PNG through
@@ -334,10 +419,12 @@ def _check_image(data: bytes) -> tuple[str, str]:
     return found
 
 
-def _check_xlsx(data: bytes, allowed: tuple[FileKind, ...]) -> tuple[str, str]:
+def _check_xlsx(data: bytes, allowed: list[str]) -> tuple[str, str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
+    except MemoryError:
+        raise  # the sandbox refuses the file as not checkable
     except Exception:
         raise _unreadable_xlsx() from None
     names = {member.filename for member in members}
@@ -369,6 +456,8 @@ def _check_xlsx(data: bytes, allowed: tuple[FileKind, ...]) -> tuple[str, str]:
                 raise ValueError("no sheets")
         finally:
             workbook.close()
+    except MemoryError:
+        raise  # the sandbox refuses the file as not checkable
     except Exception:
         raise _unreadable_xlsx() from None
     return XLSX_MIME, ".xlsx"
@@ -379,11 +468,8 @@ def check_upload(data: bytes, allowed_kinds: Iterable[str], max_bytes: int) -> D
 
     Raises ``UploadRejected``; a ``ValueError`` only for a programming mistake (unknown kind).
     """
-    keys = tuple(dict.fromkeys(allowed_kinds))
-    unknown = [key for key in keys if key not in KINDS]
-    if unknown or not keys:
-        raise ValueError(f"allowed_kinds must be keys of KINDS, got {keys!r}")
-    allowed = tuple(kind for key, kind in KINDS.items() if key in keys)
+    keys = allowed_kind_keys(allowed_kinds)
+    allowed = list(keys)  # plain values: refusals carry them in their recipe
 
     size = len(data)
     if size == 0:
@@ -405,6 +491,8 @@ def check_upload(data: bytes, allowed_kinds: Iterable[str], max_bytes: int) -> D
             mime_type, extension = _check_xlsx(data, allowed)
     except UploadRejected:
         raise
+    except MemoryError:
+        raise  # the sandbox refuses the file as not checkable
     except Exception:  # pragma: no cover - each check already turns parser errors into these
         unreadable = {"pdf": _unreadable_pdf, "image": _unreadable_image, "xlsx": _unreadable_xlsx}
         raise unreadable[kind]() from None

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from werkzeug.http import parse_options_header
 
 from portal.applications.models import Application, Attachment
+from portal.core import uploads
 from portal.core.extensions import db
 from tests.helpers import detached_rows, make_pdf
 from tests.security import world as w
@@ -315,6 +316,15 @@ def test_a_zip_bomb_posing_as_a_workbook_is_refused_without_unpacking_it(
     response = upload(firm, firm.xlsx_key, data, "研发台账.xlsx")
     assert_refused_beside_the_field(response, bomb.__name__)
     unchanged.check(bomb.__name__)
+    assert unpacked["bytes"] < MB, f"unpacked {unpacked['bytes']} bytes"
+
+
+@pytest.mark.parametrize("bomb", [honest_zip_bomb, lying_zip_bomb], ids=["honest", "lying"])
+def test_the_checker_itself_refuses_a_zip_bomb_without_unpacking_it(unpacked, bomb):
+    """The web upload checks files in a sandboxed child process, where this counter cannot see:
+    the check itself, run here, must refuse the bomb having unpacked less than a megabyte."""
+    with pytest.raises(uploads.UploadRejected):
+        uploads.check_upload(bomb(), ["xlsx"], 10 * MB)
     assert unpacked["bytes"] < MB, f"unpacked {unpacked['bytes']} bytes"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,10 +16,11 @@ from portal.applications import sections as sec
 from portal.applications.models import Application
 from portal.core.access import ENTERPRISE, allow
 from portal.core.domain import DomainError
-from portal.core.extensions import db
+from portal.core.extensions import db, limiter
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
-from portal.core.uploads import UploadRejected
+from portal.core.sandbox import SandboxLimits, check_in_sandbox
+from portal.core.uploads import DetectedFile, UploadRejected
 from portal.review.access import application_or_404
 from portal.web.firm.application_forms import (
     AmountForm,
@@ -227,9 +229,37 @@ def documents(application_id: int):
     )
 
 
+def _upload_limit() -> str:
+    return current_app.config["UPLOAD_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """Uploads are counted per account (the route is for signed-in firms; a visitor who is not
+    signed in is counted by address, and is sent to sign in anyway)."""
+    user_id = current_user.get_id()
+    return f"account:{user_id}" if user_id else get_remote_address()
+
+
+def _checked_upload(application: Application, key: str, data: bytes) -> DetectedFile:
+    """Parse and check the file in the sandbox, holding no database transaction meanwhile.
+
+    On SQLite a POST's transaction begins with BEGIN IMMEDIATE, which takes the write lock as
+    soon as the request first reads (signing the user in does, before this view), and on
+    PostgreSQL an open transaction ties up a connection. The request has only read so far, so
+    the rollback below is not undoing work after a refusal: it ends the read, releasing the
+    lock (and the connection) for the seconds a hostile file may take. The service reads the
+    application again, in a new transaction, and checks again that it may be changed."""
+    kinds, max_bytes = services.upload_rules(application, key)
+    db.session.rollback()
+    return check_in_sandbox(data, kinds, max_bytes, SandboxLimits.from_config(current_app.config))
+
+
 @bp.route("/<int:application_id>/documents/<key>", methods=["POST"])
 @allow(ENTERPRISE)
+@limiter.limit(_upload_limit, key_func=_account_key, methods=["POST"])
 def upload(application_id: int, key: str):
+    # Access (above), the application's owner and state, and the CSRF token (validate_on_submit)
+    # are all checked before the file is parsed: no one else can make the server parse files.
     application = application_or_404(application_id)
     if (back := _editable_or_back(application, sec.ATTACHMENTS)) is not None:
         return back
@@ -238,8 +268,10 @@ def upload(application_id: int, key: str):
     if form.validate_on_submit():
         upload = form.file.data
         try:
+            data = upload.read()
+            detected = _checked_upload(application, key, data)
             services.upload_attachment(
-                application, key, upload.filename or "", upload.read(), actor=_actor()
+                application, key, upload.filename or "", data, detected=detected, actor=_actor()
             )
         except UploadRejected as rejected:
             errors[key] = str(rejected.message)
