@@ -16,7 +16,6 @@ shown as failed, and starting a new export marks it so.
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import io
 import os
@@ -33,8 +32,10 @@ from sqlalchemy import select, text
 
 from portal.applications.models import Application
 from portal.core import audit
+from portal.core.archives import member_name
 from portal.core.audit import Action
 from portal.core.concurrency import lock_row, service
+from portal.core.csv_safe import UTF8_BOM, SafeCsvWriter
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import delete_after_commit, file_store, move_in_transaction
@@ -200,7 +201,8 @@ def start_export(program: Program, *, actor: Any) -> LetterExport:
 
 
 def file_names(letter: Letter) -> tuple[str, str]:
-    return f"{letter.number}.pdf", f"{letter.number}-en.pdf"
+    """The letter's two files in the ZIP: safe names whatever its number (issuer code) holds."""
+    return member_name(f"{letter.number}.pdf"), member_name(f"{letter.number}-en.pdf")
 
 
 def run_export(export_id: int, *, workers: int = 1, progress: Progress | None = None) -> None:
@@ -293,7 +295,7 @@ def _pack(export: LetterExport, rows: Sequence[Any], progress: Progress | None) 
     new key and the ZIP's size."""
     store = file_store()
     manifest = io.StringIO()
-    writer = csv.writer(manifest)
+    writer = SafeCsvWriter(manifest)  # a firm named "=HYPERLINK(...)" stays text
     writer.writerow(MANIFEST_COLUMNS)
     handle, temp_name = tempfile.mkstemp(dir=store.scratch_dir(), suffix=".zip")
     temp = Path(temp_name)
@@ -311,8 +313,8 @@ def _pack(export: LetterExport, rows: Sequence[Any], progress: Progress | None) 
                     _tick(export, progress)
             # UTF-8 with a BOM, so that Excel shows the Chinese names.
             archive.writestr(
-                "manifest.csv",
-                "\ufeff" + manifest.getvalue(),
+                member_name("manifest.csv"),
+                UTF8_BOM + manifest.getvalue(),
                 compress_type=zipfile.ZIP_DEFLATED,
             )
         size = temp.stat().st_size

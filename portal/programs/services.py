@@ -41,6 +41,25 @@ PROGRAM_FIELDS = (
     "pro_rata",
 )
 
+# Letter numbers start with the issuer code (阜科发〔2026〕12号), and the number names the
+# letter's files in the export ZIP: only letters and digits (Chinese included), as on a notice;
+# no punctuation, slashes, dots or spaces, which could make a file name climb out of a folder.
+ISSUER_CODE_MAX = 12
+INVALID_ISSUER_CODE = _l(
+    "Use letters and digits only (Chinese characters included), at most %(max)d, "
+    "for example 阜科发.",
+    max=ISSUER_CODE_MAX,
+)
+
+
+def issuer_code_valid(code: str) -> bool:
+    return 0 < len(code) <= ISSUER_CODE_MAX and all(ch.isalnum() for ch in code)
+
+
+def _check_issuer_code(data: dict[str, Any]) -> None:
+    if "issuer_code" in data and not issuer_code_valid(data["issuer_code"] or ""):
+        raise DomainError(INVALID_ISSUER_CODE, field="issuer_code")
+
 
 def current_version(program: Program) -> ProgramVersion:
     return db.session.scalar(
@@ -70,6 +89,7 @@ def check_version_data(data: dict[str, Any]) -> list[str]:
 
 
 def create_program(data: dict[str, Any], *, actor: Any) -> Program:
+    _check_issuer_code(data)
     problems = check_version_data(data)
     if problems:
         raise DomainError("; ".join(problems))
@@ -151,6 +171,7 @@ def update_program(
     is not overwritten (``EditedMeanwhile``). None skips the check (scripts, tests)."""
     # The row lock holds off another save between this check and our commit.
     check_not_stale(lock(program), seen_version, changed_by=_last_edit)
+    _check_issuer_code(data)
     problems = check_version_data(data)
     if problems:
         raise DomainError("; ".join(problems))

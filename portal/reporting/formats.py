@@ -3,13 +3,13 @@ request; labels arrive already translated.
 
 CSV is UTF-8 with a byte-order mark, because Excel on Chinese Windows reads a CSV without one
 as GBK and garbles every Chinese name. Text cells that a spreadsheet would take for a formula
-(starting with = + - @, a tab or a carriage return) are defused: the CSV prefixes an apostrophe,
-the XLSX stores them as plain strings.
+(starting with = + - @, a tab or a carriage return) are defused by the portal's one CSV writer
+(``core.csv_safe``): the CSV prefixes an apostrophe, the XLSX stores them as plain strings.
+Numbers are handed to the writers as numbers, so a negative amount is never taken for text.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import unicodedata
@@ -21,10 +21,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from portal.core.csv_safe import csv_text, defuse, xlsx_text
 from portal.core.money import CENT, format_money
 from portal.core.timeutil import to_bureau_time
 
@@ -38,9 +38,6 @@ class Column:
     label: Any  # the header, a lazy string translated when the file is written
     kind: str = TEXT
 
-
-UTF8_BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 MONEY_FORMAT = "#,##0.00"
 SCORE_FORMAT = "0.00"
@@ -79,20 +76,25 @@ def csv_value(kind: str, value: Any) -> str:
         return _bureau_naive(value).strftime("%Y-%m-%d %H:%M:%S")
     if kind == DATE:
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return defuse(str(value))
+
+
+def _csv_cell(kind: str, value: Any) -> Any:
+    """A cell for the CSV writer: numbers as numbers (never defused), everything else as text."""
+    if value is None:
+        return None
+    if kind in (MONEY, SCORE):
+        return Decimal(str(value)).quantize(CENT)  # 1234567.80: no thousands separators
+    if kind == COUNT:
+        return int(value)
+    return csv_value(kind, value)
 
 
 def csv_bytes(
     columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], headers: Sequence[str]
 ) -> bytes:
-    buffer = io.StringIO(newline="")
-    buffer.write(UTF8_BOM)
-    writer = csv.writer(buffer)  # RFC 4180: quoted when needed, CRLF line ends
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([csv_value(c.kind, row[c.key]) for c in columns])
-    return buffer.getvalue().encode("utf-8")
+    lines = ([_csv_cell(column.kind, row[column.key]) for column in columns] for row in rows)
+    return csv_text([list(headers), *lines]).encode("utf-8")
 
 
 def _xlsx_value(kind: str, value: Any) -> Any:
@@ -106,7 +108,7 @@ def _xlsx_value(kind: str, value: Any) -> Any:
         return _bureau_naive(value)
     if kind == DATE:
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return xlsx_text(value)
 
 
 def display_width(text: str) -> int:

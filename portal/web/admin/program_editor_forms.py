@@ -50,7 +50,7 @@ from portal.programs.files_kinds import KIND_LABELS as FILE_KIND_LABELS
 from portal.programs.formulas import FORMULA_KINDS
 from portal.programs.models import Program, ProgramKind
 from portal.programs.rule_catalogue import RULE_KINDS
-from portal.programs.services import PROGRAM_FIELDS
+from portal.programs.services import INVALID_ISSUER_CODE, PROGRAM_FIELDS, issuer_code_valid
 from portal.web.admin.program_editor_fields import (
     BureauDateTimeField,
     DecimalNumberField,
@@ -122,7 +122,7 @@ class ProgramDetailsForm(FlaskForm):
     issuer_code = StringField(
         _l("Issuer code of decision letters"),
         filters=[strip],
-        validators=[InputRequired(message=_l("Enter the issuer code.")), Length(max=20)],
+        validators=[InputRequired(message=_l("Enter the issuer code."))],
         description=_l(
             "The start of each letter number, for example 阜科发 in 阜科发〔2026〕12号."
         ),
@@ -216,6 +216,11 @@ class ProgramDetailsForm(FlaskForm):
                     )
                 )
             )
+
+    def validate_issuer_code(self, field: StringField) -> None:
+        # The rule is the service's (it names files in the letters' ZIP); said beside the field.
+        if field.data and not issuer_code_valid(field.data):
+            raise ValidationError(str(INVALID_ISSUER_CODE))
 
     def validate_closes_at(self, field) -> None:
         opens_at = self.opens_at.data
