@@ -23,6 +23,7 @@ from portal.core.database import init_unit_of_work
 from portal.core.errors import init_error_pages
 from portal.core.extensions import csrf, db, limiter, migrate
 from portal.core.i18n import init_i18n
+from portal.core.inputs import init_id_converter
 from portal.core.jobs import init_jobs
 from portal.core.paths import PROJECT_ROOT
 from portal.core.security import init_security
@@ -67,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_core(app: Flask) -> None:
+    init_id_converter(app)  # before any blueprint adds a rule with an <int:...> id
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

@@ -8,8 +8,18 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from portal.core.extensions import db
+from portal.core.inputs import query_int
 
 DEFAULT_PER_PAGE = 25
+# No list has this many pages: a page number beyond it (typed into the address bar) would only
+# make an offset the database cannot hold.
+MAX_PAGE = 1_000_000
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number of ``?page=``: 1 when absent, malformed ("abc", "NaN", "-1") or beyond
+    ``MAX_PAGE``. Every paged view reads it so."""
+    return query_int(name, 1, minimum=1, maximum=MAX_PAGE) or 1
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ def paginate(
 ) -> Page:
     """One page of ``query``. Pass ``total`` when it is known without counting (a tally, a
     summary already read): counting every row costs as much as the table is long."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     if total is None:
         total = (
             db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

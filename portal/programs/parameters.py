@@ -29,6 +29,8 @@ def format_number(value: Decimal | int) -> str:
     """A parameter as an officer typed it, without trailing zeros: "1.5", "10", "60"."""
     value = Decimal(value)
     if value == value.to_integral_value():
+        if value.adjusted() >= 4000:  # str(int) refuses over 4300 digits; shown as typed
+            return f"{value.to_integral_value():f}"
         return str(int(value))
     return f"{value.normalize():f}"
 
@@ -98,7 +100,10 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # more digits than Python converts (4300): not a number we use
+            return None
     if isinstance(value, Decimal | float):
         number = as_decimal(value)
         if number is not None and number == number.to_integral_value():

@@ -14,7 +14,7 @@ from portal.core.access import ADMIN, allow
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
-from portal.core.pagination import paginate
+from portal.core.pagination import page_arg, paginate
 from portal.web.admin.forms import ConfirmForm, StaffCreateForm, StaffRoleForm
 
 bp = Blueprint("admin", __name__)
@@ -35,7 +35,7 @@ def accounts():
         query = query.where(User.role != Role.ENTERPRISE).order_by(User.role, User.email)
     else:
         query = query.where(User.role == Role.ENTERPRISE).order_by(User.created_at.desc())
-    page = paginate(query, page=request.args.get("page", 1, type=int))
+    page = paginate(query, page=page_arg())
     rows = [
         {
             "id": user.id,
@@ -158,7 +158,7 @@ def audit_log():
     )
     if action:
         query = query.where(audit.AuditEvent.action == action)
-    page = paginate(query, page=request.args.get("page", 1, type=int), per_page=50)
+    page = paginate(query, page=page_arg(), per_page=50)
     actions = db.session.scalars(
         select(audit.AuditEvent.action)
         .group_by(audit.AuditEvent.action)

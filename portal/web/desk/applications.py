@@ -22,7 +22,7 @@ from portal.core.concurrency import ConcurrentChange
 from portal.core.domain import DomainError
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
-from portal.core.pagination import paginate
+from portal.core.pagination import page_arg, paginate
 from portal.review import formal_check
 from portal.review.access import application_or_404
 from portal.review.decision_rules import reason_label
@@ -89,7 +89,7 @@ def index():
     filters = staff_queue.QueueFilters.from_args(request.args)
     page = paginate(
         staff_queue.queue_query(filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         total=staff_queue.queue_total(filters),
     )
     locale = select_locale()

@@ -16,8 +16,9 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
+from portal.core.inputs import query_int
 from portal.core.money import format_money
-from portal.core.pagination import paginate
+from portal.core.pagination import MAX_PAGE, page_arg, paginate
 from portal.programs.models import Program
 from portal.review import decisions, publicity, ranking
 from portal.review.decision_rules import APPROVE, REASON_LABELS, REJECT, Choice
@@ -57,7 +58,7 @@ def _status_for(error: DomainError) -> int:
 def index():
     page = paginate(
         select(Program).order_by(Program.opens_at.desc(), Program.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
     )
     counts = ranking.programmes_overview([program.id for program in page.rows])
     locale = select_locale()
@@ -114,9 +115,7 @@ def _render_ranked(
     release_form: ReleaseForm | None = None,
     status: int = 200,
 ):
-    ranked = ranking.ranked_list(
-        program, select_locale(), page=request.args.get("page", 1, type=int)
-    )
+    ranked = ranking.ranked_list(program, select_locale(), page=page_arg())
     forms = {}
     for row in ranked["rows"]:
         forms[row["id"]] = failed_form if failed_id == row["id"] and failed_form else _row_form(row)
@@ -199,7 +198,7 @@ def decide(application_id: int):
                 url_for(
                     "decisions.ranked",
                     program_id=program_id,
-                    page=request.args.get("page", type=int),
+                    page=query_int("page", minimum=1, maximum=MAX_PAGE),
                     _anchor=f"row-{application_id}",
                 )
             )
@@ -252,7 +251,7 @@ def bulk_decide(program_id: int):
                 url_for(
                     "decisions.ranked",
                     program_id=program_id,
-                    page=request.args.get("page", type=int),
+                    page=query_int("page", minimum=1, maximum=MAX_PAGE),
                 )
             )
     elif form.action.errors:
@@ -312,7 +311,7 @@ def release(program_id: int):
 
 
 def _render_objections(failed_form=None, failed_id=None, status: int = 200):
-    page, rows = publicity.open_objections(select_locale(), request.args.get("page", 1, type=int))
+    page, rows = publicity.open_objections(select_locale(), page_arg())
     forms = {
         row["id"]: failed_form
         if failed_id == row["id"] and failed_form

@@ -19,6 +19,7 @@ from portal.core.access import ADMIN, OFFICER, allow
 from portal.core.audit import Action
 from portal.core.extensions import db
 from portal.core.i18n import select_locale
+from portal.core.inputs import parse_int
 from portal.core.timeutil import bureau_today
 from portal.programs.models import Program
 from portal.reporting import exports as services
@@ -29,7 +30,6 @@ bp = Blueprint("exports", __name__, url_prefix="/staff/exports")
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON_MIMETYPE = "application/json; charset=utf-8"
-MAX_ID = 2**31 - 1
 
 
 class DownloadForm(FlaskForm):
@@ -43,8 +43,8 @@ def _chosen_program() -> Program | None:
     if not raw:
         return None
     # Digits only, and within an integer column's range (PostgreSQL refuses larger ones).
-    valid = len(raw) <= 10 and raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID
-    program = db.session.get(Program, int(raw)) if valid else None
+    program_id = parse_int(raw)
+    program = db.session.get(Program, program_id) if program_id is not None else None
     if program is None:
         abort(404)
     return program

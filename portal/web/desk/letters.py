@@ -9,7 +9,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
@@ -20,7 +19,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import send_stored_file
 from portal.core.i18n import select_locale
-from portal.core.pagination import paginate
+from portal.core.pagination import page_arg, paginate
 from portal.letters import export as exports
 from portal.letters.access import export_or_404
 from portal.letters.issuing import due_application_ids
@@ -79,7 +78,7 @@ def program_letters(program_id: int):
     locale = select_locale()
     page = paginate(
         select(Letter).where(Letter.program_id == program.id).order_by(Letter.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
     )
     recent = db.session.scalars(
         select(LetterExport)

@@ -16,6 +16,7 @@ from portal.accounts.models import Enterprise
 from portal.applications import tallies
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
+from portal.core.inputs import parse_int
 from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus
 
@@ -43,10 +44,7 @@ class QueueFilters:
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
         """Unknown values are ignored: a filter is a view, never an error."""
-        try:
-            program = int(args.get("program", ""))
-        except ValueError:
-            program = None
+        program = parse_int(args.get("program"))  # within an id's range, or no filter
         status = args.get("status", "")
         sort = args.get("sort", NEWEST)
         return cls(

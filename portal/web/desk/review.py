@@ -13,7 +13,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
-from portal.core.pagination import paginate
+from portal.core.pagination import page_arg, paginate
 from portal.programs.models import Program
 from portal.review import assignment as service
 from portal.review import moderation, reviewer_pool, scoring
@@ -42,9 +42,7 @@ def _actor():
 @bp.route("/reviewers")
 @allow(OFFICER, ADMIN)
 def reviewers():
-    page = paginate(
-        review_pages.reviewers_query(), page=request.args.get("page", 1, type=int), per_page=50
-    )
+    page = paginate(review_pages.reviewers_query(), page=page_arg(), per_page=50)
     return render_template(
         "review_admin/reviewers.html", rows=review_pages.reviewer_rows(page.rows), page=page
     )
@@ -305,9 +303,7 @@ def _program_or_404(program_id: int) -> Program:
 def _render_program(program: Program, form: AutoAssignForm, status: int = 200):
     return render_template(
         "review_admin/program.html",
-        view=review_pages.program_overview_view(
-            program, request.args.get("page", 1, type=int), select_locale()
-        ),
+        view=review_pages.program_overview_view(program, page_arg(), select_locale()),
         form=form,
     ), status
 

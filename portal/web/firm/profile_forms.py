@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -15,9 +18,10 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.core.forms import MoneyField
+from portal.core.inputs import parse_int
 from portal.programs.facts import Recognition
 
 TRI_STATE = [
@@ -31,6 +35,11 @@ RECOGNITION_LABELS = {
     Recognition.UNICORN: _l("Unicorn enterprise (独角兽)"),
 }
 NOT_NEGATIVE = NumberRange(min=0, message=_l("Enter zero or more."))
+# Counts (employees, patents) are stored in integer columns: a 30-digit number is a typing
+# slip, refused beside the field rather than an error from the database.
+COUNT_MAX = 10_000_000
+NOT_TOO_MANY = NumberRange(max=COUNT_MAX, message=_l("Enter a number no larger than 10,000,000."))
+YEARS = (1900, 2100)
 MONEY_MAX = NumberRange(
     min=0, max=10**12 - 1, message=_l("Enter an amount from 0 to 999,999,999,999.")
 )
@@ -40,10 +49,21 @@ def money_field(label) -> MoneyField:
     return MoneyField(label, validators=[Optional(), MONEY_MAX], render_kw={"inputmode": "decimal"})
 
 
+def _a_year(_form: Form, field: Field) -> None:
+    """The hidden year of a row of figures is one the page wrote; anything else was tampered
+    with, and is refused (the view reads it as a whole number)."""
+    if parse_int(field.data, minimum=YEARS[0], maximum=YEARS[1]) is None:
+        raise ValidationError(str(_l("Reload the page and enter the figures again.")))
+
+
+def count_validators() -> list[Any]:
+    return [Optional(), NOT_NEGATIVE, NOT_TOO_MANY]
+
+
 class YearForm(Form):
-    year = HiddenField()
+    year = HiddenField(validators=[_a_year])
     revenue = money_field(_l("Main-business revenue (yuan)"))
-    employees = IntegerField(_l("Employees"), validators=[Optional(), NOT_NEGATIVE])
+    employees = IntegerField(_l("Employees"), validators=count_validators())
     rd_expense = money_field(_l("R&D expense for the super-deduction, form A107012 (yuan)"))
     super_deduction_filed = SelectField(_l("R&D super-deduction filed"), choices=TRI_STATE)
 
@@ -94,14 +114,12 @@ class ProfileForm(FlaskForm):
     )
     ip_class_i = IntegerField(
         _l("Class I intellectual property (invention patents, ...)"),
-        validators=[Optional(), NOT_NEGATIVE],
+        validators=count_validators(),
     )
     ip_class_ii = IntegerField(
         _l("Class II intellectual property (utility models, designs, ...)"),
-        validators=[Optional(), NOT_NEGATIVE],
+        validators=count_validators(),
     )
-    software_copyrights = IntegerField(
-        _l("Software copyrights"), validators=[Optional(), NOT_NEGATIVE]
-    )
+    software_copyrights = IntegerField(_l("Software copyrights"), validators=count_validators())
     years = FieldList(FormField(YearForm))
     recognitions = FieldList(FormField(RecognitionForm), min_entries=3)

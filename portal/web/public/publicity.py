@@ -10,6 +10,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db, limiter
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
+from portal.core.pagination import page_arg
 from portal.review import publicity
 from portal.web.public.publicity_forms import ObjectionForm
 
@@ -21,7 +22,7 @@ OBJECTION_RATE_LIMIT = "10 per hour"
 @bp.route("")
 @allow(PUBLIC)
 def index():
-    page, groups = publicity.public_list(select_locale(), request.args.get("page", 1, type=int))
+    page, groups = publicity.public_list(select_locale(), page_arg())
     return render_template("publicity/index.html", page=page, groups=groups)
 
 

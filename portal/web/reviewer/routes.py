@@ -10,6 +10,7 @@ from portal.core.access import REVIEWER, allow
 from portal.core.domain import DomainError
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
+from portal.core.pagination import page_arg
 from portal.review import reviewer_queue, scoring
 from portal.review.models import Assignment, AssignmentStatus, DeclineReason
 from portal.review.score_sheet import rubric_view, stored_scores
@@ -38,9 +39,7 @@ def _assignment_or_404(assignment_id: int) -> Assignment:
 def queue():
     return render_template(
         "reviewer/queue.html",
-        **reviewer_queue.reviewer_queue(
-            current_user.id, select_locale(), page=request.args.get("page", 1, type=int)
-        ),
+        **reviewer_queue.reviewer_queue(current_user.id, select_locale(), page=page_arg()),
     )
 
 

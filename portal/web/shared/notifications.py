@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.core.access import SIGNED_IN, allow
 from portal.core.extensions import db
 from portal.core.i18n import select_locale
+from portal.core.pagination import page_arg
 from portal.core.security import safe_next_url
 from portal.notifications import services
 from portal.notifications.messages import compose
@@ -21,7 +22,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @allow(*SIGNED_IN)
 def index():
     locale = select_locale()
-    page = services.page_of(current_user.id, request.args.get("page", 1, type=int))
+    page = services.page_of(current_user.id, page_arg())
     rows = []
     for notification in page.rows:
         message = compose(notification.kind, notification.params, notification.link, locale)
