@@ -178,7 +178,10 @@ def seed_demo_data() -> int:
             services.find_user_by_email(firm["email"]) is None
             and services.enterprise_by_uscc(firm["uscc"]) is None
         ):
-            services.register_enterprise(services.EnterpriseRegistration(password=password, **firm))
+            # Demo firms are ready to use: no mail to follow first.
+            services.register_enterprise(
+                services.EnterpriseRegistration(password=password, **firm), confirmed=True
+            )
             created += 1
     created += _seed_profiles()
     created += seed_demo_programs()

@@ -36,6 +36,21 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
     return response
 
 
+def confirmation_link(app, email: str) -> str:
+    """The path of the link that finishes a registration, as the mail to ``email`` carries it
+    (made here rather than read from the mail, for tests about something else)."""
+    from sqlalchemy import select
+
+    from portal.accounts.confirmation import make_token
+    from portal.accounts.models import User
+    from portal.core.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        assert user is not None, email
+        return f"/register/confirm/{make_token(user)}"
+
+
 def close_connections(app) -> None:
     """End the app's session and close its database connections (when a test's app is done)."""
     from portal.core.extensions import db

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import access
@@ -87,8 +87,18 @@ class User(UserMixin, Model):
     )
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the owner proved the address by the emailed link. Accounts made by staff, the CLI or
+    # the demo seed are confirmed as they are made (the default); only self-registration starts
+    # unconfirmed (None), and such an account cannot sign in until the link is followed.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
+    # For the record, not the lock itself (see SignInThrottle): failures from anywhere in the
+    # current window, and when the latest per-address lock of this account ends.
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last reset mail and the last registration mail (link, or "someone tried"): at most
+    # one of each per address per ACCOUNT_MAIL_INTERVAL_MINUTES, across processes.
+    reset_mail_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_mail_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of the session identity: bumping it ends every other session of this account.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -107,5 +117,22 @@ class User(UserMixin, Model):
     def is_staff(self) -> bool:
         return self.role.is_staff
 
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+
+class SignInThrottle(Model):
+    """Failed sign-ins of one subject (an account, or an address without one, hashed) from one
+    client address, or from everywhere when ``client`` is ``*`` (the slower account-wide
+    back-off). Kept in the database so that every process sees the same count."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("subject", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(45))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,8 +3,9 @@
 The link carries a signed token (itsdangerous, salted, time-limited) naming the account and a
 fingerprint of its current password hash: once the password changes, by this reset or any
 other way, every earlier link stops working, so a link works once. Asking for a link says the
-same thing whether or not the address has an account. A reset ends every session of the
-account and lifts a sign-in lockout.
+same thing whether or not the address has an account, and an address gets at most one reset
+mail per ACCOUNT_MAIL_INTERVAL_MINUTES (counted in the database), however often it is asked. A
+reset ends every session of the account and lifts its sign-in locks.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from portal.accounts import throttle
+from portal.accounts.mail_limits import claim_mail_slot
 from portal.accounts.models import User
 from portal.accounts.passwords import hash_password
-from portal.accounts.services import check_new_password, find_user_by_email
+from portal.accounts.services import check_new_password, find_user_by_email, normalise_email
 from portal.core import audit
 from portal.core.audit import Action
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.jobs import enqueue_after_commit
+from portal.core.timeutil import utcnow
 from portal.core.urls import absolute, path_for
 
 SALT = "portal.password-reset"
@@ -71,9 +75,13 @@ def request_reset(email: str) -> None:
             Action.ACCOUNT_PASSWORD_RESET_REQUESTED, actor=None, object_type="system", known=False
         )
         return
-    url = absolute(path_for("accounts.reset_password", token=make_token(user)))
-    audit.record(Action.ACCOUNT_PASSWORD_RESET_REQUESTED, user, actor=None, known=True)
-    enqueue_after_commit("send_password_reset", user.id, url)
+    mailed = claim_mail_slot(user, "reset", utcnow())
+    audit.record(
+        Action.ACCOUNT_PASSWORD_RESET_REQUESTED, user, actor=None, known=True, mailed=mailed
+    )
+    if mailed:
+        url = absolute(path_for("accounts.reset_password", token=make_token(user)))
+        enqueue_after_commit("send_password_reset", user.id, url)
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -83,5 +91,9 @@ def reset_password(token: str, new_password: str) -> User:
     user.session_version += 1  # every session of the account ends, this one too
     user.failed_sign_ins = 0
     user.locked_until = None
+    throttle.forget(throttle.subject_of(user, normalise_email(user.email)))
+    # Following a link mailed to the address proves it as well as the registration link does.
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
     audit.record(Action.ACCOUNT_PASSWORD_RESET, user, actor=user)
     return user

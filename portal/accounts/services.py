@@ -1,30 +1,32 @@
-"""Account rules: registration, sign-in with lockout, passwords, staff management.
+"""Account rules: registration (confirmed by mail), sign-in with throttling, passwords, staff
+management.
 
 Services add and flush; the request commits (see portal/core/database.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import NoReturn
+from datetime import date, datetime
+from typing import Any, NoReturn
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts import confirmation, throttle
 from portal.accounts.models import Enterprise, Role, User
 from portal.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
+    Weakness,
     burn_password_check,
     hash_password,
+    password_weakness,
     verify_password,
 )
 from portal.accounts.uscc import normalise_uscc
 from portal.core import audit
-from portal.core.audit import Action, AuditEvent
+from portal.core.audit import Action
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
@@ -65,13 +67,21 @@ DUPLICATE_USCC = _l(
 DUPLICATE_EMAIL = _l("An account with this email address already exists. Sign in instead.")
 
 
-def register_enterprise(data: EnterpriseRegistration) -> User:
+def register_enterprise(data: EnterpriseRegistration, *, confirmed: bool = False) -> User | None:
+    """Create the firm and its account, unconfirmed until the emailed link is followed; return
+    it. When the address already has an account nothing is created, the owner is told by mail
+    and None is returned: the caller answers the same either way, so that registering does not
+    tell who has an account. (A taken USCC is still said, beside its field.)"""
     uscc = normalise_uscc(data.uscc)
     email = normalise_email(data.email)
+    check_new_password(data.password, email, field="password")
     if enterprise_by_uscc(uscc) is not None:
         raise DomainError(DUPLICATE_USCC, field="uscc")
-    if find_user_by_email(email) is not None:
-        raise DomainError(DUPLICATE_EMAIL, field="email")
+    password_hash = hash_password(data.password)  # hashed either way: the same time either way
+    owner = find_user_by_email(email)
+    if owner is not None:
+        confirmation.tell_owner_of_attempt(owner)
+        return None
     enterprise = Enterprise(
         name=data.company_name.strip(),
         uscc=uscc,
@@ -82,20 +92,27 @@ def register_enterprise(data: EnterpriseRegistration) -> User:
     )
     user = User(
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         role=Role.ENTERPRISE,
         display_name=data.contact_person.strip(),
         enterprise=enterprise,
         locale=data.locale,
+        # null(), not None: None would let the column's default (confirmed) fill it in.
+        email_confirmed_at=utcnow() if confirmed else null(),
     )
-    db.session.add_all([enterprise, user])
     try:
-        # Two simultaneous registrations both pass the checks above; the unique index decides.
+        # Two simultaneous registrations both pass the checks above; the unique indexes decide.
+        # (Added inside the savepoint, so that its rollback takes them out of the session.)
         with db.session.begin_nested():
+            db.session.add_all([enterprise, user])
             db.session.flush()
     except IntegrityError as exc:
-        raise DomainError(DUPLICATE_USCC, field="uscc") from exc
+        if enterprise_by_uscc(uscc) is not None:
+            raise DomainError(DUPLICATE_USCC, field="uscc") from exc
+        return None  # the address was registered at the same moment: its registrant is mailed
     audit.record(Action.ACCOUNT_REGISTERED, user, actor=user, uscc=uscc, company=enterprise.name)
+    if not confirmed:
+        confirmation.send_link(user)
     return user
 
 
@@ -103,46 +120,59 @@ def register_enterprise(data: EnterpriseRegistration) -> User:
 
 
 class SignInRefused(DomainError):
-    def __init__(self, message, *, locked_until: datetime | None = None) -> None:
+    def __init__(
+        self,
+        message: Any,
+        *,
+        locked_until: datetime | None = None,
+        unconfirmed: User | None = None,
+    ) -> None:
         super().__init__(message)
         self.locked_until = locked_until
+        # The account whose right password was given but whose address is not confirmed yet.
+        self.unconfirmed = unconfirmed
 
 
 BAD_CREDENTIALS = _l("The email address or password is not right.")
 ACCOUNT_DISABLED = _l("This account has been disabled. Contact the bureau to have it restored.")
+NOT_CONFIRMED = _l(
+    "Your registration is not finished yet: open the link in the mail we sent to this "
+    "address to finish it."
+)
 
 
-def sign_in(email: str, password: str, now: datetime | None = None) -> User:
-    """Check the credentials and lockout; raise SignInRefused with the reason to show."""
+def sign_in(
+    email: str, password: str, now: datetime | None = None, *, client: str | None = None
+) -> User:
+    """Check the credentials and the throttle (see portal/accounts/throttle.py); raise
+    SignInRefused with the reason to show. Every answer costs one password-hash check, so
+    that its timing does not tell whether the address has an account or is locked."""
     now = now or utcnow()
-    config = current_app.config
     user = find_user_by_email(email)
+    subject = throttle.subject_of(user, normalise_email(email))
+    until = throttle.refused_until(subject, client, now)
+    if until is not None:
+        burn_password_check(password)
+        if user is None:
+            key = _unknown_email_key(email)
+            audit.record(
+                Action.ACCOUNT_SIGN_IN_REFUSED, object_type="users", object_id=key, reason="locked"
+            )
+        else:
+            audit.record(Action.ACCOUNT_SIGN_IN_REFUSED, user, actor=user, reason="locked")
+        raise SignInRefused(BAD_CREDENTIALS, locked_until=until)
     if user is None:
         burn_password_check(password)
-        _refuse_unknown_email(email, now)
-    if user.is_locked(now):
-        audit.record(Action.ACCOUNT_SIGN_IN_REFUSED, user, actor=user, reason="locked")
-        raise SignInRefused(BAD_CREDENTIALS, locked_until=user.locked_until)
+        _refuse_failure(None, email, subject, client, now)
     if not verify_password(user.password_hash, password):
-        user.failed_sign_ins += 1
-        audit.record(
-            Action.ACCOUNT_SIGN_IN_FAILED,
-            user,
-            actor=user,
-            reason="bad_password",
-            failures=user.failed_sign_ins,
-        )
-        if user.failed_sign_ins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_sign_ins = 0
-            audit.record(
-                Action.ACCOUNT_LOCKED, user, actor=user, until=user.locked_until.isoformat()
-            )
-            raise SignInRefused(BAD_CREDENTIALS, locked_until=user.locked_until)
-        raise SignInRefused(BAD_CREDENTIALS)
+        _refuse_failure(user, email, subject, client, now)
     if not user.is_active:
         audit.record(Action.ACCOUNT_SIGN_IN_REFUSED, user, actor=user, reason="disabled")
         raise SignInRefused(ACCOUNT_DISABLED)
+    if not user.is_confirmed:
+        audit.record(Action.ACCOUNT_SIGN_IN_REFUSED, user, actor=user, reason="unconfirmed")
+        raise SignInRefused(NOT_CONFIRMED, unconfirmed=user)
+    throttle.record_success(subject, client)
     user.failed_sign_ins = 0
     user.locked_until = None
     user.last_sign_in_at = now
@@ -151,52 +181,39 @@ def sign_in(email: str, password: str, now: datetime | None = None) -> User:
 
 
 def _unknown_email_key(email: str) -> str:
-    """The audit log's object id for an address without an account (64 characters at most)."""
-    return "email:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:58]
+    """The audit log's object id for an address without an account (64 characters at most):
+    the same key its sign-in throttle has."""
+    return throttle.subject_of(None, normalise_email(email))
 
 
-def _refuse_unknown_email(email: str, now: datetime) -> NoReturn:
-    """Refuse an address that has no account exactly as an account would be refused: it is
-    locked after the same number of failures, for the same time, so that the answers do not
-    tell which addresses have accounts. Its failures and lock are kept in the audit log."""
-    config = current_app.config
-    key = _unknown_email_key(email)
-    shown = normalise_email(email)[:254]
-    events = select(AuditEvent).where(
-        AuditEvent.object_type == "users", AuditEvent.object_id == key
-    )
-    last_lock = db.session.scalar(
-        events.where(AuditEvent.action == Action.ACCOUNT_LOCKED).order_by(AuditEvent.id.desc())
-    )
-    if last_lock is not None:
-        until = datetime.fromisoformat(last_lock.summary["until"])
-        if until > now:
-            audit.record(
-                Action.ACCOUNT_SIGN_IN_REFUSED, object_type="users", object_id=key, reason="locked"
-            )
-            raise SignInRefused(BAD_CREDENTIALS, locked_until=until)
-    failed = events.where(AuditEvent.action == Action.ACCOUNT_SIGN_IN_FAILED)
-    if last_lock is not None:  # as an account's count starts again after each lock
-        failed = failed.where(AuditEvent.id > last_lock.id)
-    failures = 1 + db.session.scalar(select(func.count()).select_from(failed.subquery()))
+def _refuse_failure(
+    user: User | None, email: str, subject: str, client: str | None, now: datetime
+) -> NoReturn:
+    """Count a failure and refuse. An address without an account is counted and locked
+    exactly as an account would be, so that the answers do not tell which addresses have
+    accounts; the account's own row keeps a record of the latest lock for staff to see."""
+    failure = throttle.record_failure(subject, client, now)
+    if user is None:
+        target: dict[str, Any] = {"object_type": "users", "object_id": _unknown_email_key(email)}
+        shown = {"email": normalise_email(email)[:254]}
+        reason = "unknown_email"
+    else:
+        target, shown, reason = {"obj": user, "actor": user}, {}, "bad_password"
+        user.failed_sign_ins = failure.account_failures
+        if failure.locked_until is not None:
+            user.locked_until = failure.locked_until
     audit.record(
         Action.ACCOUNT_SIGN_IN_FAILED,
-        object_type="users",
-        object_id=key,
-        reason="unknown_email",
-        email=shown,
-        failures=failures,
+        **target,
+        reason=reason,
+        failures=failure.failures,
+        account_failures=failure.account_failures,
+        **shown,
     )
-    if failures >= config["LOGIN_MAX_FAILURES"]:
-        until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-        audit.record(
-            Action.ACCOUNT_LOCKED,
-            object_type="users",
-            object_id=key,
-            email=shown,
-            until=until.isoformat(),
-        )
-        raise SignInRefused(BAD_CREDENTIALS, locked_until=until)
+    if failure.locked_until is not None:
+        until = failure.locked_until.isoformat()
+        audit.record(Action.ACCOUNT_LOCKED, **target, until=until, **shown)
+        raise SignInRefused(BAD_CREDENTIALS, locked_until=failure.locked_until)
     raise SignInRefused(BAD_CREDENTIALS)
 
 
@@ -221,6 +238,32 @@ def check_new_password(password: str, email: str, *, field: str) -> None:
         raise DomainError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field=field)
     if password.strip().lower() == normalise_email(email):
         raise DomainError(_l("The password must not be your email address."), field=field)
+    weakness = password_weakness(password, email)
+    if weakness is not None:
+        raise DomainError(WEAKNESS_MESSAGES[weakness], field=field)
+
+
+WEAKNESS_MESSAGES = {
+    Weakness.COMMON: _l(
+        "This is one of the most common passwords, among the first an attacker tries. "
+        "Choose another, e.g. a few unrelated words."
+    ),
+    Weakness.REPEAT: _l(
+        "This password repeats the same characters, so it is easy to guess. Choose another, "
+        "e.g. a few unrelated words."
+    ),
+    Weakness.RUN: _l(
+        "This password is a run of keys, letters or digits (like 1234 or qwerty), so it is "
+        "easy to guess. Choose another, e.g. a few unrelated words."
+    ),
+    Weakness.PERSONAL: _l(
+        "This password is made from your email address, so it is easy to guess. Choose "
+        "another, e.g. a few unrelated words."
+    ),
+    Weakness.GUESSABLE: _l(
+        "This password is too easy to guess. Make it longer, e.g. a few unrelated words."
+    ),
+}
 
 
 def set_locale(user: User, locale: str) -> None:

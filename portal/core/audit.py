@@ -25,6 +25,11 @@ class Action(LabelledEnum):
     is a new member here: ``record`` takes only these, so no event goes unnamed."""
 
     ACCOUNT_REGISTERED = "account.registered", _l("Enterprise registered")
+    ACCOUNT_CONFIRMED = "account.confirmed", _l("Registration confirmed by email")
+    ACCOUNT_REGISTRATION_REPEATED = (
+        "account.registration_repeated",
+        _l("Registration tried with an address in use"),
+    )
     ACCOUNT_SIGNED_IN = "account.signed_in", _l("Signed in")
     ACCOUNT_SIGNED_OUT = "account.signed_out", _l("Signed out")
     ACCOUNT_SIGN_IN_FAILED = "account.sign_in_failed", _l("Failed sign-in")

@@ -187,6 +187,42 @@ def _password_reset(p, _program_name, url) -> Message:
     )
 
 
+def _registration_confirmation(p, _program_name, url) -> Message:
+    return Message(
+        _("Finish registering on the portal"),
+        [
+            _("Someone registered an enterprise on the portal with this address."),
+            _(
+                "Open the link below within %(hours)d hours to finish registering; until then "
+                "the account cannot be used. It works once. If you did not register, ignore "
+                "this mail: nothing more will happen.",
+                hours=p.get("hours", 48),
+            ),
+        ],
+        _("Finish registering"),
+        url,
+    )
+
+
+def _registration_attempt(p, _program_name, url) -> Message:
+    return Message(
+        _("Someone tried to register with your address"),
+        [
+            _(
+                "Someone tried to register a new enterprise on the portal with this address, "
+                "which already has an account. Nothing was created and your account is "
+                "unchanged."
+            ),
+            _(
+                "If it was you, sign in with your account instead; if you forgot the password, "
+                "reset it on the sign-in page. If it was not you, you need do nothing."
+            ),
+        ],
+        _("Sign in"),
+        url,
+    )
+
+
 _WRITERS = {
     "submitted": _submitted,
     "resubmitted": _resubmitted,
@@ -197,5 +233,7 @@ _WRITERS = {
     "letter_reissued": _letter_reissued,
     "objection_received": _objection_received,
     "password_reset": _password_reset,
+    "registration_confirmation": _registration_confirmation,
+    "registration_attempt": _registration_attempt,
 }
 KINDS = frozenset(_WRITERS)

@@ -1,5 +1,5 @@
-"""Mail jobs: each notification's mail, and password-reset mails. Retried on failure; a mail
-already sent is never sent twice."""
+"""Mail jobs: each notification's mail, and the account mails (password reset, registration).
+Retried on failure; a mail already sent is never sent twice."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from portal.accounts.models import User
 from portal.core.extensions import db
 from portal.core.jobs import commit, job
 from portal.core.timeutil import utcnow
+from portal.core.urls import path_for
 from portal.notifications.mail import build_mail, deliver
 from portal.notifications.messages import compose
 from portal.notifications.models import Notification
@@ -56,4 +57,24 @@ def send_password_reset(user_id: int, url: str) -> None:
         return
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     message = compose("password_reset", {"minutes": minutes}, url, user.locale)
+    deliver(build_mail(user.email, message, user.locale))
+
+
+@job(retries=3, retry_delay=30)
+def send_registration_confirmation(user_id: int, url: str) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    hours = current_app.config["REGISTRATION_CONFIRM_HOURS"]
+    message = compose("registration_confirmation", {"hours": hours}, url, user.locale)
+    deliver(build_mail(user.email, message, user.locale))
+
+
+@job(retries=3, retry_delay=30)
+def send_registration_attempt(user_id: int) -> None:
+    """Tell the owner of an address that someone tried to register with it."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    message = compose("registration_attempt", {}, path_for("accounts.login"), user.locale)
     deliver(build_mail(user.email, message, user.locale))

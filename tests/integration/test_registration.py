@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Enterprise, Role, User
 from portal.core.audit import AuditEvent
 from portal.core.extensions import db
-from tests.helpers import use_english
+from tests.helpers import sign_in, use_english
 
 GOOD = {
     "company_name": "阜新测试科技有限公司",
@@ -22,8 +23,21 @@ GOOD = {
 
 
 @pytest.fixture
+def app_config(app_config, smtp) -> dict:
+    return {**app_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp[1]}
+
+
+@pytest.fixture
 def client(app):
     return use_english(app.test_client())
+
+
+def _confirmation_path(smtp, to: str) -> str:
+    (message,) = smtp[0].messages(to)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"http://127\.0\.0\.1:5000(/register/confirm/\S+)", body)
+    assert match, body
+    return match.group(1)
 
 
 def _counts(app) -> tuple[int, int, int]:
@@ -34,9 +48,18 @@ def _counts(app) -> tuple[int, int, int]:
         )
 
 
-def test_registration_creates_firm_account_signs_in_and_audits(app, client):
+def test_registration_creates_firm_account_usable_after_the_mailed_link_and_audits(
+    app, client, smtp
+):
     response = client.post("/register", data=GOOD)
-    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    assert response.status_code == 200
+    assert "Check your inbox to finish registering" in response.get_data(as_text=True)
+    assert client.get("/home").status_code == 302  # not signed in, nor able to yet
+    assert sign_in(client, "boss@firm.example", GOOD["password"]).status_code == 422
+    link = _confirmation_path(smtp, "boss@firm.example")
+    assert client.get(link).status_code == 200
+    assert client.post(link).headers["Location"] == "/login"
+    assert sign_in(client, "boss@firm.example", GOOD["password"]).status_code == 302
     home = client.get("/home").get_data(as_text=True)
     assert "阜新测试科技有限公司" in home and "91210900MA0QF2N1XY" in home
     with app.app_context():
@@ -56,7 +79,7 @@ def test_registration_creates_firm_account_signs_in_and_audits(app, client):
 
 
 def test_second_registration_for_same_uscc_is_refused_and_changes_nothing(app, client):
-    assert client.post("/register", data=GOOD).status_code == 302
+    assert client.post("/register", data=GOOD).status_code == 200
     other = use_english(app.test_client())
     before = _counts(app)
     response = other.post(
@@ -114,12 +137,20 @@ def test_other_bad_fields_are_refused_with_a_message(app, client, changes, field
     assert _counts(app) == (0, 0, 0)
 
 
-def test_email_already_used_is_refused(app, client, demo):
+def test_email_already_used_is_answered_as_a_new_one_and_its_owner_is_told(app, client, demo, smtp):
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == "ent1@example.com")).locale = "en"
+        db.session.commit()
+    before = _counts(app)[:2]
     response = client.post(
         "/register", data={**GOOD, "email": "ent1@example.com", "uscc": "914403001922038216"}
     )
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Check your inbox to finish registering" in page and "already exists" not in page
+    assert _counts(app)[:2] == before  # nothing was created
+    (message,) = smtp[0].messages("ent1@example.com")
+    assert message["Subject"] == "Someone tried to register with your address"
 
 
 def test_registration_page_labels_every_input(client):
@@ -151,6 +182,6 @@ def test_simultaneous_registrations_of_one_uscc_create_one_account(app):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [302, 422, 422, 422]
+    assert sorted(statuses) == [200, 422, 422, 422]
     enterprises, users, _events = _counts(app)
     assert (enterprises, users) == (1, 1)

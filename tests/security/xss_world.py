@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.core.extensions import db
-from tests.helpers import make_pdf, required_document_keys
+from tests.helpers import confirmation_link, make_pdf, required_document_keys
 from tests.security import world as w
 from tests.security.forms import fill, post_form
 
@@ -207,7 +207,9 @@ def build_xss_world(app) -> dict[str, Any]:
         email=FIRM,
         password=PASSWORD,
         password_confirm=PASSWORD,
+        expect=(200,),
     )
+    post_form(visitor, confirmation_link(app, FIRM))  # the link the mail carries
     _copy_profile(app, w.FIRM_A, FIRM)
     firm = w.signed_in_client(app, None)
     from tests.helpers import sign_in

@@ -10,7 +10,12 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.accounts.uscc import check_uscc
-from portal.web.shared.forms import PASSWORD_LENGTH, password_not_email, uscc_problem
+from portal.web.shared.forms import (
+    PASSWORD_LENGTH,
+    password_not_email,
+    password_not_guessable,
+    uscc_problem,
+)
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 
@@ -70,6 +75,7 @@ class RegistrationForm(FlaskForm):
             DataRequired(_l("Choose a password.")),
             PASSWORD_LENGTH,
             password_not_email("email"),
+            password_not_guessable("email"),
         ],
         description=_l("At least 10 characters, not your email address."),
     )
@@ -93,7 +99,11 @@ class NewPasswordForm(FlaskForm):
 
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(_l("Choose a new password.")), PASSWORD_LENGTH],
+        validators=[
+            DataRequired(_l("Choose a new password.")),
+            PASSWORD_LENGTH,
+            password_not_guessable(),
+        ],
         description=_l("At least 10 characters, not your email address."),
     )
     new_password_confirm = PasswordField(

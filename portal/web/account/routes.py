@@ -1,13 +1,23 @@
-"""Registration, sign-in and sign-out, the home page of each role, password and language."""
+"""Registration (finished by an emailed link), sign-in and sign-out, the home page of each
+role, password and language."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import reset, services
+from portal.accounts import confirmation, reset, services
 from portal.core.access import ANONYMOUS, PUBLIC, SIGNED_IN, allow
 from portal.core.database import keep_changes_on_refusal
 from portal.core.domain import DomainError
@@ -23,7 +33,7 @@ from portal.web.account.forms import (
     RegistrationForm,
     SignInForm,
 )
-from portal.web.shared.forms import LanguageForm
+from portal.web.shared.forms import ActionForm, LanguageForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -41,11 +51,12 @@ def _start_session(user) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @allow(ANONYMOUS)
+@limiter.limit(lambda: _limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = services.register_enterprise(
+            services.register_enterprise(
                 services.EnterpriseRegistration(
                     company_name=form.company_name.data,
                     uscc=form.uscc.data,
@@ -59,23 +70,61 @@ def register():
         except DomainError as error:
             attach_domain_error(form, error)
         else:
-            _start_session(user)
-            flash(_("Welcome! Your enterprise account has been created."), "success")
-            return redirect(url_for("accounts.home"))
+            # The same page whether the address was new or already had an account (whose owner
+            # is mailed instead): registering tells no one who has an account.
+            return render_template("accounts/register_sent.html")
     status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
     return render_template("accounts/register.html", form=form), status
 
 
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+def confirm_registration(token: str):
+    """A page with a button, not a GET that confirms: mail scanners that open links must not
+    finish a registration on the owner's behalf."""
+    try:
+        confirmation.user_for_token(token)
+    except DomainError as error:
+        page = render_template("accounts/confirm_registration_invalid.html", problem=error.message)
+        return page, 404
+    form = ActionForm()
+    if form.validate_on_submit():
+        confirmation.confirm(token)
+        flash(_("Your registration is finished. Sign in with your email and password."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/confirm_registration.html", form=form)
+
+
+@bp.route("/register/resend", methods=["POST"])
+@allow(ANONYMOUS)
+@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"))
+def resend_confirmation():
+    """Send the link again to the account whose right password was just given at sign-in
+    (kept in the session), so that no one can have it sent to an address they only name."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        user_id = session.pop(_RESEND_KEY, None)
+        if isinstance(user_id, int):
+            confirmation.resend_link(user_id)
+    minutes = current_app.config["ACCOUNT_MAIL_INTERVAL_MINUTES"]
+    return render_template("accounts/confirmation_resent.html", minutes=minutes)
+
+
+_RESEND_KEY = "confirmation_resend_for"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(lambda: _login_limit(), methods=["POST"])
+@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     form = SignInForm()
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next")) or ""
+    resend_form = None
     if form.validate_on_submit():
         try:
-            user = services.sign_in(form.email.data, form.password.data)
+            user = services.sign_in(form.email.data, form.password.data, client=request.remote_addr)
         except services.SignInRefused as refusal:
             keep_changes_on_refusal()  # failed attempts and lockout must be recorded
             if refusal.locked_until is not None:
@@ -88,18 +137,19 @@ def login():
                 )
             else:
                 form.form_errors.append(str(refusal.message))
+            if refusal.unconfirmed is not None:
+                session[_RESEND_KEY] = refusal.unconfirmed.id
+                resend_form = ActionForm()
             form.password.data = ""
         else:
             _start_session(user)
             return redirect(safe_next_url(form.next.data) or url_for("accounts.home"))
     status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form, resend_form=resend_form), status
 
 
-def _login_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _limit(name: str) -> str:
+    return current_app.config[name]
 
 
 @bp.route("/logout", methods=["POST"])
@@ -144,7 +194,7 @@ def change_password():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(lambda: _login_limit(), methods=["POST"])
+@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -157,7 +207,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(lambda: _login_limit(), methods=["POST"])
+@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def reset_password(token: str):
     try:
         reset.user_for_token(token)

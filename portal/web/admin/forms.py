@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.accounts.models import Role
-from portal.web.shared.forms import PASSWORD_LENGTH, password_not_email
+from portal.web.shared.forms import PASSWORD_LENGTH, password_not_email, password_not_guessable
 
 
 def staff_role_choices() -> list[SelectChoice]:
@@ -33,6 +33,7 @@ class StaffCreateForm(FlaskForm):
             DataRequired(_l("Choose a password.")),
             PASSWORD_LENGTH,
             password_not_email("email"),
+            password_not_guessable("email"),
         ],
         description=_l("At least 10 characters. Give it to the person by a safe channel."),
     )

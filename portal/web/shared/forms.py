@@ -15,7 +15,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.accounts.passwords import MIN_PASSWORD_LENGTH
+from portal.accounts.passwords import MIN_PASSWORD_LENGTH, password_weakness
+from portal.accounts.services import WEAKNESS_MESSAGES
 from portal.accounts.uscc import UsccCheck, UsccProblem
 from portal.core.i18n import LANGUAGES
 from portal.core.money import MoneyProblem
@@ -60,6 +61,22 @@ def password_not_email(email_field: str):
         email = (getattr(form, email_field).data or "").strip().lower()
         if email and (field.data or "").strip().lower() == email:
             raise ValidationError(str(_l("The password must not be your email address.")))
+
+    return check
+
+
+def password_not_guessable(email_field: str | None = None):
+    """Refuse common and trivial passwords beside the field, saying why (the services check
+    again, with the account's address, wherever a password is set)."""
+
+    def check(form, field) -> None:
+        email = (getattr(form, email_field).data or "") if email_field else ""
+        password = field.data or ""
+        if len(password) < MIN_PASSWORD_LENGTH or password.strip().lower() == email.lower():
+            return  # the length and not-the-email rules say it already
+        weakness = password_weakness(password, email)
+        if weakness is not None:
+            raise ValidationError(str(WEAKNESS_MESSAGES[weakness]))
 
     return check
 
