@@ -65,7 +65,8 @@ def add_cache_policy(response: Response) -> Response:
         return response
     # Flask-Login keeps the signed-in account's id in the session: no database read here.
     if response.status_code >= 400 or session.get("_user_id") is not None:
-        response.headers["Cache-Control"] = PRIVATE
+        if PRIVATE not in (response.headers.get("Cache-Control") or ""):  # ("private, no-store")
+            response.headers["Cache-Control"] = PRIVATE
         response.headers.pop("Expires", None)
     elif "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = PUBLIC_PAGE
