@@ -9,16 +9,14 @@ same either way; each address gets at most one such mail per few minutes.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.accounts.mail_limits import claim_mail_slot
 from portal.accounts.models import User
+from portal.accounts.signed_links import SignedLink, fingerprint
 from portal.core import audit
 from portal.core.audit import Action
 from portal.core.domain import DomainError
@@ -40,31 +38,27 @@ LINK_PROBLEM = _l(
 )
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+LINK = SignedLink(SALT)
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.email.encode("utf-8")).hexdigest()[:20]
+    return fingerprint(user.email)
 
 
 def make_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "e": _fingerprint(user)})
+    return LINK.make(user.id, _fingerprint(user))
 
 
 def user_for_token(token: str) -> User:
     """The unconfirmed account a valid token names, or ConfirmationRefused."""
-    max_age = current_app.config["REGISTRATION_CONFIRM_HOURS"] * 3600
-    try:
-        payload: dict[str, Any] = _serializer().loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        raise ConfirmationRefused(LINK_PROBLEM) from None
-    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
+    found = LINK.read(token, current_app.config["REGISTRATION_CONFIRM_HOURS"] * 3600)
+    user = db.session.get(User, found[0]) if found else None
     if (
         user is None
+        or found is None
         or user.is_confirmed
         or not user.is_active
-        or payload.get("e") != _fingerprint(user)
+        or found[1] != _fingerprint(user)
     ):
         raise ConfirmationRefused(LINK_PROBLEM)
     return user

@@ -10,18 +10,15 @@ reset ends every session of the account and lifts its sign-in locks.
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.accounts import throttle
 from portal.accounts.mail_limits import claim_mail_slot
 from portal.accounts.models import User
 from portal.accounts.passwords import hash_password
 from portal.accounts.services import check_new_password, find_user_by_email, normalise_email
+from portal.accounts.signed_links import SignedLink, fingerprint
 from portal.core import audit
 from portal.core.audit import Action
 from portal.core.domain import DomainError
@@ -42,27 +39,22 @@ LINK_PROBLEM = _l(
 )
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+LINK = SignedLink(SALT)
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:20]
+    return fingerprint(user.password_hash)
 
 
 def make_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+    return LINK.make(user.id, _fingerprint(user))
 
 
 def user_for_token(token: str) -> User:
     """The account a valid token names, or ResetRefused."""
-    max_age = current_app.config["PASSWORD_RESET_MINUTES"] * 60
-    try:
-        payload: dict[str, Any] = _serializer().loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        raise ResetRefused(LINK_PROBLEM) from None
-    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
-    if user is None or not user.is_active or payload.get("f") != _fingerprint(user):
+    found = LINK.read(token, current_app.config["PASSWORD_RESET_MINUTES"] * 60)
+    user = db.session.get(User, found[0]) if found else None
+    if user is None or not user.is_active or found is None or found[1] != _fingerprint(user):
         raise ResetRefused(LINK_PROBLEM)
     return user
 

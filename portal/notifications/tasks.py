@@ -3,6 +3,8 @@ Retried on failure; a mail already sent is never sent twice."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
 from portal.accounts.models import User
@@ -50,31 +52,28 @@ def send_notification_mails(notification_ids: list[int]) -> int:
     return sent
 
 
-@job(retries=3, retry_delay=30)
-def send_password_reset(user_id: int, url: str) -> None:
+def _mail_to_account(user_id: int, kind: str, params: dict[str, Any], link: str) -> None:
+    """One mail of ``kind`` to an account's own address (gone accounts get none)."""
     user = db.session.get(User, user_id)
     if user is None:
         return
-    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-    message = compose("password_reset", {"minutes": minutes}, url, user.locale)
+    message = compose(kind, params, link, user.locale)
     deliver(build_mail(user.email, message, user.locale))
+
+
+@job(retries=3, retry_delay=30)
+def send_password_reset(user_id: int, url: str) -> None:
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    _mail_to_account(user_id, "password_reset", {"minutes": minutes}, url)
 
 
 @job(retries=3, retry_delay=30)
 def send_registration_confirmation(user_id: int, url: str) -> None:
-    user = db.session.get(User, user_id)
-    if user is None:
-        return
     hours = current_app.config["REGISTRATION_CONFIRM_HOURS"]
-    message = compose("registration_confirmation", {"hours": hours}, url, user.locale)
-    deliver(build_mail(user.email, message, user.locale))
+    _mail_to_account(user_id, "registration_confirmation", {"hours": hours}, url)
 
 
 @job(retries=3, retry_delay=30)
 def send_registration_attempt(user_id: int) -> None:
     """Tell the owner of an address that someone tried to register with it."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        return
-    message = compose("registration_attempt", {}, path_for("accounts.login"), user.locale)
-    deliver(build_mail(user.email, message, user.locale))
+    _mail_to_account(user_id, "registration_attempt", {}, path_for("accounts.login"))
