@@ -87,12 +87,7 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LOGIN_MAX_FAILURES": _int(env, "PORTAL_LOGIN_MAX_FAILURES", 5),
-        "LOGIN_LOCKOUT_MINUTES": _int(env, "PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
-        # The slower back-off of an account attacked from many addresses (accounts/throttle.py).
-        "LOGIN_GLOBAL_MAX_FAILURES": _int(env, "PORTAL_LOGIN_GLOBAL_MAX_FAILURES", 50),
-        "LOGIN_GLOBAL_WINDOW_MINUTES": _int(env, "PORTAL_LOGIN_GLOBAL_WINDOW_MINUTES", 60),
-        "LOGIN_BACKOFF_SECONDS": _int(env, "PORTAL_LOGIN_BACKOFF_SECONDS", 30),
+        **_sign_in_settings(env),
         "PASSWORD_HASH_METHOD": "scrypt",
         "PROXY_FIX_HOPS": _int(env, "PORTAL_PROXY_HOPS", 0),
         "REDIS_URL": redis_url,
@@ -121,6 +116,25 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "JOBS_SQLITE_PATH": env.get("PORTAL_JOBS_SQLITE_PATH") or str(instance_path / "jobs.db"),
         "JOBS_IMMEDIATE": _flag(env, "PORTAL_JOBS_IMMEDIATE", False),
         "LETTER_WORKERS": _int(env, "PORTAL_LETTER_WORKERS", 1),
+        **_mail_settings(env, instance_path),
+    }
+
+
+def _sign_in_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Lockout by account and client address, and the account-wide back-off."""
+    return {
+        "LOGIN_MAX_FAILURES": _int(env, "PORTAL_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_MINUTES": _int(env, "PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
+        # The slower back-off of an account attacked from many addresses (accounts/throttle.py).
+        "LOGIN_GLOBAL_MAX_FAILURES": _int(env, "PORTAL_LOGIN_GLOBAL_MAX_FAILURES", 50),
+        "LOGIN_GLOBAL_WINDOW_MINUTES": _int(env, "PORTAL_LOGIN_GLOBAL_WINDOW_MINUTES", 60),
+        "LOGIN_BACKOFF_SECONDS": _int(env, "PORTAL_LOGIN_BACKOFF_SECONDS", 30),
+    }
+
+
+def _mail_settings(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Mail, and the links mails carry."""
+    return {
         # Mail: an SMTP server when PORTAL_SMTP_HOST is set, else .eml files in the outbox.
         "SMTP_HOST": env.get("PORTAL_SMTP_HOST", ""),
         "SMTP_PORT": _int(env, "PORTAL_SMTP_PORT", 25),
