@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from portal.accounts.uscc import check_uscc
 from portal.web.shared.forms import (
     PASSWORD_LENGTH,
-    password_not_email,
+    new_password_field,
+    password_confirm_field,
     password_not_guessable,
     uscc_problem,
 )
@@ -69,23 +70,10 @@ class RegistrationForm(FlaskForm):
         ],
         description=_l("You sign in with this address."),
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            PASSWORD_LENGTH,
-            password_not_email("email"),
-            password_not_guessable("email"),
-        ],
-        description=_l("At least 10 characters, not your email address."),
+    password = new_password_field(
+        _l("Password"), _l("At least 10 characters, not your email address.")
     )
-    password_confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[
-            DataRequired(_l("Repeat the password.")),
-            EqualTo("password", _l("The two passwords are not the same.")),
-        ],
-    )
+    password_confirm = password_confirm_field()
 
 
 class SignInForm(FlaskForm):

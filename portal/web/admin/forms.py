@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, Length
 
 from portal.accounts.models import Role
-from portal.web.shared.forms import PASSWORD_LENGTH, password_not_email, password_not_guessable
+from portal.web.shared.forms import new_password_field, password_confirm_field
 
 
 def staff_role_choices() -> list[SelectChoice]:
@@ -27,23 +27,11 @@ class StaffCreateForm(FlaskForm):
         _l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=100)]
     )
     role = SelectField(_l("Role"), choices=staff_role_choices, validate_choice=True)
-    password = PasswordField(
+    password = new_password_field(
         _l("Initial password"),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            PASSWORD_LENGTH,
-            password_not_email("email"),
-            password_not_guessable("email"),
-        ],
-        description=_l("At least 10 characters. Give it to the person by a safe channel."),
+        _l("At least 10 characters. Give it to the person by a safe channel."),
     )
-    password_confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[
-            DataRequired(_l("Repeat the password.")),
-            EqualTo("password", _l("The two passwords are not the same.")),
-        ],
-    )
+    password_confirm = password_confirm_field()
 
 
 class StaffRoleForm(FlaskForm):

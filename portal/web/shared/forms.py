@@ -7,10 +7,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
+    PasswordField,
     SelectField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    DataRequired,
+    EqualTo,
     Length,
     ValidationError,
 )
@@ -86,6 +89,32 @@ PASSWORD_LENGTH = Length(
     max=128,
     message=_l("Use at least %(min)d characters (at most %(max)d)."),
 )
+
+
+def new_password_field(label: str, description: str) -> PasswordField:
+    """A new password for the account whose address is the form's ``email`` field: long
+    enough, not the address, not guessable."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Choose a password.")),
+            PASSWORD_LENGTH,
+            password_not_email("email"),
+            password_not_guessable("email"),
+        ],
+        description=description,
+    )
+
+
+def password_confirm_field() -> PasswordField:
+    """The new password typed again (the form's ``password`` field)."""
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(_l("Repeat the password.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+    )
 
 
 class LanguageForm(FlaskForm):
