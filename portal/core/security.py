@@ -70,6 +70,8 @@ def add_cache_policy(response: Response) -> Response:
         response.headers.pop("Expires", None)
     elif "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = PUBLIC_PAGE
+    # A public page's language follows the browser's Accept-Language and the session cookie.
+    response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

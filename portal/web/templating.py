@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
 from flask_babel import format_datetime
@@ -11,7 +12,7 @@ from flask_login import current_user
 
 from portal.accounts.models import Role
 from portal.core.audit import action_label
-from portal.core.i18n import LANGUAGES, select_locale
+from portal.core.i18n import LANGUAGES, QUERY_PARAMETER, select_locale
 from portal.core.money import format_money
 from portal.core.uploads import human_size
 from portal.notifications.services import unread_count
@@ -73,8 +74,15 @@ def _navigation() -> list[dict[str, object]]:
 def _language_form() -> LanguageForm:
     form = LanguageForm(formdata=None)
     form.locale.data = select_locale()
-    form.next.data = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    form.next.data = _this_page_without_lang() if request.method == "GET" else request.path
     return form
+
+
+def _this_page_without_lang() -> str:
+    """This page's address to come back to after a language button, less any ``?lang=`` (which
+    would otherwise override the button just pressed)."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != QUERY_PARAMETER]
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
 def _unread_notifications() -> int:

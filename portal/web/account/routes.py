@@ -23,7 +23,7 @@ from portal.core.database import keep_changes_on_refusal
 from portal.core.domain import DomainError
 from portal.core.extensions import limiter
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
-from portal.core.i18n import LANGUAGES, select_locale
+from portal.core.i18n import ADDRESS_CHOICE, LANGUAGES, requested_locale, select_locale
 from portal.core.security import safe_next_url
 from portal.web.account.dashboards import home_context
 from portal.web.account.forms import (
@@ -226,6 +226,19 @@ def reset_password(token: str):
     return render_template("accounts/reset_password.html", form=form), status
 
 
+@bp.before_app_request
+def remember_requested_language() -> None:
+    """Keep a ``?lang=`` for the pages that follow, in the session (see ``select_locale``).
+
+    Signing in or pressing a language button then makes it the account's choice too; a GET
+    does not write to the database."""
+    asked = requested_locale()
+    if asked is None:
+        return
+    session["locale"] = asked
+    session[ADDRESS_CHOICE] = True
+
+
 @bp.route("/language", methods=["POST"])
 @allow(PUBLIC)
 def set_language():
@@ -233,6 +246,7 @@ def set_language():
     target = safe_next_url(form.next.data) or url_for("public.index")
     if form.validate_on_submit() and form.locale.data in LANGUAGES:
         session["locale"] = form.locale.data
+        session.pop(ADDRESS_CHOICE, None)
         if current_user.is_authenticated:
             services.set_locale(current_user, form.locale.data)
     return redirect(target)
