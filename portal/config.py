@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -66,7 +67,7 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "FILES_DIR": env.get("PORTAL_FILES_DIR") or str(instance_path / "files"),
-        "BASE_URL": env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url_from_env(env),
         # Cookies: Lax blocks cross-site POSTs; Secure whenever served over HTTPS.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -101,12 +102,13 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         # "2026-10-01..2026-10-07, +2026-10-10" (see portal/review/calendar.py).
         "HOLIDAYS": env.get("PORTAL_HOLIDAYS", ""),
         "LOG_LEVEL": env.get("PORTAL_LOG_LEVEL", "INFO"),
-        # Decision letters: the issuing bureau as printed, the text under the seal's star.
+        # Decision letters: the issuing bureau as printed, the text under the seal's star (none
+        # on the bureau's official seal, which a notice carries; e.g. 业务专用章).
         "BUREAU_NAME_ZH": env.get("PORTAL_BUREAU_NAME_ZH", "阜新市科学技术局"),
         "BUREAU_NAME_EN": env.get(
             "PORTAL_BUREAU_NAME_EN", "Fuxin Municipal Bureau of Science and Technology"
         ),
-        "SEAL_FOOTER": env.get("PORTAL_SEAL_FOOTER", "业务专用章"),
+        "SEAL_FOOTER": env.get("PORTAL_SEAL_FOOTER", ""),
         # Open data of awards (360Giving): the publisher's grant-identifier prefix, and the
         # bureau's own organisation identifier (the prefix itself when not given).
         "OPEN_DATA_PREFIX": env.get("PORTAL_OPEN_DATA_PREFIX", "360G-fuxinkj"),
@@ -116,7 +118,116 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "JOBS_SQLITE_PATH": env.get("PORTAL_JOBS_SQLITE_PATH") or str(instance_path / "jobs.db"),
         "JOBS_IMMEDIATE": _flag(env, "PORTAL_JOBS_IMMEDIATE", False),
         "LETTER_WORKERS": _int(env, "PORTAL_LETTER_WORKERS", 1),
+        **_letter_settings(env),
         **_mail_settings(env, instance_path),
+        **_publicity_settings(env),
+    }
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# Serving on every interface: the address to print is not known, so letters use loopback.
+WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}  # noqa: S104 (recognised, not bound)
+
+
+def base_url_from_env(env: Mapping[str, str]) -> str:
+    """The portal's public address (printed in letters and mails): PORTAL_BASE_URL, else the
+    address it serves on (HOST and PORT, as ``make run`` and gunicorn use them)."""
+    if env.get("PORTAL_BASE_URL"):
+        return env["PORTAL_BASE_URL"]
+    host = env.get("HOST", "").strip()
+    host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{_int(env, 'PORT', 5000)}"
+
+
+def base_url_doubts(base_url: str, env: Mapping[str, str]) -> list[str]:
+    """Why the printed address may not reach this portal (empty when it looks right): its port
+    is not the PORT served on, or it is a loopback address while serving to other hosts."""
+    doubts = []
+    url = urlsplit(base_url)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return [f"PORTAL_BASE_URL {base_url!r} has no valid port"]
+    served_port = (env.get("PORT") or "").strip()
+    served_host = (env.get("HOST") or "").strip()
+    # Behind a proxy the public port differs by design: only a direct address must match.
+    direct = (url.hostname or "") in LOOPBACK_HOSTS or url.hostname == served_host
+    if direct and served_port.isdigit() and int(served_port) != port:
+        doubts.append(f"letters print {base_url} but the portal serves on port {served_port}")
+    if (url.hostname or "") in LOOPBACK_HOSTS and served_host not in LOOPBACK_HOSTS | {""}:
+        doubts.append(
+            f"letters print the loopback address {base_url} while the portal serves on "
+            f"{served_host}: set PORTAL_BASE_URL to the address people use"
+        )
+    return doubts
+
+
+def _letter_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """What decision letters print besides the decision (GB/T 9704 closing parts, remedies,
+    payment), in Chinese and in the English translation; Fuxin's by default."""
+    return {
+        # 公开属性, printed as the 附注 under the date.
+        "LETTER_DISCLOSURE_APPROVAL_ZH": env.get(
+            "PORTAL_LETTER_DISCLOSURE_APPROVAL_ZH", "此件公开发布"
+        ),
+        "LETTER_DISCLOSURE_APPROVAL_EN": env.get(
+            "PORTAL_LETTER_DISCLOSURE_APPROVAL_EN", "This notice is published."
+        ),
+        "LETTER_DISCLOSURE_REJECTION_ZH": env.get(
+            "PORTAL_LETTER_DISCLOSURE_REJECTION_ZH", "此件依申请公开"
+        ),
+        "LETTER_DISCLOSURE_REJECTION_EN": env.get(
+            "PORTAL_LETTER_DISCLOSURE_REJECTION_EN", "Disclosed on request."
+        ),
+        # 版记: 抄送 (empty leaves the line out), 印发机关; the 印发日期 is the issue date.
+        "LETTER_CC_ZH": env.get("PORTAL_LETTER_CC_ZH", "阜新市财政局"),
+        "LETTER_CC_EN": env.get("PORTAL_LETTER_CC_EN", "Fuxin Municipal Finance Bureau"),
+        "LETTER_PRINTED_BY_ZH": env.get("PORTAL_LETTER_PRINTED_BY_ZH", "阜新市科学技术局办公室"),
+        "LETTER_PRINTED_BY_EN": env.get(
+            "PORTAL_LETTER_PRINTED_BY_EN",
+            "General Office, Fuxin Municipal Bureau of Science and Technology",
+        ),
+        # A rejection's remedies: reconsideration by the government at the same level, or a
+        # lawsuit in the competent court (Liaoning concentrates administrative cases).
+        "LETTER_RECONSIDERATION_BODY_ZH": env.get(
+            "PORTAL_LETTER_RECONSIDERATION_BODY_ZH", "阜新市人民政府"
+        ),
+        "LETTER_RECONSIDERATION_BODY_EN": env.get(
+            "PORTAL_LETTER_RECONSIDERATION_BODY_EN", "Fuxin Municipal People's Government"
+        ),
+        "LETTER_RECONSIDERATION_DAYS": _int(env, "PORTAL_LETTER_RECONSIDERATION_DAYS", 60),
+        "LETTER_COURT_ZH": env.get("PORTAL_LETTER_COURT_ZH", "阜新市细河区人民法院"),
+        "LETTER_COURT_EN": env.get(
+            "PORTAL_LETTER_COURT_EN", "Xihe District People's Court of Fuxin"
+        ),
+        "LETTER_LAWSUIT_MONTHS": _int(env, "PORTAL_LETTER_LAWSUIT_MONTHS", 6),
+        # An approval: how and when the money is paid, and what the firm does next.
+        "LETTER_PAYMENT_ZH": env.get(
+            "PORTAL_LETTER_PAYMENT_ZH",
+            "支持资金由我局会同市财政局通过预算管理一体化系统，于公示期满后15个工作日内"
+            "一次性拨付至你单位登记的银行账户。",
+        ),
+        "LETTER_PAYMENT_EN": env.get(
+            "PORTAL_LETTER_PAYMENT_EN",
+            "The bureau and the municipal finance bureau pay the funds in one sum through the "
+            "budget management system to your registered bank account within 15 working days "
+            "after the publicity period ends.",
+        ),
+        "LETTER_NEXT_STEPS_ZH": env.get(
+            "PORTAL_LETTER_NEXT_STEPS_ZH",
+            "请你单位自收到本通知之日起10个工作日内与我局签订资金支持协议；收款账户须为"
+            "以你单位登记名称开立的银行账户；资金到账后，于每年12月31日前通过本平台报送"
+            "资金使用情况。",
+        ),
+        "LETTER_NEXT_STEPS_EN": env.get(
+            "PORTAL_LETTER_NEXT_STEPS_EN",
+            "Within 10 working days of receiving this notice, sign the funding agreement with "
+            "the bureau; the receiving bank account must be held in your enterprise's "
+            "registered name; once the funds arrive, report their use through this portal by "
+            "31 December each year.",
+        ),
     }
 
 
@@ -129,6 +240,39 @@ def _sign_in_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "LOGIN_GLOBAL_MAX_FAILURES": _int(env, "PORTAL_LOGIN_GLOBAL_MAX_FAILURES", 50),
         "LOGIN_GLOBAL_WINDOW_MINUTES": _int(env, "PORTAL_LOGIN_GLOBAL_WINDOW_MINUTES", 60),
         "LOGIN_BACKOFF_SECONDS": _int(env, "PORTAL_LOGIN_BACKOFF_SECONDS", 30),
+    }
+
+
+def _publicity_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Where the public sends objections during publicity (printed on the page and the notice),
+    and how an objector's identity is confirmed."""
+    return {
+        "PUBLICITY_CONTACT_OFFICE_ZH": env.get(
+            "PORTAL_PUBLICITY_CONTACT_OFFICE_ZH", "阜新市科学技术局政策法规科"
+        ),
+        "PUBLICITY_CONTACT_OFFICE_EN": env.get(
+            "PORTAL_PUBLICITY_CONTACT_OFFICE_EN",
+            "Policy and Regulations Section, Fuxin Municipal Bureau of Science and Technology",
+        ),
+        "PUBLICITY_CONTACT_PHONE": env.get("PORTAL_PUBLICITY_CONTACT_PHONE", "0418-2822601"),
+        "PUBLICITY_CONTACT_ADDRESS_ZH": env.get(
+            "PORTAL_PUBLICITY_CONTACT_ADDRESS_ZH", "辽宁省阜新市海州区中华路41号 邮编123000"
+        ),
+        "PUBLICITY_CONTACT_ADDRESS_EN": env.get(
+            "PORTAL_PUBLICITY_CONTACT_ADDRESS_EN",
+            "41 Zhonghua Road, Haizhou District, Fuxin, Liaoning 123000",
+        ),
+        "PUBLICITY_CONTACT_EMAIL": env.get(
+            "PORTAL_PUBLICITY_CONTACT_EMAIL", "fxkjjgs@fuxin.gov.cn"
+        ),
+        # One-time codes that confirm an objector's email (or phone, with an SMS gateway).
+        "PUBLICITY_CODE_MINUTES": _int(env, "PORTAL_PUBLICITY_CODE_MINUTES", 15),
+        "PUBLICITY_CODE_ATTEMPTS": _int(env, "PORTAL_PUBLICITY_CODE_ATTEMPTS", 5),
+        "PUBLICITY_CODE_RATE_LIMIT": env.get("PORTAL_PUBLICITY_CODE_RATE_LIMIT", "5 per hour"),
+        # An HTTP endpoint that sends text messages (POST JSON {"to", "text"}); none: email only.
+        "PUBLICITY_SMS_GATEWAY_URL": env.get("PORTAL_PUBLICITY_SMS_GATEWAY_URL", ""),
+        # How long the signed link to an objection's status page works (mailed to the objector).
+        "PUBLICITY_STATUS_LINK_DAYS": _int(env, "PORTAL_PUBLICITY_STATUS_LINK_DAYS", 365),
     }
 
 

@@ -11,9 +11,11 @@ import cn2an
 from flask import current_app
 
 from portal.core.money import format_money, to_cents
+from portal.letters import titles
 from portal.letters.artwork import qr_data_uri, seal_data_uri
 from portal.letters.models import Letter, LetterKind
 from portal.letters.numbering import display_code
+from portal.review.award_explanation import AwardExplanation
 
 LANGUAGES = ("zh", "en")
 _MONTHS = (
@@ -76,32 +78,40 @@ def verify_url(code: str) -> str:
 
 
 def letter_values(
-    letter: Letter, lang: str, *, reference: str, process: str, supersedes_number: str = ""
+    letter: Letter,
+    lang: str,
+    *,
+    reference: str,
+    process: str,
+    supersedes_number: str = "",
+    award: AwardExplanation | None = None,
 ) -> dict[str, Any]:
-    """The template's values for one letter in one language (plain strings only)."""
+    """The template's values for one letter in one language (plain strings only).
+
+    ``award`` explains the amount; the letter prints it when a pro-rata cut changed it."""
     bureau = bureau_names()
     zh = lang != "en"
     program = letter.program_name_zh if zh else letter.program_name_en
-    if letter.kind is LetterKind.APPROVAL:
-        title = (
-            f"关于同意给予{letter.enterprise_name}“{program}”支持的通知"
-            if zh
-            else f"Notice of approval: {program}"
+    approval = letter.kind is LetterKind.APPROVAL
+    if zh:
+        title_parts = (titles.approval_title_zh if approval else titles.rejection_title_zh)(
+            letter.enterprise_name, program
         )
     else:
-        title = (
-            f"关于{letter.enterprise_name}“{program}”申请结果的通知"
-            if zh
-            else f"Notice of decision: {program}"
-        )
+        title_parts = (titles.approval_title_en if approval else titles.rejection_title_en)(program)
     url = verify_url(letter.verification_code)
+    footer = current_app.config["SEAL_FOOTER"]
     return {
         "lang": "en" if not zh else "zh",
         "kind": letter.kind.value,
         "bureau": bureau["zh"] if zh else bureau["en"],
         "issuer_mark": f"{bureau['zh']}文件" if zh else bureau["en"],
         "number": letter.number,
-        "title": title,
+        "title": ("" if zh else " ").join(title_parts),
+        # Each part with whether it is kept whole on a line (Chinese parts short enough).
+        "title_parts": [
+            (part, zh and len(part) <= titles.LONGEST_WHOLE_PART) for part in title_parts
+        ],
         "firm": letter.enterprise_name,
         "uscc": letter.uscc,
         "program": program,
@@ -109,6 +119,7 @@ def letter_values(
         "process": _PROCESS[process]["zh" if zh else "en"],
         "amount": amount_in_figures(letter.amount) if letter.amount is not None else "",
         "amount_capitals": amount_in_capitals(letter.amount) if letter.amount is not None else "",
+        "cut": pro_rata_values(award, letter.amount),
         "reason": letter.reason,
         "issue_date": letter_date(letter.issue_date, "zh" if zh else "en"),
         "supersedes_number": supersedes_number,
@@ -116,8 +127,57 @@ def letter_values(
         "code": display_code(letter.verification_code),
         "verify_url": url,
         "qr": qr_data_uri(url),
-        "seal": seal_data_uri(bureau["zh"], current_app.config["SEAL_FOOTER"]),
+        "seal": seal_data_uri(bureau["zh"], footer),
+        "seal_footer": bool(footer.strip()),
+        **closing_values(letter.kind, "zh" if zh else "en"),
     }
+
+
+def closing_values(kind: LetterKind, lang: str) -> dict[str, Any]:
+    """The configured parts around the decision: remedies or payment and next steps, the
+    公开属性 and the 版记 (portal/config.py, PORTAL_LETTER_*)."""
+    config = current_app.config
+    suffix = "_EN" if lang == "en" else "_ZH"
+    days = config["LETTER_RECONSIDERATION_DAYS"]
+    months = config["LETTER_LAWSUIT_MONTHS"]
+    disclosure = "APPROVAL" if kind is LetterKind.APPROVAL else "REJECTION"
+    return {
+        "disclosure": config[f"LETTER_DISCLOSURE_{disclosure}{suffix}"],
+        "cc": config[f"LETTER_CC{suffix}"],
+        "printed_by": config[f"LETTER_PRINTED_BY{suffix}"],
+        "payment": config[f"LETTER_PAYMENT{suffix}"],
+        "next_steps": config[f"LETTER_NEXT_STEPS{suffix}"],
+        "reconsideration_body": config[f"LETTER_RECONSIDERATION_BODY{suffix}"],
+        "court": config[f"LETTER_COURT{suffix}"],
+        # 六十日, 六个月 in a Chinese letter; figures in the English one.
+        "reconsideration_days": str(days) if lang == "en" else cn2an.an2cn(days),
+        "lawsuit_months": str(months) if lang == "en" else cn2an.an2cn(months),
+    }
+
+
+def pro_rata_values(award: AwardExplanation | None, amount: Decimal | None) -> dict[str, str]:
+    """The figures of a pro-rata cut as the letter prints them, or {} when the award was not
+    cut (or the explanation is of another amount than the letter's)."""
+    if award is None or not award.scaled or amount is None:
+        return {}
+    if amount not in (award.final_amount, award.released_amount):
+        return {}  # a reissue corrected the amount since: the explanation would mislead
+    ratio = award.pro_rata_ratio
+    step = award.rounding_step
+    return {
+        "formula": format_money(award.formula_amount) if award.formula_amount is not None else "",
+        "approved": format_money(award.approved_amount),
+        "ratio": str(ratio) if ratio is not None else "",
+        "percent": _percent(ratio) if ratio is not None else "",
+        "scaled": format_money(award.scaled_amount) if award.scaled_amount is not None else "",
+        "step": format_money(step).removesuffix(".00") if step is not None else "",
+        "released": format_money(award.released_amount),
+        "corrected": format_money(amount) if amount != award.released_amount else "",
+    }
+
+
+def _percent(ratio: Decimal) -> str:
+    return f"{(ratio * 100).normalize():f}"
 
 
 def letter_html(values: dict[str, Any]) -> str:

@@ -42,6 +42,7 @@ from portal.letters.numbering import (
 )
 from portal.letters.pdf import render_many
 from portal.review import decisions
+from portal.review.award_explanation import explain_award
 
 REISSUE_REASON_MAX = 500
 # Letters per transaction when issuing many: the write lock (the whole database on SQLite,
@@ -292,6 +293,8 @@ def _htmls(draft: _Draft, letter: Letter) -> list[str]:
         reason_code=application.decision_reason_code,
         expert_review=application.program.reviewers_per_application > 0,
     )
+    # The figures of a pro-rata cut, which an approval explains (its words are the letter's).
+    award = explain_award(application) if draft.kind is LetterKind.APPROVAL else None
     return [
         content.letter_html(
             content.letter_values(
@@ -300,6 +303,7 @@ def _htmls(draft: _Draft, letter: Letter) -> list[str]:
                 reference=application.reference,
                 process=process,
                 supersedes_number=draft.supersedes.number if draft.supersedes else "",
+                award=award,
             )
         )
         for lang in content.LANGUAGES
