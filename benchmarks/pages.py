@@ -34,6 +34,10 @@ PAGES = (
     ("dashboard", "officer", lambda ids: "/staff/dashboard"),
     ("firm's applications", "firm", lambda ids: "/applications"),
     ("application page", "officer", lambda ids: f"/staff/applications/{ids['application']}"),
+    # The public list (any visitor; the firm's client is one): its first page and a page
+    # half-way down, reached by the cursor a visitor's "Next" links would carry there.
+    ("publicity", "firm", lambda ids: "/publicity"),
+    ("publicity, deep page", "firm", lambda ids: f"/publicity?after={ids['publicity_deep']}"),
 )
 ACCOUNTS = {
     "officer": "officer@example.com",
@@ -71,7 +75,28 @@ def _ids(app) -> dict[str, int]:
             .order_by(Application.id.desc())
             .limit(1)
         )
-    return {"key_program": key, "application": application}
+        publicity_deep = _publicity_cursor_half_way()
+    return {"key_program": key, "application": application, "publicity_deep": publicity_deep}
+
+
+def _publicity_cursor_half_way() -> str:
+    """The public list's cursor after the row half-way down the list (as "Next" links say)."""
+    from sqlalchemy import func, select
+
+    from portal.applications.models import Application
+    from portal.core.extensions import db
+    from portal.review import publicity
+
+    in_list = select(func.count()).select_from(Application).where(publicity._in_publicity())
+    half = (db.session.scalar(in_list) or 0) // 2
+    row = db.session.execute(
+        select(*publicity._LIST_KEY)
+        .where(publicity._in_publicity())
+        .order_by(*(column.desc() for column in publicity._LIST_KEY))
+        .offset(half)
+        .limit(1)
+    ).one()
+    return publicity.Cursor(*row).encode()
 
 
 def measure(app, repeat: int) -> dict[str, tuple[float, int]]:

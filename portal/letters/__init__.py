@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 from flask import Flask
 
 from portal.applications import lifecycle
-from portal.letters import tasks
+from portal.config import base_url_doubts
+from portal.core import audit
+from portal.letters import publicity_notice, tasks
+
+log = logging.getLogger(__name__)
 
 
 def init_letters(app: Flask) -> None:
     # Importing ``tasks`` declared the letter jobs; a final decision schedules its letter.
     lifecycle.on_final_decision(tasks.schedule_letter)
+    # Importing ``publicity_notice`` declared its job; a release with approvals issues a notice.
+    audit.on_record(publicity_notice.issue_after_release)
+    # Letters print the verification address for good: say at start-up if it looks wrong.
+    for doubt in base_url_doubts(app.config["BASE_URL"], os.environ):
+        log.warning("Verification address: %s (PORTAL_BASE_URL)", doubt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from portal.core import audit
-from portal.notifications import services, tasks  # noqa: F401  (tasks declares the mail jobs)
+from portal.notifications import objectors, services, tasks  # noqa: F401  (they declare the mail jobs)
 
 
 def init_notifications(app: Flask) -> None:

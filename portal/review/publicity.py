@@ -1,22 +1,30 @@
 """Publicity (公示): the public list of released awards, signed objections, their resolution,
 and the daily move of awards whose period has ended without an open objection.
 
-Objections must be signed (name and a way to contact the objector); anonymous ones are not
-accepted. An objection puts the award on hold until an officer upholds it (the award is
-rejected) or dismisses it (back in publicity, the period's end date unchanged).
+Objections must be signed: by a signed-in account, or by a name and an address confirmed with
+a one-time code (``objector_identity``); anonymous ones are not accepted. They may carry
+evidence files, checked like a firm's uploads. An objection puts the award on hold until an
+officer upholds it (the award is rejected) or dismisses it (back in publicity, the period's end
+date unchanged); the objector follows its handling on a status page.
+
+The public list is read in the order of its partial index (programme, release, amount, id,
+all descending) with keyset pagination: a page is one indexed range read of ``per_page`` rows,
+whatever the page and however many applications there are.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text, tuple_
 
-from portal.accounts.models import Enterprise
+from portal.accounts.models import Enterprise, User
+from portal.accounts.signed_links import SignedLink, fingerprint
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
 from portal.core import audit
@@ -24,31 +32,60 @@ from portal.core.audit import Action
 from portal.core.concurrency import flush_or_refuse, service
 from portal.core.domain import DomainError
 from portal.core.extensions import db
+from portal.core.files import safe_download_name, save_in_transaction
+from portal.core.jobs import enqueue_after_commit
 from portal.core.pagination import Page, paginate
 from portal.core.timeutil import bureau_today, utcnow
+from portal.core.uploads import DetectedFile
 from portal.programs.models import Program
 from portal.programs.parameters import Text
-from portal.review.models import Objection, ObjectionStatus
+from portal.review import objector_identity
+from portal.review.models import (
+    PUBLIC_LIST_WHERE,
+    Objection,
+    ObjectionEvidence,
+    ObjectionStatus,
+    ObjectorChallenge,
+    PublicityNotice,
+)
+from portal.review.objector_identity import name_problem
+
+__all__ = ["name_problem"]
 
 PUBLIC_STATUSES = (Status.PUBLICITY, Status.ON_HOLD)
 UPHELD = "upheld"
 DISMISSED = "dismissed"
+PER_PAGE = 50
 
-# Names that sign nothing: an objection signed like this is anonymous.
-_ANONYMOUS_NAMES = {"匿名", "无名", "佚名", "不详", "某某", "anonymous", "anon", "n/a", "none"}
-_PHONE = re.compile(r"\+?[0-9][0-9 \-]{5,18}[0-9]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Evidence an objector may attach: checked like a firm's upload (kind by content, size).
+EVIDENCE_KINDS = ("pdf", "image")
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_MAX_FILES = 5
+REASON_MAX = 5000
+
+# The job that mails the objector (receipt and outcome), declared where mail is sent.
+MAIL_OBJECTOR_JOB = "mail_objector"
+STATUS_LINK = SignedLink("portal.objection-status")
+
+
+def _in_publicity() -> Any:
+    """The list index's own predicate, as text: a database uses a partial index only for a
+    query whose WHERE contains (or implies) the index's term, which a bound parameter would
+    not (SQLite); each dialect has its own term (``PUBLIC_LIST_WHERE``)."""
+    dialect = db.session.get_bind().dialect.name
+    return text(PUBLIC_LIST_WHERE.get(dialect, PUBLIC_LIST_WHERE["postgresql"]))
+
+
+_LIST_KEY = (
+    Application.program_id,
+    Application.publicity_starts_on,
+    Application.decided_amount,
+    Application.id,
+)
 
 
 class ObjectionRefused(DomainError):
     pass
-
-
-@dataclass(frozen=True)
-class ObjectionInput:
-    name: str
-    contact: str
-    reason: str
 
 
 # --- the public list ------------------------------------------------------------------------
@@ -62,34 +99,115 @@ def open_for_objection(application: Application, today: date | None = None) -> b
     )
 
 
-def public_list(locale: str, page: int = 1, per_page: int = 50) -> tuple[Page, list[dict]]:
-    """Awards in publicity or on hold, grouped by programme (two queries per page)."""
-    query = (
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the public list: the key of a row (programme, release, amount, id)."""
+
+    program_id: int
+    starts_on: date
+    amount: Decimal
+    id: int
+
+    def encode(self) -> str:
+        cents = int(self.amount * 100)
+        return f"{self.program_id}-{self.starts_on:%Y%m%d}-{cents}-{self.id}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        """The cursor of ``?after=`` / ``?before=``, or None when it is not one."""
+        parts = (value or "").split("-")
+        if len(parts) != 4 or not all(p.isdigit() and len(p) <= 15 for p in parts):
+            return None
+        try:
+            starts_on = datetime.strptime(parts[1], "%Y%m%d").date()
+        except ValueError:
+            return None
+        return cls(int(parts[0]), starts_on, Decimal(int(parts[2])) / 100, int(parts[3]))
+
+    @property
+    def key(self) -> tuple[int, date, Decimal, int]:
+        return (self.program_id, self.starts_on, self.amount, self.id)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    groups: list[dict[str, Any]]
+    first: bool
+    next_after: str | None
+    prev_before: str | None
+
+
+def _list_query() -> Any:
+    return (
         select(
             Application.id,
             Application.status,
             Application.decided_amount,
             Application.publicity_starts_on,
             Application.publicity_ends_on,
+            Application.project_title,
+            Application.program_id,
             Enterprise.name.label("enterprise"),
-            Program.id.label("program_id"),
-            Program.name_zh,
-            Program.name_en,
+            Enterprise.uscc,
         )
+        # No join to programmes: the order is the applications index's alone (the planner
+        # reads it backwards and stops after the page); their names come in a query of their own.
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
-        .join(Program, Program.id == Application.program_id)
-        .where(Application.status.in_(PUBLIC_STATUSES))
-        .order_by(Program.id, Application.decided_amount.desc(), Enterprise.name, Application.id)
+        .where(_in_publicity())
     )
-    result = paginate(query, page=page, per_page=per_page)
+
+
+def public_list(
+    locale: str,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    per_page: int = PER_PAGE,
+) -> ListPage:
+    """One page of awards in publicity or on hold, grouped by programme and release, newest
+    programme and release first, larger awards first (two queries: the rows and the notices)."""
+    query = _list_query()
+    if before is not None:
+        query = query.where(tuple_(*_LIST_KEY) > tuple_(*before.key))
+        query = query.order_by(*(column.asc() for column in _LIST_KEY))
+    else:
+        if after is not None:
+            query = query.where(tuple_(*_LIST_KEY) < tuple_(*after.key))
+        query = query.order_by(*(column.desc() for column in _LIST_KEY))
+    rows = list(db.session.execute(query.limit(per_page + 1)).all())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if before is not None:
+        rows.reverse()
+        first, has_next = not more, True
+    else:
+        first, has_next = after is None, more
+    cursors = [Cursor(r.program_id, r.publicity_starts_on, r.decided_amount, r.id) for r in rows]
+    return ListPage(
+        groups=_groups(rows, locale),
+        first=first,
+        next_after=cursors[-1].encode() if rows and has_next else None,
+        prev_before=cursors[0].encode() if rows and not first else None,
+    )
+
+
+def _groups(rows: list[Any], locale: str) -> list[dict[str, Any]]:
     today = bureau_today()
+    notices = _notices_for({(row.program_id, row.publicity_starts_on) for row in rows})
+    names = _program_names({row.program_id for row in rows}, locale)
     groups: list[dict[str, Any]] = []
-    for row in result.rows:
-        if not groups or groups[-1]["program_id"] != row.program_id:
+    for row in rows:
+        release = (row.program_id, row.publicity_starts_on)
+        if not groups or groups[-1]["release"] != release:
+            notice = notices.get(release)
             groups.append(
                 {
+                    "release": release,
                     "program_id": row.program_id,
-                    "program": row.name_en if locale == "en" else row.name_zh,
+                    "program": names.get(row.program_id, ""),
+                    "starts_on": row.publicity_starts_on,
+                    "ends_on": row.publicity_ends_on,
+                    "notice_id": notice.id if notice else None,
                     "rows": [],
                 }
             )
@@ -97,6 +215,8 @@ def public_list(locale: str, page: int = 1, per_page: int = 50) -> tuple[Page, l
             {
                 "id": row.id,
                 "enterprise": row.enterprise,
+                "uscc": row.uscc,
+                "project": row.project_title,
                 "amount": row.decided_amount,
                 "starts_on": row.publicity_starts_on,
                 "ends_on": row.publicity_ends_on,
@@ -105,13 +225,37 @@ def public_list(locale: str, page: int = 1, per_page: int = 50) -> tuple[Page, l
                 and (row.publicity_ends_on is None or row.publicity_ends_on >= today),
             }
         )
-    return result, groups
+    return groups
+
+
+def _program_names(program_ids: set[int], locale: str) -> dict[int, str]:
+    if not program_ids:
+        return {}
+    rows = db.session.execute(
+        select(Program.id, Program.name_zh, Program.name_en).where(
+            Program.id.in_(sorted(program_ids))
+        )
+    )
+    return {row.id: row.name_en if locale == "en" else row.name_zh for row in rows}
+
+
+def _notices_for(releases: set[tuple[int, date]]) -> dict[tuple[int, date], PublicityNotice]:
+    if not releases:
+        return {}
+    found = db.session.scalars(
+        select(PublicityNotice).where(
+            tuple_(PublicityNotice.program_id, PublicityNotice.starts_on).in_(sorted(releases))
+        )
+    )
+    return {(notice.program_id, notice.starts_on): notice for notice in found}
 
 
 def public_row(application: Application, locale: str) -> dict[str, Any]:
     return {
         "id": application.id,
         "enterprise": application.enterprise.name,
+        "uscc": application.enterprise.uscc,
+        "project": application.project_title,
         "program": application.program.name(locale),
         "amount": application.decided_amount,
         "starts_on": application.publicity_starts_on,
@@ -119,68 +263,202 @@ def public_row(application: Application, locale: str) -> dict[str, Any]:
     }
 
 
+def contact(locale: str) -> dict[str, str]:
+    """Where objections go (``PORTAL_PUBLICITY_CONTACT_*``), in the reader's language."""
+    config = current_app.config
+    en = locale == "en"
+    return {
+        "office": config["PUBLICITY_CONTACT_OFFICE_EN" if en else "PUBLICITY_CONTACT_OFFICE_ZH"],
+        "phone": config["PUBLICITY_CONTACT_PHONE"],
+        "address": config["PUBLICITY_CONTACT_ADDRESS_EN" if en else "PUBLICITY_CONTACT_ADDRESS_ZH"],
+        "email": config["PUBLICITY_CONTACT_EMAIL"],
+    }
+
+
+def release_entries(program_id: int, starts_on: date) -> list[Any]:
+    """Every award a programme put into publicity on ``starts_on`` (its notice's list),
+    larger awards first. Awards withdrawn after an upheld objection are no longer listed."""
+    return list(
+        db.session.execute(
+            select(
+                Application.id,
+                Application.decided_amount,
+                Application.publicity_ends_on,
+                Application.project_title,
+                Enterprise.name.label("enterprise"),
+                Enterprise.uscc,
+            )
+            .join(Enterprise, Enterprise.id == Application.enterprise_id)
+            .where(
+                Application.program_id == program_id,
+                Application.publicity_starts_on == starts_on,
+                Application.status.in_((*PUBLIC_STATUSES, Status.AWARDED)),
+                Application.decided_amount.is_not(None),
+            )
+            .order_by(Application.decided_amount.desc(), Enterprise.name, Application.id)
+        ).all()
+    )
+
+
+def notice_by_id(notice_id: int) -> PublicityNotice | None:
+    return db.session.get(PublicityNotice, notice_id)
+
+
 # --- objections -----------------------------------------------------------------------------
 
 
-def name_problem(name: str) -> Text | None:
-    name = (name or "").strip()
-    if len(name) < 2 or name.casefold() in _ANONYMOUS_NAMES:
-        return _l("Give your full name: anonymous objections are not accepted.")
+@dataclass(frozen=True)
+class Evidence:
+    """A file attached to an objection, already checked (``detected``) in the sandbox."""
+
+    filename: str
+    data: bytes
+    detected: DetectedFile
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who signs an objection: an account, or a confirmed address (challenge)."""
+
+    account: User | None = None
+    challenge: ObjectorChallenge | None = None
+
+
+def reason_problem(reason: str) -> Text | None:
+    if not (reason or "").strip():
+        return _l("Explain your objection: what is wrong with this award, and how you know.")
+    if len(reason) > REASON_MAX:
+        return _l("Keep your objection under %(count)d characters.", count=REASON_MAX)
     return None
 
 
-def contact_problem(contact: str) -> Text | None:
-    contact = (contact or "").strip()
-    if not (_PHONE.fullmatch(contact) or _EMAIL.fullmatch(contact)):
-        return _l("Give a phone number or an email address at which the bureau can reach you.")
-    return None
-
-
-def check_objection(data: ObjectionInput) -> ObjectionInput:
-    """The objection with its text trimmed, or ObjectionRefused naming the field."""
-    problem = name_problem(data.name)
-    if problem:
-        raise ObjectionRefused(problem, field="name")
-    problem = contact_problem(data.contact)
-    if problem:
-        raise ObjectionRefused(problem, field="contact")
-    reason = (data.reason or "").strip()
-    if not reason:
+def _signed_by(signature: Signature) -> dict[str, Any]:
+    """The objection's signature fields; ObjectionRefused when it is not signed."""
+    now = utcnow()
+    if signature.account is not None:
+        account = signature.account
+        return {
+            "account_id": account.id,
+            "name": account.display_name,
+            "contact": account.email,
+            "contact_kind": "account",
+            "contact_confirmed_at": account.email_confirmed_at or now,
+        }
+    challenge = signature.challenge
+    if challenge is None or challenge.confirmed_at is None or challenge.used_at is not None:
         raise ObjectionRefused(
-            _l("Explain your objection: what is wrong with this award, and how you know."),
-            field="reason",
+            _l("Confirm your email address with the code we sent before you object.")
         )
-    return ObjectionInput(data.name.strip(), data.contact.strip(), reason)
+    challenge.used_at = now
+    return {
+        "account_id": None,
+        "name": challenge.name,
+        "contact": challenge.address,
+        "contact_kind": challenge.channel,
+        "contact_confirmed_at": challenge.confirmed_at,
+    }
 
 
 @service
 def raise_objection(
-    application: Application, data: ObjectionInput, *, ip_address: str | None
+    application: Application,
+    reason: str,
+    signature: Signature,
+    evidence: list[Evidence] | tuple[Evidence, ...] = (),
+    *,
+    ip_address: str | None,
+    locale: str = "zh_CN",
 ) -> Objection:
-    """Record a signed objection and put the award on hold."""
+    """Record a signed objection with its evidence and put the award on hold."""
     if not open_for_objection(application):
         raise ObjectionRefused(_l("This award is not open for objections."))
-    data = check_objection(data)
+    problem = reason_problem(reason)
+    if problem:
+        raise ObjectionRefused(problem, field="reason")
+    if len(evidence) > EVIDENCE_MAX_FILES:
+        raise ObjectionRefused(
+            _l("Attach at most %(count)d files.", count=EVIDENCE_MAX_FILES), field="evidence"
+        )
+    for item in evidence:
+        if item.detected.size != len(item.data) or item.detected.kind not in EVIDENCE_KINDS:
+            raise ObjectionRefused(_l("Attach the files again."), field="evidence")
     objection = Objection(
         application_id=application.id,
-        name=data.name,
-        contact=data.contact,
-        reason=data.reason,
+        reason=reason.strip(),
         ip_address=ip_address,
+        locale=locale,
         status=ObjectionStatus.OPEN,
+        **_signed_by(signature),
     )
     db.session.add(objection)
     db.session.flush()
+    for item in evidence:
+        db.session.add(
+            ObjectionEvidence(
+                objection_id=objection.id,
+                original_name=safe_download_name(item.filename or "evidence"),
+                storage_key=save_in_transaction(item.data),
+                mime_type=item.detected.mime_type,
+                size=item.detected.size,
+                sha256=item.detected.sha256,
+            )
+        )
     lifecycle.transition(application, "objection_received", actor=None, objection_id=objection.id)
     audit.record(
         Action.PUBLICITY_OBJECTION_RECEIVED,
         objection,
         actor=None,
         application_id=application.id,
+        signed_by=objection.contact_kind,
+        evidence=len(evidence),
     )
     # The award moved on meanwhile (an officer's change, the end of publicity).
     flush_or_refuse(_l("This award is not open for objections."))
+    _mail_objector(objection, "received")
     return objection
+
+
+def _mail_objector(objection: Objection, event: str) -> None:
+    """Tell the objector (an account or a confirmed email) where to follow the objection."""
+    if objection.contact_kind in ("account", objector_identity.EMAIL):
+        enqueue_after_commit(MAIL_OBJECTOR_JOB, objection.id, event)
+
+
+def status_token(objection: Objection) -> str:
+    """The signed part of the status page's link, for whoever signed the objection."""
+    return STATUS_LINK.make(objection.id, fingerprint(objection.contact))
+
+
+def objection_for_viewer(objection_id: int, user: Any, token: str | None) -> Objection | None:
+    """The objection, if ``user`` signed it or ``token`` is its status link; else None."""
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        return None
+    if objection.account_id is not None and getattr(user, "id", None) == objection.account_id:
+        return objection
+    if token:
+        max_age = current_app.config["PUBLICITY_STATUS_LINK_DAYS"] * 86400
+        found = STATUS_LINK.read(token, max_age)
+        if found == (objection.id, fingerprint(objection.contact)):
+            return objection
+    return None
+
+
+def objection_view(objection: Objection, locale: str) -> dict[str, Any]:
+    """What the objector sees: the award, what they sent, and its handling."""
+    application = db.session.get(Application, objection.application_id)
+    return {
+        "id": objection.id,
+        "award": public_row(application, locale),
+        "submitted_at": objection.submitted_at,
+        "reason": objection.reason,
+        "name": objection.name,
+        "contact": objector_identity.masked(objection.contact),
+        "status": objection.status.value,
+        "resolved_at": objection.resolved_at,
+        "resolution_note": objection.resolution_note,
+        "evidence": [item.original_name for item in objection.evidence],
+    }
 
 
 def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, Any]]]:
@@ -202,6 +480,7 @@ def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, An
         .order_by(Objection.submitted_at, Objection.id)
     )
     result = paginate(query, page=page)
+    evidence = _evidence_of([row[0].id for row in result.rows])
     rows = [
         {
             "id": objection.id,
@@ -213,8 +492,12 @@ def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, An
             "ends_on": ends_on,
             "name": objection.name,
             "contact": objection.contact,
+            "contact_kind": objection.contact_kind,
+            "contact_confirmed_at": objection.contact_confirmed_at,
+            "account_id": objection.account_id,
             "reason": objection.reason,
             "submitted_at": objection.submitted_at,
+            "evidence": evidence.get(objection.id, []),
         }
         for (
             objection,
@@ -228,6 +511,47 @@ def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, An
         ) in result.rows
     ]
     return result, rows
+
+
+def resolved_objections(locale: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest resolved objections with their outcome (what the objectors were told)."""
+    rows = db.session.execute(
+        select(Objection, Enterprise.name, Program.name_zh, Program.name_en, Application.reference)
+        .join(Application, Application.id == Objection.application_id)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .join(Program, Program.id == Application.program_id)
+        .where(Objection.status != ObjectionStatus.OPEN)
+        .order_by(Objection.resolved_at.desc(), Objection.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": objection.id,
+            "application_id": objection.application_id,
+            "reference": reference,
+            "enterprise": enterprise,
+            "program": name_en if locale == "en" else name_zh,
+            "name": objection.name,
+            "contact": objection.contact,
+            "status": objection.status.value,
+            "resolved_at": objection.resolved_at,
+            "note": objection.resolution_note,
+        }
+        for objection, enterprise, name_zh, name_en, reference in rows
+    ]
+
+
+def _evidence_of(objection_ids: list[int]) -> dict[int, list[ObjectionEvidence]]:
+    if not objection_ids:
+        return {}
+    found: dict[int, list[ObjectionEvidence]] = {}
+    for item in db.session.scalars(
+        select(ObjectionEvidence)
+        .where(ObjectionEvidence.objection_id.in_(objection_ids))
+        .order_by(ObjectionEvidence.id)
+    ):
+        found.setdefault(item.objection_id, []).append(item)
+    return found
 
 
 @service
@@ -272,6 +596,7 @@ def resolve_objection(objection: Objection, outcome: str, note: str, *, actor: A
         **previous,
     )
     flush_or_refuse(_l("Someone else changed this application meanwhile. Open the list again."))
+    _mail_objector(objection, "resolved")
     return objection
 
 

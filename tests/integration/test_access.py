@@ -71,6 +71,8 @@ SAMPLE_VALUES = {
     "attachment_id": 1,
     "assignment_id": 1,
     "objection_id": 1,
+    "evidence_id": 1,
+    "notice_id": 1,
     "user_id": 1,
     "program_id": 1,
     "key": "a107012",

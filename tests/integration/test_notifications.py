@@ -125,7 +125,9 @@ def test_decision_released_then_letter_with_its_link(app, demo, inbox):
     assert decide(officer, app, application_id, "approve", "45000").status_code == 302
     assert release(officer, program_id(app, RD)).status_code == 302
     message = inbox.messages(FIRM)[-1]
-    assert message["Subject"].startswith("Your application") and "approved" in message["Subject"]
+    subject = " ".join(message["Subject"].split())
+    assert subject.startswith("Your application") and "proposed award" in subject
+    assert "approved" not in subject  # only a final award is approved
     assert "45,000.00" in text_part(message)
 
     with app.app_context():
@@ -142,8 +144,9 @@ def test_officers_hear_of_an_objection(app, demo, inbox):
     from tests.integration.test_publicity import VALID_OBJECTION, in_publicity
 
     application_id = in_publicity(app, KEY, 1)
-    public = app.test_client()
-    response = public.post(f"/publicity/{application_id}/object", data=VALID_OBJECTION)
+    objector = app.test_client()  # objections are signed: here by an account
+    assert sign_in(objector, "ent2@example.com").status_code == 302
+    response = objector.post(f"/publicity/{application_id}/object", data=VALID_OBJECTION)
     assert response.status_code == 200
     message = inbox.only("officer@example.com")
     assert "异议" in message["Subject"]

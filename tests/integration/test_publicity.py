@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from portal.core.timeutil import bureau_today, utcnow
-from portal.review.models import Objection, ObjectionStatus
+from portal.review.models import Objection, ObjectionStatus, ObjectorChallenge
 from portal.review.publicity import advance_publicity
 from tests.helpers import sign_in, use_english
 from tests.integration.test_decisions import (
@@ -61,6 +61,30 @@ def add_objection(app, application_id, status=ObjectionStatus.OPEN) -> int:
         db.session.add(objection)
         db.session.commit()
         return objection.id
+
+
+def confirmed_objector(app, client, application_id, name="张三", address="zhangsan@example.com"):
+    """Sign ``client``'s session as an objector whose address a code confirmed (as the code
+    pages would; they are tested in test_publicity_notice.py)."""
+    with app.app_context():
+        challenge = ObjectorChallenge(
+            application_id=application_id,
+            name=name,
+            channel="email",
+            address=address,
+            code_salt="0" * 32,
+            code_hash="0" * 64,
+            attempts=1,
+            created_at=utcnow(),
+            expires_at=utcnow() + timedelta(minutes=15),
+            confirmed_at=utcnow(),
+        )
+        db.session.add(challenge)
+        db.session.commit()
+        challenge_id = challenge.id
+    with client.session_transaction() as session:
+        session["objector_challenge"] = challenge_id
+    return client
 
 
 @pytest.fixture
@@ -115,34 +139,49 @@ def test_object_page_is_404_unless_the_award_is_open_for_objections(app, public)
 # --- objections -------------------------------------------------------------------------------
 
 
+def test_an_anonymous_objection_is_refused_and_asks_who_objects(app, public):
+    application_id = in_publicity(app, KEY, 1)
+    response = public.post(f"/publicity/{application_id}/object", data=VALID_OBJECTION)
+    page = text_of(response)
+    assert response.status_code == 422
+    assert "anonymous objections are not accepted" in page
+    assert "Send me a code" in page and "Sign in to object" in page
+    assert objection_count(app) == 0
+    assert load(app, application_id).status is Status.PUBLICITY
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("name", "", "anonymous objections are not accepted"),
         ("name", "匿名", "anonymous objections are not accepted"),
         ("name", "Anonymous", "anonymous objections are not accepted"),
-        ("contact", "", "phone number or an email address"),
-        ("contact", "call me", "phone number or an email address"),
-        ("reason", "", "Explain your objection"),
+        ("address", "", "Enter an email address"),
+        ("address", "call me", "Enter an email address"),
     ],
 )
-def test_unsigned_or_incomplete_objections_are_refused(app, public, field, value, message):
+def test_an_objector_without_a_name_or_address_gets_no_code(app, public, field, value, message):
     application_id = in_publicity(app, KEY, 1)
-    data = {**VALID_OBJECTION, field: value}
-    response = public.post(f"/publicity/{application_id}/object", data=data)
+    data = {"name": "张三", "channel": "email", "address": "zhangsan@example.com", field: value}
+    response = public.post(f"/publicity/{application_id}/object/code", data=data)
     page = text_of(response)
     assert response.status_code == 422
     assert message in page
-    assert VALID_OBJECTION["reason"] in page or field == "reason"  # typed text kept
-    assert objection_count(app) == 0
-    assert load(app, application_id).status is Status.PUBLICITY
+    assert (data["address"] in page) or field == "address"  # typed text kept
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ObjectorChallenge)) == 0
 
 
-def test_a_signed_objection_puts_the_award_on_hold(app, public):
+def test_a_signed_in_account_objects_and_the_award_goes_on_hold(app, public):
     application_id = in_publicity(app, KEY, 1, name="阜新甲有限公司")
-    assert "Object to an award" in text_of(public.get(f"/publicity/{application_id}/object"))
-    data = {**VALID_OBJECTION, "contact": "zhangsan@example.com"}
-    response = public.post(f"/publicity/{application_id}/object", data=data)
+    assert sign_in(public, "ent2@example.com").status_code == 302
+    page = text_of(public.get(f"/publicity/{application_id}/object"))
+    assert "Object to an award" in page and "ent2@example.com" in page
+    response = public.post(f"/publicity/{application_id}/object", data={"reason": "  "})
+    assert response.status_code == 422 and "Explain your objection" in text_of(response)
+    response = public.post(
+        f"/publicity/{application_id}/object", data={"reason": VALID_OBJECTION["reason"]}
+    )
     page = text_of(response)
     assert response.status_code == 200
     assert "Objection received" in page and "阜新甲有限公司" in page
@@ -150,10 +189,12 @@ def test_a_signed_objection_puts_the_award_on_hold(app, public):
     with app.app_context():
         objection = db.session.scalar(select(Objection))
         assert objection.status is ObjectionStatus.OPEN
-        assert (objection.name, objection.contact) == ("张三", "zhangsan@example.com")
+        assert (objection.contact, objection.contact_kind) == ("ent2@example.com", "account")
+        assert objection.account_id is not None
         assert objection.ip_address == "127.0.0.1"
     (received,) = actions(app, "publicity.objection_received")
-    assert received.actor_id is None and received.summary["application_id"] == application_id
+    assert received.summary["application_id"] == application_id
+    assert received.summary["signed_by"] == "account"
     assert len(actions(app, "application.objection_received")) == 1
     # on hold: no second objection form, and the public list says so
     assert public.get(f"/publicity/{application_id}/object").status_code == 404
@@ -168,7 +209,8 @@ def test_officer_sees_open_objections(app, demo):
     page = text_of(officer_client(app).get("/staff/decisions/objections"))
     assert "阜新甲有限公司" in page and VALID_OBJECTION["reason"] in page
     assert "13904181234" in page
-    assert "阜新已处理有限公司" not in page
+    open_part, _sep, resolved_part = page.partition("Recently resolved")
+    assert "阜新已处理有限公司" not in open_part and "阜新已处理有限公司" in resolved_part
 
 
 def _resolve(client, objection_id, outcome, note):

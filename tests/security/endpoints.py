@@ -95,6 +95,8 @@ def world_values(world: dict[str, Any], app) -> dict[str, Any]:
 # Where the default object is not the one an endpoint works on.
 ENDPOINT_VALUES = {
     "publicity.object": {"application_id": "open_publicity_application"},
+    "publicity.send_code": {"application_id": "open_publicity_application"},
+    "publicity.confirm_code": {"application_id": "open_publicity_application"},
     "review_admin.application_reviews": {"application_id": "key_application"},
     "review_admin.assign": {"application_id": "key_application"},
     "review_admin.auto_assign_one": {"application_id": "key_application"},

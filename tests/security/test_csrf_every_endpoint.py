@@ -48,7 +48,9 @@ BODIES = {
     "applications.summary": {"project_title": "新的项目名称", "project_summary": "新的项目摘要。"},
     "admin.disable_account": {},
     "notifications.open_notification": {},
-    "publicity.object": {"name": "李四", "contact": "13904181235", "reason": "研发数据不符。"},
+    "publicity.object": {"reason": "研发数据不符。"},
+    "publicity.send_code": {"name": "李四", "channel": "email", "address": "lisi@example.com"},
+    "publicity.confirm_code": {"code": "123456"},
     "reviewer.score": {"action": "draft", "comment__innovation": "草稿意见。"},
     "staff_applications.reject": {"reason": "不符合申报条件。"},
     "staff_applications.return_for_changes": {"sections": "summary", "reason": "请补充。"},
@@ -58,6 +60,10 @@ CHANGES_FOR = {
     "accounts.set_language": {"enterprise", "officer", "reviewer", "admin"},
     "accounts.login": {"anonymous"},
     "notifications.open_notification": {"enterprise"},
+    # Objections are signed: an account's (a visitor confirms an address first).
+    "publicity.object": {"enterprise", "officer", "reviewer", "admin"},
+    # Without a code asked for in this session there is nothing to confirm.
+    "publicity.confirm_code": set(),
 }
 
 

@@ -411,10 +411,10 @@ def build_base_world(app) -> dict[str, Any]:
 
     ids["publicity_application"] = in_publicity(app, RD, "阜新公示企业有限公司", 1)
     ids["open_publicity_application"] = in_publicity(app, RD, "阜新公示二企业有限公司", 2)
-    public = app.test_client()
-    response = public.post(
+    # Objections are signed: firm B objects from its signed-in account.
+    response = firm_b.post(
         f"/publicity/{ids['publicity_application']}/object",
-        data={"name": "张三", "contact": "13904181234", "reason": "研发费用数据与报表不符。"},
+        data={"reason": "研发费用数据与报表不符。"},
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:800]
 

@@ -305,13 +305,16 @@ def build_xss_world(app) -> dict[str, Any]:
         application.publicity_starts_on = today - timedelta(days=1)
         application.publicity_ends_on = today + timedelta(days=7)
         db.session.commit()
-    public = app.test_client()
+    from tests.integration.test_publicity import confirmed_objector
+
+    # Signed by a name whose email a code confirmed (the code pages: test_publicity_notice.py).
+    public = confirmed_objector(
+        app, app.test_client(), ids["key_application"], name=VALUES["objection_name"]
+    )
     post_form(
         public,
         f"/publicity/{ids['key_application']}/object",
         expect=(200,),
-        name=VALUES["objection_name"],
-        contact="13904181234",
         reason=VALUES["objection_reason"],
     )
     with app.app_context():
@@ -323,12 +326,17 @@ def build_xss_world(app) -> dict[str, Any]:
     response = officer.post(resolve, data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     # Back in publicity, it gets another objection, which stays open.
+    confirmed_objector(
+        app,
+        public,
+        ids["key_application"],
+        name=VALUES["open_objection_name"],
+        address="hostile.objector@example.com",
+    )
     post_form(
         public,
         f"/publicity/{ids['key_application']}/object",
         expect=(200,),
-        name=VALUES["open_objection_name"],
-        contact="hostile.objector@example.com",
         reason=VALUES["open_objection_reason"],
     )
 

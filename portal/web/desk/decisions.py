@@ -14,6 +14,7 @@ from portal.core.access import ADMIN, OFFICER, allow
 from portal.core.concurrency import ConcurrentChange
 from portal.core.domain import DomainError
 from portal.core.extensions import db
+from portal.core.files import send_stored_file
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
 from portal.core.inputs import query_int
@@ -22,7 +23,7 @@ from portal.core.pagination import MAX_PAGE, page_arg, paginate
 from portal.programs.models import Program
 from portal.review import decisions, publicity, ranking
 from portal.review.decision_rules import APPROVE, REASON_LABELS, REJECT, Choice
-from portal.review.models import Objection, ObjectionStatus
+from portal.review.models import Objection, ObjectionEvidence, ObjectionStatus
 from portal.web.desk.decision_forms import (
     BulkDecisionForm,
     DecisionForm,
@@ -326,6 +327,7 @@ def _render_objections(failed_form=None, failed_id=None, status: int = 200):
         forms=forms,
         failed_id=failed_id,
         page_errors=page_errors,
+        resolved=publicity.resolved_objections(select_locale()),
     ), status
 
 
@@ -333,6 +335,18 @@ def _render_objections(failed_form=None, failed_id=None, status: int = 200):
 @allow(OFFICER, ADMIN)
 def objections():
     return _render_objections()
+
+
+@bp.route("/objections/<int:objection_id>/evidence/<int:evidence_id>")
+@allow(OFFICER, ADMIN)
+def objection_evidence(objection_id: int, evidence_id: int):
+    """A file an objector attached, as it was checked and stored."""
+    evidence = db.session.get(ObjectionEvidence, evidence_id)
+    if evidence is None or evidence.objection_id != objection_id:
+        abort(404)
+    return send_stored_file(
+        evidence.storage_key, mimetype=evidence.mime_type, download_name=evidence.original_name
+    )
 
 
 @bp.route("/objections/<int:objection_id>/resolve", methods=["POST"])

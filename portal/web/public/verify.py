@@ -1,5 +1,5 @@
-"""``/verify``: anyone checks a letter by its code or by its file. Rate-limited; an unknown
-code is a plain "not found" that says nothing else."""
+"""``/verify``: anyone checks a letter, or a publicity notice, by its code or by its file.
+Rate-limited; an unknown code is a plain "not found" that says nothing else."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from portal.core.access import PUBLIC, allow
 from portal.core.extensions import limiter
 from portal.core.forms import INVALID_FORM_STATUS
 from portal.core.i18n import select_locale
-from portal.letters import verification
+from portal.letters import publicity_notice, verification
 from portal.letters.numbering import normalise_code
 from portal.web.public.verify_forms import VerifyCodeForm, VerifyFileForm
 
@@ -60,6 +60,9 @@ def index():
 def by_code(code: str):
     letter = verification.letter_by_code(code)
     if letter is None:
+        notice = publicity_notice.notice_by_code(code)
+        if notice is not None:
+            return _notice_page(notice, by_file=None)
         return render_template("verify/not_found.html"), 404
     return render_template(
         "verify/result.html",
@@ -76,12 +79,24 @@ def by_file():
     if not form.validate_on_submit():
         return _page(file_form=form, status=INVALID_FORM_STATUS)
     data = form.file.data.read(MAX_PDF_BYTES + 1)
-    match = verification.letter_by_file(data) if len(data) <= MAX_PDF_BYTES else None
+    small_enough = len(data) <= MAX_PDF_BYTES
+    match = verification.letter_by_file(data) if small_enough else None
     if match is None:
+        notice_match = publicity_notice.notice_by_file(data) if small_enough else None
+        if notice_match is not None:
+            return _notice_page(notice_match[0], by_file=notice_match[1])
         return render_template("verify/file_unknown.html"), 200
     letter, lang = match
     return render_template(
         "verify/result.html",
         letter=verification.public_view(letter, select_locale()),
         by_file=lang,
+    )
+
+
+def _notice_page(notice, *, by_file: str | None):
+    return render_template(
+        "verify/notice_result.html",
+        notice=publicity_notice.public_view(notice, select_locale()),
+        by_file=by_file,
     )
