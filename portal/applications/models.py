@@ -27,7 +27,7 @@ class Status(LabelledEnum):
     DECIDED = "decided", _l("Awaiting decision")
     PUBLICITY = "publicity", _l("In publicity")
     ON_HOLD = "on_hold", _l("On hold: objection under review")  # an objection awaits an officer
-    AWARDED = "awarded", _l("Awarded")
+    AWARDED = "awarded", _l("Final")  # the award is final: see applications.award_terms
     REJECTED = "rejected", _l("Rejected")
     WITHDRAWN = "withdrawn", _l("Withdrawn")
 

@@ -5,14 +5,16 @@ are both written from these, so they always say the same thing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from portal.applications.award_terms import short_day
 from portal.applications.sections import SECTION_LABELS
 from portal.core.money import format_money
-from portal.core.urls import absolute
+from portal.core.urls import absolute, path_for
 
 
 @dataclass(frozen=True)
@@ -86,22 +88,103 @@ def _reviewer_assigned(p, program, url) -> Message:
     return Message(title, paragraphs, _("Open your review queue"), url)
 
 
+def _ends_on(p) -> str:
+    """The publicity end day of ``p`` as people write it (12月9日, 9 December)."""
+    iso = p.get("publicity_ends_on", "")
+    return short_day(date.fromisoformat(iso)) if iso else ""
+
+
 def _approved_in_publicity(p, program, url) -> Message:
-    title = _("Your application %(reference)s is approved", reference=p["reference"])
+    # Released is not final: the award is proposed and published until the period ends, and
+    # an upheld objection can still withdraw it. "Approved" is kept for the final award.
+    ends = _ends_on(p)
+    title = _(
+        "Your application %(reference)s: proposed award, in publicity until %(date)s",
+        reference=p["reference"],
+        date=ends,
+    )
+    paragraphs = [
+        _(
+            "The bureau proposes support of %(amount)s yuan for your application for "
+            "“%(program)s”. The award is not final yet.",
+            amount=format_money(p.get("amount")),
+            program=program,
+        ),
+        _(
+            "The proposed award is published for public comment until %(date)s. Publicity "
+            "notice: %(url)s",
+            date=ends,
+            # Rows written before the link was stored point at the same public page.
+            url=absolute(p.get("publicity_link") or path_for("publicity.index")),
+        ),
+        _(
+            "If no objection is upheld by the end of the publicity period, the award becomes "
+            "final: we will tell you then, and the decision letter follows."
+        ),
+    ]
+    return Message(title, paragraphs, _("Open the application"), url)
+
+
+def _award_final(p, program, url) -> Message:
+    title = _("Your award %(reference)s is final", reference=p["reference"])
     return Message(
         title,
         [
             _(
-                "The bureau approves support of %(amount)s yuan for your application for "
-                "“%(program)s”.",
+                "The publicity period of your award of %(amount)s yuan for “%(program)s” has "
+                "ended without an upheld objection: the award is final and approved.",
                 amount=format_money(p.get("amount")),
                 program=program,
             ),
+            _("The decision letter follows; we will tell you when you can download it."),
+        ],
+        _("Open the application"),
+        url,
+    )
+
+
+def _formal_check_passed(p, program, url) -> Message:
+    title = _("Your application %(reference)s passed the formal check", reference=p["reference"])
+    if p.get("next") == "expert_review":
+        after = _(
+            "Next, independent experts review it; the bureau then decides on the applications "
+            "of this programme within its budget. We will tell you when the expert review is "
+            "complete."
+        )
+    else:
+        after = _(
+            "Next, the bureau decides on the applications of this programme within its budget. "
+            "We will tell you when the decision is released."
+        )
+    return Message(
+        title,
+        [
             _(
-                "The award is published until %(date)s. It becomes final when this publicity "
-                "period ends without an upheld objection; the decision letter follows then.",
-                date=p.get("publicity_ends_on", ""),
+                "Your application for “%(program)s” is complete and meets the programme's "
+                "conditions as submitted.",
+                program=program,
             ),
+            after,
+        ],
+        _("Open the application"),
+        url,
+    )
+
+
+def _review_completed(p, program, url) -> Message:
+    title = _(
+        "Expert review of your application %(reference)s is complete", reference=p["reference"]
+    )
+    return Message(
+        title,
+        [
+            _(
+                "The expert review of your application for “%(program)s” is complete. Next, the "
+                "bureau decides on the applications of this programme within its budget; we will "
+                "tell you when the decision is released.",
+                program=program,
+            ),
+            _("The bureau does not disclose who reviewed an application or their scores."),
         ],
         _("Open the application"),
         url,
@@ -228,7 +311,10 @@ _WRITERS = {
     "resubmitted": _resubmitted,
     "returned": _returned,
     "reviewer_assigned": _reviewer_assigned,
+    "formal_check_passed": _formal_check_passed,
+    "review_completed": _review_completed,
     "approved_in_publicity": _approved_in_publicity,
+    "award_final": _award_final,
     "letter_issued": _letter_issued,
     "letter_reissued": _letter_reissued,
     "objection_received": _objection_received,

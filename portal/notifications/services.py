@@ -97,7 +97,45 @@ def _approved(_event, application) -> dict[str, Any]:
     return {
         "amount": str(application.decided_amount),
         "publicity_ends_on": ends.isoformat() if ends else "",
+        "publicity_link": path_for("publicity.index"),
     }
+
+
+def _final(_event, application) -> dict[str, Any]:
+    return {"amount": str(application.decided_amount)}
+
+
+def _next_after_formal_check(next_stage: str) -> Callable[[Any, Any], dict[str, Any]]:
+    def extra(_event, _application) -> dict[str, Any]:
+        return {"next": next_stage}
+
+    return extra
+
+
+def _already_told(user_ids: list[int], kind: str, link: str) -> bool:
+    """Whether these people already have a ``kind`` notification pointing at ``link``."""
+    if not user_ids:
+        return False
+    with db.session.no_autoflush:
+        return (
+            db.session.scalar(
+                select(Notification.id)
+                .where(
+                    Notification.user_id.in_(user_ids),
+                    Notification.kind == kind,
+                    Notification.link == link,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
+
+def _review_completed(_event, application) -> None:
+    # A reopened review ends a second time; for the firm the expert review ended once.
+    users, link = _firm_users(application.enterprise_id), _application_link(application)
+    if not _already_told(users, "review_completed", link):
+        notify(users, "review_completed", _about(application), link)
 
 
 def _letter(kind: str) -> Handler:
@@ -129,7 +167,18 @@ HANDLERS: dict[str, Handler] = {
     "application.resubmit": _to_firm("resubmitted", _submitted_at),
     "application.return_for_changes": _to_firm("returned", _returned),
     "review.assigned": _reviewer_assigned,
+    # Passing the formal check: on to expert review, or straight to the decision.
+    "application.send_to_expert_review": _to_firm(
+        "formal_check_passed", _next_after_formal_check("expert_review")
+    ),
+    "application.send_to_decision": _to_firm(
+        "formal_check_passed", _next_after_formal_check("decision")
+    ),
+    # The expert review ends: every review in, or the moderator's score after a flag.
+    "application.reviews_complete": _review_completed,
+    "application.moderate": _review_completed,
     "application.release_approval": _to_firm("approved_in_publicity", _approved),
+    "application.finish_publicity": _to_firm("award_final", _final),
     "letter.issued": _letter("letter_issued"),
     "letter.reissued": _letter("letter_reissued"),
     "publicity.objection_received": _objection,

@@ -17,7 +17,7 @@ WIDTH = 1000
 MIN_SEGMENT = 6
 
 # Colours follow the flow of an application: greys before and after, blues while the bureau
-# works on it, amber while it waits on someone, greens once approved, red when rejected.
+# works on it, amber while it waits on someone, greens as an award firms up, red when rejected.
 STATUS_ORDER = (
     "draft",
     "submitted",
@@ -93,22 +93,32 @@ def status_bar(statuses: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# The awards in a budget bar, from the firmest to the least firm (applications.award_terms).
+AWARD_SEGMENTS = ("award-final", "award-publicity", "award-proposed")
+
+
 def budget_bar(
-    budget: Decimal, approved: Decimal, proposed: Decimal, requested: Decimal
+    budget: Decimal,
+    final: Decimal,
+    publicity: Decimal,
+    proposed: Decimal,
+    requested: Decimal,
 ) -> dict[str, Any]:
-    """Approved and proposed awards against the budget, with the amount requested marked.
+    """Final, in-publicity and proposed awards against the budget, with the amount requested
+    marked.
 
     The scale is the largest of the budget, the awards and the request, so a programme that
     is asked for (or, pro rata, awards) more than its budget shows by how much. Markers: the
     budget line when the scale goes past it, and the amount requested.
     """
-    committed = approved + proposed
+    committed = final + publicity + proposed
     scale = max(budget, committed, requested)
     remaining = max(budget - committed, Decimal(0))
     beyond = scale - max(budget, committed)  # room for a request larger than both
     segments = _segments(
         [
-            ("award-approved", approved),
+            ("award-final", final),
+            ("award-publicity", publicity),
             ("award-proposed", proposed),
             ("award-remaining", remaining),
             ("award-beyond", beyond),
@@ -128,7 +138,7 @@ def budget_bar(
     over = None
     if committed > budget:
         # From the budget line to the end of the awards as drawn.
-        end = sum(s["width"] for s in segments if s["key"] in ("award-approved", "award-proposed"))
+        end = sum(s["width"] for s in segments if s["key"] in AWARD_SEGMENTS)
         over = {"x": x(budget), "width": max(end - x(budget), 0), "value": committed - budget}
     return {
         "width": WIDTH,
@@ -137,7 +147,7 @@ def budget_bar(
         "over": over,
         "empty": not scale,
         "committed_percent": percent(committed, budget),
-        "approved_percent": percent(approved, budget),
+        "final_percent": percent(final, budget),
         "requested_percent": percent(requested, budget),
     }
 
@@ -167,7 +177,8 @@ def programme_charts(programme: dict[str, Any]) -> dict[str, Any]:
         "statuses": status_bar(programme["statuses"]),
         "budget": budget_bar(
             programme["budget"],
-            programme["approved"],
+            programme["final"],
+            programme["publicity"],
             programme["proposed"],
             programme["requested"],
         ),

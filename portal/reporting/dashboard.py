@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from portal.applications.award_terms import IN_PUBLICITY_STATUSES, AwardTerm
 from portal.applications.models import Application, Status
 from portal.applications.tallies import ApplicationTally
 from portal.core.extensions import db
 from portal.core.money import sum_from_db as money
 from portal.core.timeutil import BUREAU_ZONE, to_bureau_time, utcnow
 from portal.programs.models import Program
-from portal.review.decision_rules import APPROVE, RELEASED_AWARDS
+from portal.review.decision_rules import APPROVE
 from portal.review.models import Assignment, AssignmentStatus
 from portal.review.tallies import ReviewDueTally, ReviewTally
 
@@ -90,14 +91,17 @@ def _programmes(year: int) -> list[Any]:
 
 
 def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Counts by status and the three sums of money, per programme, from the tallies the
-    database keeps (one query over a few rows per programme)."""
+    """Counts by status and the sums of money, per programme, from the tallies the database
+    keeps (one query over a few rows per programme). Awards are summed by where they stand
+    (``applications.award_terms``): proposed, in publicity (on hold included: not final
+    yet), final."""
     figures = {
         pid: {
             "counts": dict.fromkeys(Status, 0),
             "requested": ZERO,
             "proposed": ZERO,
-            "approved": ZERO,
+            "publicity": ZERO,
+            "final": ZERO,
         }
         for pid in program_ids
     }
@@ -119,8 +123,10 @@ def _application_figures(program_ids: list[int]) -> dict[int, dict[str, Any]]:
             bucket["requested"] += money(requested)
         if status is Status.DECIDED and decision == APPROVE:
             bucket["proposed"] += money(decided)
-        elif status in RELEASED_AWARDS:
-            bucket["approved"] += money(decided)
+        elif status in IN_PUBLICITY_STATUSES:
+            bucket["publicity"] += money(decided)
+        elif status is Status.AWARDED:
+            bucket["final"] += money(decided)
     return figures
 
 
@@ -184,7 +190,7 @@ def _status_rows(counts: dict[Status, int]) -> list[dict[str, Any]]:
 def _programme(row: Any, apps: dict[str, Any], reviews: dict[str, int], locale: str, now):
     counts = apps["counts"]
     budget = money(row.budget)
-    committed = apps["approved"] + apps["proposed"]
+    committed = apps["final"] + apps["publicity"] + apps["proposed"]
     return {
         "id": row.id,
         "code": row.code,
@@ -204,7 +210,8 @@ def _programme(row: Any, apps: dict[str, Any], reviews: dict[str, int], locale: 
         "budget": budget,
         "requested": apps["requested"],
         "proposed": apps["proposed"],
-        "approved": apps["approved"],
+        "publicity": apps["publicity"],
+        "final": apps["final"],
         "committed": committed,
         "remaining": budget - committed,
         "over_budget": committed > budget,
@@ -227,7 +234,8 @@ def _totals(programmes: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "budget": ZERO,
         "requested": ZERO,
         "proposed": ZERO,
-        "approved": ZERO,
+        "publicity": ZERO,
+        "final": ZERO,
         "reviews_submitted": 0,
         "reviews_total": 0,
         "overdue": 0,
@@ -241,7 +249,8 @@ def _totals(programmes: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "budget",
             "requested",
             "proposed",
-            "approved",
+            "publicity",
+            "final",
         ):
             totals[key] += programme[key]
         totals["reviews_submitted"] += programme["reviews"]["submitted"]
@@ -271,4 +280,10 @@ def dashboard(year: int | None, locale: str, now: datetime | None = None) -> dic
         "as_of": now,
         "programmes": programmes,
         "totals": _totals(programmes),
+        # The words for the award figures, the same as on the exports page and in mails.
+        "terms": {
+            "proposed": AwardTerm.PROPOSED.label,
+            "publicity": AwardTerm.IN_PUBLICITY.label,
+            "final": AwardTerm.FINAL.label,
+        },
     }

@@ -14,6 +14,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from portal.accounts.models import Enterprise
+from portal.applications.award_terms import (
+    FINAL_STATUSES,
+    IN_PUBLICITY_STATUSES,
+    AwardTerm,
+    award_term,
+)
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from portal.letters.models import Letter, LetterStatus
@@ -23,7 +29,7 @@ from portal.reporting.formats import COUNT, DATE, DATETIME, MONEY, SCORE, Column
 # Only final awards are published as open data: an award in publicity (or on hold after an
 # objection) can still be overturned, and the public publicity page already lists those. An
 # award becomes final (AWARDED) when its publicity period ends; its letter is issued then.
-OPEN_DATA_STATUSES = (Status.AWARDED,)
+OPEN_DATA_STATUSES = tuple(FINAL_STATUSES)
 
 DECISION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject")}
 
@@ -35,6 +41,7 @@ APPLICATION_COLUMNS: tuple[Column, ...] = (
     Column("uscc", _l("Unified social credit code")),
     Column("status", _l("Status code")),
     Column("status_label", _l("Status")),
+    Column("award_label", _l("Award")),
     Column("first_submitted_at", _l("First submitted (UTC+8)"), DATETIME),
     Column("requested_amount", _l("Requested (yuan)"), MONEY),
     Column("formula_amount", _l("Formula amount (yuan)"), MONEY),
@@ -46,7 +53,7 @@ APPLICATION_COLUMNS: tuple[Column, ...] = (
     Column("decided_amount", _l("Decided amount (yuan)"), MONEY),
     Column("released_at", _l("Released (UTC+8)"), DATETIME),
     Column("publicity_ends_on", _l("Publicity ends"), DATE),
-    Column("awarded_at", _l("Awarded (UTC+8)"), DATETIME),
+    Column("awarded_at", _l("Final since (UTC+8)"), DATETIME),
     Column("letter_number", _l("Notice number")),
 )
 
@@ -98,6 +105,8 @@ def application_rows(program_id: int | None) -> list[dict[str, Any]]:
         status = values["status"]
         values["status"] = status.value
         values["status_label"] = str(status.label)
+        term = award_term(status, values["decision"])
+        values["award_label"] = str(term.label) if term else None
         decision = values["decision"]
         values["decision"] = str(DECISION_LABELS.get(decision, decision or "")) or None
         rows.append(values)
@@ -143,13 +152,16 @@ def programme_choices(locale: str) -> list[dict[str, Any]]:
             Program.opens_at.desc(), Program.id.desc()
         )
     ).all()
+    proposed = and_(Application.status == Status.DECIDED, Application.decision == "approve")
     counts = {
-        program_id: (applications or 0, awards or 0)
-        for program_id, applications, awards in db.session.execute(
+        row.program_id: row
+        for row in db.session.execute(
             select(
                 Application.program_id,
-                func.count(Application.id),
-                func.sum(case((Application.status.in_(OPEN_DATA_STATUSES), 1), else_=0)),
+                func.count(Application.id).label("applications"),
+                _count_where(proposed).label("proposed"),
+                _count_where(Application.status.in_(IN_PUBLICITY_STATUSES)).label("publicity"),
+                _count_where(Application.status.in_(OPEN_DATA_STATUSES)).label("awards"),
             )
             .where(Application.status != Status.DRAFT)
             .group_by(Application.program_id)
@@ -160,17 +172,31 @@ def programme_choices(locale: str) -> list[dict[str, Any]]:
             "id": p.id,
             "code": p.code,
             "name": p.name_en if locale == "en" else p.name_zh,
-            "applications": counts.get(p.id, (0, 0))[0],
-            "awards": counts.get(p.id, (0, 0))[1],
+            **{key: int(getattr(counts.get(p.id), key, 0) or 0) for key in _COUNTED},
         }
         for p in programs
     ]
 
 
-def totals(choices: Sequence[dict[str, Any]], program_id: int | None) -> dict[str, int]:
-    """What the chosen scope (one programme, or all) holds, from the choices already loaded."""
+# What the exports page counts per programme: applications, and awards by where they stand.
+_COUNTED = ("applications", "proposed", "publicity", "awards")
+
+
+def _count_where(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def totals(choices: Sequence[dict[str, Any]], program_id: int | None) -> dict[str, Any]:
+    """What the chosen scope (one programme, or all) holds, from the choices already loaded:
+    the counts, and the awards by where they stand with the words the dashboard uses."""
     chosen = [c for c in choices if program_id is None or c["id"] == program_id]
-    return {
-        "applications": sum(c["applications"] for c in chosen),
-        "awards": sum(c["awards"] for c in chosen),
-    }
+    counts: dict[str, Any] = {key: sum(c[key] for c in chosen) for key in _COUNTED}
+    counts["by_term"] = [
+        {"key": key, "label": term.label, "count": counts[key]}
+        for key, term in (
+            ("proposed", AwardTerm.PROPOSED),
+            ("publicity", AwardTerm.IN_PUBLICITY),
+            ("awards", AwardTerm.FINAL),
+        )
+    ]
+    return counts

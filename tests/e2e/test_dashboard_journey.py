@@ -16,9 +16,10 @@ from portal.core.paths import PROJECT_ROOT
 from tests.helpers import add_bare_applications
 from tests.integration.test_dashboard import (
     KEY,
-    KEY_APPROVED,
     KEY_COUNTS,
+    KEY_FINAL,
     KEY_PROPOSED,
+    KEY_PUBLICITY,
     KEY_REQUESTED,
     build_year,
 )
@@ -77,7 +78,7 @@ def test_officer_reads_the_dashboard(page: Page, demo, sign_in, screenshot, tmp_
     expect(stat(page, "Programmes")).to_have_text("4")
     expect(stat(page, "Applications received")).to_have_text("23")  # 13 + 2 + 5 + 3
     expect(stat(page, "Budget (yuan)")).to_have_text("23,000,000.00")
-    expect(stat(page, "Approved (yuan)")).to_have_text("1,900,000.25")
+    expect(stat(page, "Final awards (yuan)")).to_have_text("1,200,000.00")
     expect(stat(page, "Overdue reviews")).to_have_text("2")
 
     cards = page.locator("article.db-card")
@@ -98,7 +99,8 @@ def test_officer_reads_the_dashboard(page: Page, demo, sign_in, screenshot, tmp_
     )
     expect(figure(key, "requested")).to_have_text(KEY_REQUESTED)
     expect(figure(key, "proposed")).to_have_text(KEY_PROPOSED)
-    expect(figure(key, "approved")).to_have_text(KEY_APPROVED)
+    expect(figure(key, "publicity")).to_have_text(KEY_PUBLICITY)
+    expect(figure(key, "final")).to_have_text(KEY_FINAL)
     expect(key.locator(".db-part__figure").nth(2)).to_have_text("3 / 7 reviews submitted")
     expect(figure(key, "overdue")).to_have_text("2")
     statuses = key.locator("svg[id^=bar-statuses-]")
@@ -119,7 +121,8 @@ def test_officer_reads_the_dashboard(page: Page, demo, sign_in, screenshot, tmp_
     # The table of every programme, with its totals.
     total = page.locator("tr[data-programme=total]")
     expect(total.locator("td").nth(1)).to_have_text("23")
-    expect(total.locator("td").nth(5)).to_have_text("1,900,000.25")
+    expect(total.locator("td").nth(5)).to_have_text("700,000.25")  # in publicity
+    expect(total.locator("td").nth(6)).to_have_text("1,200,000.00")  # final
     screenshot(page, "dashboard-officer")
 
     # The programme's name leads to its ranked list of decisions.

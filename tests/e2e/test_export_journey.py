@@ -68,7 +68,7 @@ def test_officer_downloads_a_programmes_applications_as_csv_and_xlsx(
     assert {r["Programme code"] for r in rows} == {RD}
     assert {r["Programme"] for r in rows} == {"企业研发投入后补助"}
     awarded = next(r for r in rows if r["Enterprise"] == FIRMS[0])
-    assert awarded["Status"] == "Awarded" and awarded["Decided amount (yuan)"] == "180000.00"
+    assert awarded["Status"] == "Final" and awarded["Decided amount (yuan)"] == "180000.00"
 
     with page.expect_download() as xlsx_download:
         page.get_by_role("button", name="Download Excel (XLSX)").click()

@@ -69,7 +69,8 @@ KEY_COUNTS = {
 KEY_RECEIVED = 13  # not draft, not withdrawn
 KEY_REQUESTED = "2,810,000.75"  # 600,000 + 10,000.50 + 600,000 + 600,000 + 450,000 + ...
 KEY_PROPOSED = "500,000.00"  # the pending approval only
-KEY_APPROVED = "900,000.25"  # in publicity 500,000 + awarded 200,000 + on hold 200,000.25
+KEY_PUBLICITY = "700,000.25"  # in publicity 500,000 + on hold 200,000.25: not final yet
+KEY_FINAL = "200,000.00"  # awarded: the publicity period ended
 KEY_REMAINING = "7,599,999.75"  # 9,000,000 - 900,000.25 - 500,000
 
 
@@ -241,12 +242,14 @@ def test_each_programme_shows_its_counts_money_and_reviews(app, demo):
     assert "2 drafts" in text_of(key)
     assert figure(key, "requested") == KEY_REQUESTED
     assert figure(key, "proposed") == KEY_PROPOSED
-    assert figure(key, "approved") == KEY_APPROVED
+    assert figure(key, "publicity") == KEY_PUBLICITY
+    assert figure(key, "final") == KEY_FINAL
+    assert 'data-figure="approved"' not in key
     assert figure(key, "remaining") == KEY_REMAINING
     assert figure(key, "budget") == "9,000,000.00"
     assert 'data-figure="over"' not in key
     # 1,400,000.25 of 9,000,000 committed: 15.56 %.
-    assert "<strong>16%</strong> of the budget approved or proposed" in key
+    assert "<strong>16%</strong> of the budget committed: final, in publicity or proposed" in key
 
     # Reviews: 3 submitted; 4 assigned (one without a due date), 2 of them late; 1 declined;
     # the withdrawn application's late review is not counted at all.
@@ -259,7 +262,8 @@ def test_each_programme_shows_its_counts_money_and_reviews(app, demo):
     rd = card(page, RD)
     assert legend(rd) == {"submitted": 1, "awarded": 1}
     assert figure(rd, "requested") == "1,000,123.45"
-    assert figure(rd, "approved") == "1,000,000.00"
+    assert figure(rd, "final") == "1,000,000.00"
+    assert figure(rd, "publicity") == "0.00"
     assert figure(rd, "proposed") == "0.00"
     assert figure(rd, "remaining") == "4,000,000.00"
     assert "No expert review" in rd and 'id="bar-reviews-' not in rd
@@ -275,31 +279,34 @@ def test_summary_row_totals_every_programme(app, demo):
     assert stat(page, "Programmes") == "4"
     assert stat(page, "Applications received") == str(KEY_RECEIVED + 2)
     assert stat(page, "Budget (yuan)") == "23,000,000.00"  # 9 + 5 + 3 + 6 million
-    assert stat(page, "Approved (yuan)") == "1,900,000.25"
+    assert stat(page, "Final awards (yuan)") == "1,200,000.00"  # 200,000 + 1,000,000
     assert stat(page, "Overdue reviews") == "2"
-    assert "500,000.00 yuan more proposed" in page
+    assert "and 700,000.25 yuan in publicity" in page
+    assert "and 500,000.00 yuan proposed" in page
     assert "5 of 7 reviews submitted" not in page and "3 of 7 reviews submitted" in page
     assert "and 2 drafts in progress" in page
 
     table = re.search(r'<tr data-programme="total">.*?</tr>', page, re.S).group(0)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', table)
+    cells = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', table)
     assert cells == [
         "15",
         "3",
         "3,810,124.20",  # 2,810,000.75 + 1,000,123.45
         "500,000.00",
-        "1,900,000.25",
+        "700,000.25",
+        "1,200,000.00",
         "23,000,000.00",
         "3 / 7",
         "2",
     ]
     key_row = re.search(rf'<tr data-programme="{KEY}">.*?</tr>', page, re.S).group(0)
-    assert re.findall(r'<td class="num[^"]*">([^<]*)</td>', key_row) == [
+    assert re.findall(r'<td class="num[^"]*"[^>]*>([^<]*)</td>', key_row) == [
         "13",
         "3",
         KEY_REQUESTED,
         KEY_PROPOSED,
-        KEY_APPROVED,
+        KEY_PUBLICITY,
+        KEY_FINAL,
         "9,000,000.00",
         "3 / 7",
         "2",
@@ -359,11 +366,13 @@ def test_budget_bar_shows_awards_and_the_request(app, demo):
     build_year(app)
     key = card(page_text(officer_client(app)), KEY)
     chart = svg(key, "budget")
-    assert "Approved 900,000.25 yuan, proposed 500,000.00 yuan" in chart
+    assert "Final 200,000.00 yuan, in publicity 700,000.25 yuan, proposed 500,000.00 yuan" in chart
     drawn = {s["key"]: s for s in shapes(chart)}
     # Scale: the budget, 9,000,000 (larger than the awards and the request).
-    assert drawn["award-approved"]["x"] == 0
-    assert drawn["award-approved"]["width"] == 100  # 900,000.25 / 9,000,000
+    assert drawn["award-final"]["x"] == 0
+    assert drawn["award-final"]["width"] == 22  # 200,000 / 9,000,000 = 22.2
+    assert drawn["award-publicity"]["x"] == 22
+    assert drawn["award-publicity"]["width"] == 78  # 700,000.25 / 9,000,000 = 77.8
     assert drawn["award-proposed"]["x"] == 100
     assert drawn["award-proposed"]["width"] == 56  # 500,000 / 9,000,000 = 55.6
     assert drawn["award-remaining"]["x"] == 156
@@ -400,7 +409,7 @@ def test_budget_bar_marks_a_programme_over_its_budget(app, demo):
     assert "<strong>120%</strong>" in rd
     drawn = {s["key"]: s for s in shapes(svg(rd, "budget"))}
     # Scale: the request, 1,900,000; the budget line at 1,500,000 / 1,900,000.
-    assert drawn["award-approved"]["width"] == 526
+    assert drawn["award-final"]["width"] == 526
     assert drawn["award-proposed"]["width"] == 421
     assert "award-remaining" not in drawn
     assert drawn["award-budget"]["x"] == 789
@@ -433,9 +442,9 @@ def test_allocate_adds_up_and_keeps_small_segments_visible():
 
 
 def test_budget_bar_of_an_empty_programme():
-    chart = charts.budget_bar(Decimal("0"), Decimal("0"), Decimal("0"), Decimal("0"))
+    chart = charts.budget_bar(*[Decimal("0")] * 5)
     assert chart["empty"] and chart["segments"] == [] and chart["markers"] == []
-    chart = charts.budget_bar(Decimal("100"), Decimal("0"), Decimal("0"), Decimal("0"))
+    chart = charts.budget_bar(Decimal("100"), *[Decimal("0")] * 4)
     assert chart["segments"] == [
         {"key": "award-remaining", "value": Decimal("100"), "x": 0, "width": 1000}
     ]

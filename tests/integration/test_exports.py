@@ -49,6 +49,7 @@ HEADERS = [
     "Unified social credit code",
     "Status code",
     "Status",
+    "Award",
     "First submitted (UTC+8)",
     "Requested (yuan)",
     "Formula amount (yuan)",
@@ -60,7 +61,7 @@ HEADERS = [
     "Decided amount (yuan)",
     "Released (UTC+8)",
     "Publicity ends",
-    "Awarded (UTC+8)",
+    "Final since (UTC+8)",
     "Notice number",
 ]
 
@@ -214,7 +215,8 @@ def test_csv_has_a_bom_every_column_and_one_row_per_non_draft_application(app, p
         "Enterprise": FIRM_NAME,
         "Unified social credit code": row["Unified social credit code"],
         "Status code": "awarded",
-        "Status": "Awarded",
+        "Status": "Final",
+        "Award": "Final",
         "First submitted (UTC+8)": "2026-03-02 00:30:00",
         "Requested (yuan)": "1234567.80",
         "Formula amount (yuan)": "1500000.00",
@@ -226,7 +228,7 @@ def test_csv_has_a_bom_every_column_and_one_row_per_non_draft_application(app, p
         "Decided amount (yuan)": "1000000.00",
         "Released (UTC+8)": "2026-03-10 10:00:00",
         "Publicity ends": "2026-03-17",
-        "Awarded (UTC+8)": "2026-03-21 01:05:00",
+        "Final since (UTC+8)": "2026-03-21 01:05:00",
         "Notice number": portfolio["letters"][portfolio["awarded"]],
     }
     assert len(row["Unified social credit code"]) == 18
@@ -236,7 +238,7 @@ def test_csv_has_a_bom_every_column_and_one_row_per_non_draft_application(app, p
     (review,) = [r for r in rows if r["Reference"] == reference_of(app, portfolio["review"])]
     assert review["Status"] == "Expert review"
     assert review["Decided amount (yuan)"] == review["Notice number"] == ""
-    assert review["Decision"] == review["Awarded (UTC+8)"] == ""
+    assert review["Decision"] == review["Final since (UTC+8)"] == review["Award"] == ""
     assert "None" not in response.data.decode("utf-8")
 
 
@@ -246,7 +248,7 @@ def test_csv_speaks_the_officers_language(app, portfolio):
     rows = read_csv(download(client, "applications.csv", program_id(app, RD)))
     assert {"申报编号", "企业", "统一社会信用代码", "状态", "文号"} <= set(rows[0])
     awarded = next(r for r in rows if r["企业"] == FIRM_NAME)
-    assert awarded["状态"] == "已获支持"
+    assert awarded["状态"] == "已确定"  # until the translations are merged: "Final"
     assert awarded["审定结果"] == "予以支持"
 
 
@@ -334,7 +336,7 @@ def test_xlsx_has_typed_cells_a_bold_frozen_header_and_widths(app, portfolio):
     assert cell("Final score").value == pytest.approx(81.5)
     assert cell("First submitted (UTC+8)").value == datetime(2026, 3, 2, 0, 30)
     assert cell("First submitted (UTC+8)").is_date
-    assert cell("Awarded (UTC+8)").value == datetime(2026, 3, 21, 1, 5)
+    assert cell("Final since (UTC+8)").value == datetime(2026, 3, 21, 1, 5)
     assert cell("Publicity ends").value.date() == date(2026, 3, 17)
     assert cell("Publicity ends").is_date
     assert cell("Status code").value == "awarded"
@@ -419,6 +421,9 @@ def test_page_offers_each_programme_and_counts_what_will_be_exported(app, portfo
     page = client.get("/staff/exports").get_data(as_text=True)
     assert "Key above-size enterprise selection" in page
     assert 'id="count-applications">6<' in page and 'id="count-awards">2<' in page
+    # Awards by where they stand, in the words of the dashboard; on hold is still in publicity.
+    assert 'id="count-proposed">0<' in page and 'id="count-publicity">2<' in page
+    assert ">Proposed award<" in page and ">In publicity<" in page and ">Final<" in page
     assert 'action="/staff/exports/applications.csv"' in page
     rd = program_id(app, RD)
     chosen = client.get(f"/staff/exports?program={rd}").get_data(as_text=True)

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.applications import sections as sec
 from portal.applications import services
+from portal.applications.award_terms import AwardTerm, award_term
 from portal.applications.models import Application, Status
 from portal.core.access import ADMIN, OFFICER, allow
 from portal.core.concurrency import ConcurrentChange
@@ -183,8 +184,12 @@ def _review_summary(application: Application) -> dict[str, Any] | None:
 def _decision(application: Application) -> dict[str, Any] | None:
     if application.decision is None:
         return None
+    term = award_term(application.status, application.decision)
     return {
         "approved": application.decision == "approve",
+        # Where the approval stands, in the words every page uses (proposed, in publicity, final).
+        "term": term.label if term else None,
+        "proposed": AwardTerm.PROPOSED.label,
         "amount": application.decided_amount,
         "grounds": reason_label(application.decision_reason_code)
         if application.decision_reason_code
