@@ -8,6 +8,7 @@ never rounded up past what the rate gives or a cap allows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,94 @@ class Step:
     expression: str  # e.g. "620,000.00 − 480,000.00" (plain, numbers formatted)
     amount: Decimal
 
+    @property
+    def sentence(self) -> Text:
+        """The step in words ("10 % of the increase of 450,000.00 yuan is 45,000.00 yuan.")."""
+        return step_sentence(self.label, self.expression, self.amount)
+
+
+# --- steps in words -------------------------------------------------------------------------
+# A step's expression is one of a few shapes built below (a figure, a difference, a share, a
+# cap); ``step_sentence`` reads the shape back into a sentence. It works on the label and
+# expression as stored with an application's computation too, so stored steps read the same.
+
+_MONEY = r"-?[\d,]+\.\d{2}"
+_DIFFERENCE = re.compile(rf"({_MONEY}) − ({_MONEY})")
+_NO_INCREASE = re.compile(rf"({_MONEY}) − ({_MONEY}) ≤ 0")
+_SHARE = re.compile(rf"({_MONEY}) × ([\d.]+) %")
+_CAP = re.compile(rf"min\(({_MONEY}), ({_MONEY})\)")
+_FIGURE = re.compile(_MONEY)
+
+
+def _difference_expression(value: Decimal, less: Decimal) -> str:
+    return f"{format_money(value)} − {format_money(less)}"
+
+
+def _share_expression(base: Decimal, rate: Decimal) -> str:
+    return f"{format_money(base)} × {format_number(rate)} %"
+
+
+def _cap_expression(amount: Decimal, cap: Decimal) -> str:
+    return f"min({format_money(amount)}, {format_money(cap)})"
+
+
+def step_sentence(label: Any, expression: str, amount: Any) -> Text:
+    """A step (its label, expression and amount, as objects or as stored strings) as one
+    sentence in the current language. An expression of no known shape is shown as it is."""
+    result = format_money(amount)
+    if match := _NO_INCREASE.fullmatch(expression):
+        return _l(
+            "%(label)s: %(value)s yuan is not more than %(less)s yuan, so the amount is "
+            "%(amount)s yuan.",
+            label=label,
+            value=match[1],
+            less=match[2],
+            amount=result,
+        )
+    if match := _DIFFERENCE.fullmatch(expression):
+        return _l(
+            "%(label)s: %(value)s yuan less %(less)s yuan is %(amount)s yuan.",
+            label=label,
+            value=match[1],
+            less=match[2],
+            amount=result,
+        )
+    if match := _SHARE.fullmatch(expression):
+        return _l(
+            "%(label)s of %(base)s yuan is %(amount)s yuan.",
+            label=label,
+            base=match[1],
+            amount=result,
+        )
+    if match := _CAP.fullmatch(expression):
+        if to_cents(_parse_shown(match[1])) > to_cents(Decimal(str(amount))):
+            return _l(
+                "%(label)s: %(cap)s yuan, so the amount of %(value)s yuan is limited to "
+                "%(amount)s yuan.",
+                label=label,
+                cap=match[2],
+                value=match[1],
+                amount=result,
+            )
+        return _l(
+            "%(label)s: %(cap)s yuan, so the amount is %(amount)s yuan.",
+            label=label,
+            cap=match[2],
+            amount=result,
+        )
+    if _FIGURE.fullmatch(expression):
+        return _l("%(label)s: %(amount)s yuan.", label=label, amount=result)
+    return _l(
+        "%(label)s: %(expression)s = %(amount)s yuan.",
+        label=label,
+        expression=expression,
+        amount=result,
+    )
+
+
+def _parse_shown(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
 
 @dataclass(frozen=True)
 class Computation:
@@ -45,12 +134,12 @@ def _percent_of(value: Decimal, rate: Decimal) -> Decimal:
 
 def _share_steps(label: Text, base: Decimal, rate: Decimal) -> tuple[Step, Decimal]:
     share = _percent_of(base, rate)
-    return Step(label, f"{format_money(base)} × {format_number(rate)} %", share), share
+    return Step(label, _share_expression(base, rate), share), share
 
 
 def _min_step(label: Text, amount: Decimal, cap: Decimal) -> tuple[Step, Decimal]:
     capped = to_cents(min(amount, cap))
-    return Step(label, f"min({format_money(amount)}, {format_money(cap)})", capped), capped
+    return Step(label, _cap_expression(amount, cap), capped), capped
 
 
 # --- formula kinds --------------------------------------------------------------------------
@@ -134,7 +223,7 @@ def rd_increase_share(facts: FirmFacts, params: dict[str, Any]) -> Computation:
     if rd <= previous:
         step = Step(
             _l("No R&D increase %(year)d over %(previous_year)d", **years),
-            f"{format_money(rd)} − {format_money(previous)} ≤ 0",
+            f"{_difference_expression(rd, previous)} ≤ 0",
             ZERO,
         )
         return Computation(ZERO, (step,))
@@ -142,7 +231,7 @@ def rd_increase_share(facts: FirmFacts, params: dict[str, Any]) -> Computation:
     steps = [
         Step(
             _l("R&D increase %(year)d over %(previous_year)d", **years),
-            f"{format_money(rd)} − {format_money(previous)}",
+            _difference_expression(rd, previous),
             increase,
         )
     ]

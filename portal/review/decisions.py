@@ -293,9 +293,10 @@ def release_decisions(
         raise DecisionRefused(_l("There are no pending decisions to release."))
     if snapshot_of(pending) != snapshot:
         raise ConcurrentChange(LIST_CHANGED)
-    approvals, scaled = _released_amounts(program, pending)
+    approvals, ratio = _released_amounts(program, pending)
+    scaled = ratio is not None
     start, end = publicity_period(today or bureau_today(), program.publicity_days)
-    _move_on(pending, approvals, start, end, actor=actor)
+    _move_on(pending, approvals, start, end, actor=actor, pro_rata_ratio=ratio)
     released_total = sum(approvals.values(), ZERO)
     audit.record(
         Action.DECISION_RELEASED,
@@ -334,15 +335,16 @@ def _pending_decisions(program: Program) -> list[Application]:
 
 def _released_amounts(
     program: Program, pending: list[Application]
-) -> tuple[dict[int, Decimal], bool]:
-    """{application id: amount released} of the pending approvals, and whether they were
-    scaled pro rata; DecisionRefused when they do not fit what is left of the budget."""
+) -> tuple[dict[int, Decimal], str | None]:
+    """{application id: amount released} of the pending approvals, and the exact factor
+    ("available/total") when they were scaled pro rata, else None; DecisionRefused when they do
+    not fit what is left of the budget."""
     approvals = {app.id: app.decided_amount or ZERO for app in pending if app.decision == APPROVE}
     state = budget_state(program, exclude_ids=[app.id for app in pending])
     available = max(state.budget - state.released, ZERO)
     total = sum(approvals.values(), ZERO)
     if total <= available:
-        return approvals, False
+        return approvals, None
     if not program.pro_rata:
         raise DecisionRefused(
             _l(
@@ -363,7 +365,8 @@ def _released_amounts(
                 references=", ".join(too_small),
             )
         )
-    return amounts, True
+    # Kept on each release event so that the firm's page and the letter print the factor used.
+    return amounts, f"{available}/{total}"
 
 
 def _move_on(
@@ -373,6 +376,7 @@ def _move_on(
     end: date,
     *,
     actor: Any,
+    pro_rata_ratio: str | None,
 ) -> None:
     """Approvals into publicity at their released amounts, rejections made final."""
     now = utcnow()
@@ -394,6 +398,8 @@ def _move_on(
         details = {"amount": str(application.decided_amount)}
         if application.decided_amount != decided:
             details["amount_before_pro_rata"] = str(decided)
+        if pro_rata_ratio is not None:
+            details["pro_rata_ratio"] = pro_rata_ratio
         lifecycle.transition(
             application,
             "release_approval",

@@ -125,7 +125,7 @@ def test_eligible_firm_applies_leaves_returns_and_submits(
     expect(eligibility.locator(".check--fail")).to_have_count(0)
     expect(eligibility.locator(".check--missing")).to_have_count(0)
     expect(eligibility.locator(".check--pass").first).to_have_text("Met")
-    expect(eligibility.locator("table.computation")).to_contain_text(AMOUNT)
+    expect(eligibility.locator("ol.computation-sentences")).to_contain_text(AMOUNT)
     start_button = eligibility.get_by_role("button", name="Start an application")
     expect(start_button).to_be_visible()
     screenshot(page, "application-eligibility")

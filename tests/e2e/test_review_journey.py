@@ -43,7 +43,7 @@ PROJECT_SUMMARY = (
 )
 
 OBJECTOR_NAME = "周明"
-OBJECTOR_CONTACT = "13804180099"
+OBJECTOR_CONTACT = "zhouming@example.com"
 OBJECTION = (
     "The firm's second membrane line was built in 2023 with a provincial grant; "
     "I worked on its acceptance."
@@ -268,8 +268,22 @@ def reviewer_scores(page: Page, reference: str, score: str, screenshot=None) -> 
     return assignment_id, page.locator("section.rv-scoring")
 
 
+def _mailed_code(app, address: str) -> str:
+    """The one-time code in the newest mail to ``address`` (the outbox: no SMTP server here)."""
+    import email
+    from email.policy import default as default_policy
+
+    outbox = Path(app.config["OUTBOX_DIR"])
+    for path in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+        if message["To"] == address:
+            body = message.get_body(preferencelist=("plain",)).get_content()
+            return re.search(r"\b(\d{6})\b", body).group(1)
+    raise AssertionError(f"no mail to {address} in {outbox}")
+
+
 def public_award_row(page: Page) -> Locator:
-    group = page.locator("section.dc-public-group").filter(
+    group = page.locator("section.pub-group").filter(
         has=page.locator("h2", has_text=PROGRAMME_NAME)
     )
     return group.locator("tbody tr").filter(has_text=FIRM_NAME)
@@ -279,7 +293,7 @@ def public_award_row(page: Page) -> Locator:
 
 
 def test_officer_reviewers_decision_publicity_objection(
-    page: Page, new_page, demo, sign_in, screenshot, tmp_path: Path
+    app, page: Page, new_page, demo, sign_in, screenshot, tmp_path: Path
 ):
     # 1. The firm applies and submits.
     application_id, reference = firm_submits(page, sign_in, tmp_path)
@@ -408,7 +422,10 @@ def test_officer_reviewers_decision_publicity_objection(
     page.goto(f"/applications/{application_id}")
     expect(page.locator(".app-header .status")).to_have_text("In publicity")
     decision = page.locator("main .decision--approved")
-    expect(decision.locator("h2")).to_have_text(f"Approved: {AWARD} yuan")
+    # Proposed, not "approved", while the public may still object.
+    expect(decision.locator("h2")).to_have_text(
+        re.compile(rf"^Proposed award \(in publicity until \d+ \w+\): {AWARD} yuan$")
+    )
     expect(decision).to_contain_text("The award is in its publicity period until")
 
     # 5. A member of the public, not signed in, objects: unsigned first, then signed.
@@ -423,10 +440,9 @@ def test_officer_reviewers_decision_publicity_objection(
     expect(award.locator("td.num")).to_have_text(AWARD)
     object_link = award.locator(f"a[href$='/publicity/{application_id}/object']")
     expect(object_link).to_contain_text("Object to this award")
-    period = award.locator("td").nth(2).inner_text()
-    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", period.strip())
-    assert match, period
-    publicity_ends_on = date.fromisoformat(match.group(2))
+    release = public.locator("section.pub-group").filter(has_text=FIRM_NAME).locator("dl")
+    period = release.locator("div").filter(has_text="Publicity ends").locator("dd").inner_text()
+    publicity_ends_on = date.fromisoformat(period.strip())
     screenshot(public, "review-publicity")
     object_link.click()
 
@@ -436,21 +452,24 @@ def test_officer_reviewers_decision_publicity_objection(
     expect(details).to_contain_text(FIRM_NAME)
     expect(details).to_contain_text(PROGRAMME_NAME)
     expect(details).to_contain_text(AWARD)
-    public.locator("#contact").fill(OBJECTOR_CONTACT)
-    public.locator("#reason").fill(OBJECTION)
-    public.locator("main form button[type=submit]").click()
-
+    # Unsigned, no code is sent; signed, the address is confirmed with a mailed code.
+    public.locator("#address").fill(OBJECTOR_CONTACT)
+    public.get_by_role("button", name="Send me a code").click()
     anonymous = "Give your full name: anonymous objections are not accepted."
-    expect(public).to_have_url(re.compile(rf"/publicity/{application_id}/object$"))
     expect(public.locator("#name-error")).to_contain_text(anonymous)
     expect(public.locator("#name")).to_have_attribute("aria-invalid", "true")
     expect(public.locator(".error-summary")).to_contain_text(anonymous)
-    expect(public.locator("#contact")).to_have_value(OBJECTOR_CONTACT)  # nothing typed is lost
-    expect(public.locator("#reason")).to_have_value(OBJECTION)
+    expect(public.locator("#address")).to_have_value(OBJECTOR_CONTACT)  # nothing typed is lost
     expect(public.locator(".field__error")).to_have_count(1)
 
     public.locator("#name").fill(OBJECTOR_NAME)
-    public.locator("main form button[type=submit]").click()
+    public.get_by_role("button", name="Send me a code").click()
+    expect(public.locator("h1")).to_have_text("Enter your code")
+    public.locator("#code").fill(_mailed_code(app, OBJECTOR_CONTACT))
+    public.get_by_role("button", name="Confirm").click()
+    expect(public.locator(".pub-signer")).to_contain_text(OBJECTOR_NAME)
+    public.locator("#reason").fill(OBJECTION)
+    public.get_by_role("button", name="Send the objection").click()
     received = public.locator(".dc-received")
     expect(received.locator("h1")).to_have_text("Objection received")
     expect(received).to_contain_text(f"Your objection to the award to {FIRM_NAME}")

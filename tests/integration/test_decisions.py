@@ -629,13 +629,15 @@ def test_a_pending_decision_is_invisible_to_the_firm_until_release(app, demo):
 
     page = text_of(firm.get(f"/applications/{application_id}"))
     assert "Under review" in page
-    assert "Approved" not in page and "14,000.00 yuan" not in page and "publicity" not in page
+    assert "Approved" not in page and "14,000.00 yuan" not in page
+    assert "publicity period until" not in page and "Proposed award" not in page
     listing = text_of(firm.get("/applications"))
     assert "Under review" in listing and "Awaiting decision" not in listing
 
     assert release(client, program_id(app, RD)).status_code == 302
     page = text_of(firm.get(f"/applications/{application_id}"))
-    assert "Approved: 14,000.00 yuan" in page
+    assert "Approved" not in page  # only once final
+    assert re.search(r"Proposed award \(in publicity until \d+ \w+\): 14,000.00 yuan", page)
     assert "publicity period until" in page
 
 

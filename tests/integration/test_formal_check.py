@@ -106,10 +106,12 @@ def test_pass_sends_to_expert_review_and_links_the_reviewers_page(app, officer, 
     assert "goes to expert review: assign 2 reviewers" in page
     assert f'href="/staff/review/applications/{key_app}"' in page
     assert f"/staff/applications/{key_app}/pass-check" not in page  # the check is over
-    # The firm sees only that its application is under review.
+    # The firm sees its application at the expert-review stage, never who reviews it.
     firm = _client(app, "ent1@example.com")
-    firm_page = _text(firm.get(f"/applications/{key_app}"))
-    assert "Under review" in firm_page and "Expert review" not in firm_page
+    firm_html = firm.get(f"/applications/{key_app}").get_data(as_text=True)
+    assert 'aria-current="step" data-stage="expert_review"' in firm_html
+    assert "Under review" in _text(firm.get(f"/applications/{key_app}"))
+    assert "reviewer1" not in firm_html and "Expert Li" not in firm_html
 
 
 def test_pass_without_expert_review_goes_to_decision(app, officer, rd_app):

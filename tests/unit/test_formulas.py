@@ -915,3 +915,49 @@ def test_registry():
 )
 def test_formula_params_normalise(kind, raw, expected):
     assert normalise_params(FORMULA_KINDS[kind], raw) == expected
+
+
+# --- steps read as sentences ----------------------------------------------------------------
+
+
+def test_rd_increase_steps_read_as_sentences():
+    result = compute(RD, firm(revenue_2025=D("25000000")))
+    assert [english(step.sentence) for step in result.steps] == [
+        "R&D increase 2025 over 2024: 620,000.00 yuan less 480,000.00 yuan is 140,000.00 yuan.",
+        "10 % of the increase of 140,000.00 yuan is 14,000.00 yuan.",
+        "Cap for firms above designated size (revenue 2025: 25,000,000 yuan ≥ 20,000,000): "
+        "1,000,000.00 yuan, so the amount is 14,000.00 yuan.",
+    ]
+    assert not any("min(" in english(step.sentence) for step in result.steps)
+
+
+def test_a_cap_that_bites_says_the_amount_is_limited():
+    result = compute(AWARD, firm(recognitions=((GZ, 2025),)), D("250000"))
+    assert english(result.steps[-1].sentence) == (
+        "Programme cap per firm: 250,000.00 yuan, so the amount of 300,000.00 yuan is limited "
+        "to 250,000.00 yuan."
+    )
+
+
+def test_no_increase_and_a_fixed_amount_read_as_sentences():
+    result = compute(RD, firm(rd_2024=D("700000")))
+    assert english(result.steps[0].sentence) == (
+        "No R&D increase 2025 over 2024: 620,000.00 yuan is not more than 700,000.00 yuan, "
+        "so the amount is 0.00 yuan."
+    )
+    gazelle = compute(AWARD, firm(recognitions=((GZ, 2025),)))
+    assert english(gazelle.steps[0].sentence) == (
+        "Gazelle 2025, first recognition: 300,000.00 yuan."
+    )
+
+
+def test_stored_steps_read_as_the_same_sentences():
+    """An application stores its steps as label, expression and amount strings."""
+    from portal.programs.formula_steps import step_sentence
+
+    step = compute(RD, firm(revenue_2025=D("25000000"))).steps[-1]
+    stored = (english(step.label), step.expression, str(step.amount))
+    assert english(step_sentence(*stored)) == english(step.sentence)
+    assert english(step_sentence("Something else", "a × b", "1")) == (
+        "Something else: a × b = 1.00 yuan."
+    )

@@ -76,7 +76,7 @@ def show(application_id: int):
     locale = select_locale()
     return render_template(
         "applications/show.html",
-        app=presenters.task_list(application, locale),
+        app=presenters.status_page(application, locale),
         letters=application_letters(application, locale),
     )
 

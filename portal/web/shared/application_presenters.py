@@ -9,18 +9,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.accounts.models import Role
-from portal.applications import lifecycle, services
+from portal.applications import lifecycle, services, stages
 from portal.applications import sections as sec
+from portal.applications.award_terms import proposed_until
 from portal.applications.models import Application
 from portal.core.audit import AuditEvent, action_label
 from portal.core.extensions import db
 from portal.core.forms import money_message
 from portal.core.i18n import select_locale
 from portal.core.money import MoneyError, format_money, parse_money, to_cents
-from portal.core.timeutil import bureau_today
+from portal.core.timeutil import bureau_today, to_bureau_time
 from portal.profiles.services import profile_years
 from portal.programs.files_kinds import kind_labels
+from portal.programs.formula_steps import step_sentence
 from portal.programs.models import Program
+from portal.review.award_explanation import explain_award
 from portal.web.shared.forms import bool_to_tri_state, tri_state_to_bool
 
 YEAR_FIGURE_LABELS = {
@@ -97,7 +100,9 @@ SECTION_ENDPOINTS = {
 }
 
 
-def task_list(application: Application, locale: str) -> dict[str, Any]:
+def task_list(
+    application: Application, locale: str, events: list[Any] | None = None
+) -> dict[str, Any]:
     states = services.section_states(application)
     editable = sec.editable_sections(application)
     return {
@@ -118,8 +123,19 @@ def task_list(application: Application, locale: str) -> dict[str, Any]:
         "can_submit": application.status in lifecycle.EDITABLE_BY_FIRM,
         "can_withdraw": lifecycle.can(application, "withdraw"),
         "requested_amount": application.requested_amount,
-        "timeline": timeline(application),
+        "timeline": timeline(application, events),
         "decision": released_decision(application),
+    }
+
+
+def status_page(application: Application, locale: str) -> dict[str, Any]:
+    """The firm's page of its application: the task list and history, the stages (from the
+    same query of its history) and, once released, how its amount was set."""
+    events = history_events(application)
+    return {
+        **task_list(application, locale, events),
+        "stages": stages_view(application, events),
+        "amount_explained": explanation_view(application),
     }
 
 
@@ -134,28 +150,42 @@ def released_decision(application: Application) -> dict[str, Any] | None:
         "released_at": application.released_at,
         "publicity_ends_on": application.publicity_ends_on,
         "awarded": application.status is lifecycle.Status.AWARDED,
+        # The words every page, mail and export uses while the award is in publicity.
+        "proposed_until": (
+            proposed_until(application.publicity_ends_on) if application.publicity_ends_on else None
+        ),
     }
 
 
-def timeline(application: Application) -> list[dict[str, Any]]:
-    events = db.session.execute(
-        select(AuditEvent.occurred_at, AuditEvent.action, AuditEvent.summary)
-        .where(
-            AuditEvent.object_type == "applications",
-            AuditEvent.object_id == str(application.id),
-            AuditEvent.action.in_(TIMELINE_ACTIONS),
-        )
-        .order_by(AuditEvent.id)
-    ).all()
+def history_events(application: Application) -> list[Any]:
+    """The events of the application's life (transitions and letters), oldest first."""
+    return list(
+        db.session.execute(
+            select(AuditEvent.occurred_at, AuditEvent.action, AuditEvent.summary)
+            .where(
+                AuditEvent.application_id == application.id,
+                AuditEvent.action.in_(TIMELINE_ACTIONS),
+            )
+            .order_by(AuditEvent.id)
+        ).all()
+    )
+
+
+def timeline(application: Application, events: list[Any] | None = None) -> list[dict[str, Any]]:
+    if events is None:
+        events = history_events(application)
     rows = []
     firm = _viewer_is_firm()
     for event in events:
-        if firm and event.action.removeprefix("application.") not in FIRM_TIMELINE_ACTIONS:
-            continue  # review internals stay with the bureau until a decision is released
+        action = event.action.removeprefix("application.")
+        if firm and action not in FIRM_TIMELINE_ACTIONS:
+            continue  # review internals stay with the bureau
         new = event.summary.get("new")
         label = action_label(event.action)
         status = str(lifecycle.Status(new).label) if new else ""
-        if firm and new and lifecycle.Status(new) in lifecycle.UNDER_REVIEW_FOR_FIRM:
+        if firm and action in FIRM_EVENT_LABELS:
+            label, status = str(FIRM_EVENT_LABELS[action]), ""  # the label says where it is now
+        elif firm and new and lifecycle.Status(new) in lifecycle.UNDER_REVIEW_FOR_FIRM:
             status = str(lifecycle.FIRM_LABEL_UNDER_REVIEW)
         rows.append(
             {
@@ -172,6 +202,21 @@ def timeline(application: Application) -> list[dict[str, Any]]:
     return rows
 
 
+# What the firm reads for the steps of the bureau's work (never who did them, nor scores).
+FIRM_EVENT_LABELS = {
+    "start_formal_check": _l("Formal check started"),
+    "send_to_expert_review": _l("Formal check passed: expert review next"),
+    "send_to_decision": _l("Formal check passed: the bureau's decision next"),
+    "reopen_review": _l("Expert review reopened"),
+    "reviews_complete": _l("Expert review finished: the bureau's decision next"),
+    "moderate": _l("Expert review finished: the bureau's decision next"),
+    "release_approval": _l("Decision released: proposed for support, in publicity"),
+    "release_rejection": _l("Decision released: not approved"),
+    "objection_received": _l("Objection received: publicity on hold while the bureau examines it"),
+    "dismiss_objection": _l("Objection dismissed: publicity continues"),
+    "finish_publicity": _l("Publicity ended: the award is final"),
+}
+
 FIRM_TIMELINE_ACTIONS = frozenset(
     {
         "started",
@@ -180,9 +225,16 @@ FIRM_TIMELINE_ACTIONS = frozenset(
         "withdraw",
         "return_for_changes",
         "start_formal_check",
+        "send_to_expert_review",
+        "send_to_decision",
+        "reopen_review",
+        "reviews_complete",
+        "moderate",
         "reject_ineligible",
         "release_approval",
         "release_rejection",
+        "objection_received",
+        "dismiss_objection",
         "uphold_objection",
         "finish_publicity",
         "letter.issued",
@@ -205,6 +257,65 @@ TIMELINE_ACTIONS = (
     "letter.issued",
     "letter.reissued",
 )
+
+
+def stages_view(application: Application, events: list[Any]) -> dict[str, Any]:
+    """The stages for the page: each with its state and dates, and what comes next."""
+    history = [
+        stages.Event(event.action.removeprefix("application."), event.occurred_at)
+        for event in events
+    ]
+    program = application.program
+    actions = {event.action for event in history}
+    if "send_to_expert_review" in actions:
+        expert_review = True  # what happened, whatever the programme says today
+    elif "send_to_decision" in actions:
+        expert_review = False
+    else:
+        expert_review = program.reviewers_per_application > 0
+    progress = stages.stage_progress(
+        application.status,
+        history,
+        stages.ProgrammeDates(
+            closes_on=to_bureau_time(program.closes_at).date() if program.closes_at else None,
+            publicity_days=program.publicity_days,
+            expert_review=expert_review,
+            publicity_ends_on=application.publicity_ends_on,
+        ),
+        bureau_today(),
+    )
+    return {
+        "stages": [
+            {
+                "key": view.stage.value,
+                "label": str(view.label),
+                "state": view.state.value,
+                "current": view.stage is progress.current,
+                "reached_at": view.reached_at,
+                "finished_at": view.finished_at,
+                "outcome": str(view.outcome) if view.outcome else "",
+            }
+            for view in progress.stages
+        ],
+        "next_step": str(progress.next_step) if progress.next_step else "",
+    }
+
+
+def explanation_view(application: Application) -> dict[str, Any] | None:
+    """How the award's amount came about, once the decision is released (None before)."""
+    explanation = explain_award(application)
+    if explanation is None:
+        return None
+    return {
+        "formula_amount": explanation.formula_amount,
+        "approved_amount": explanation.approved_amount,
+        "scaled": explanation.scaled,
+        "ratio": explanation.pro_rata_ratio,
+        "scaled_amount": explanation.scaled_amount,
+        "rounding_step": explanation.rounding_step,
+        "final_amount": explanation.final_amount,
+        "sentences": list(explanation.sentences),
+    }
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -312,10 +423,19 @@ def _parse(raw: str, kind: str) -> Any:
 def computation_view(application: Application, locale: str | None = None) -> dict[str, Any]:
     texts = (application.computation or {}).get("texts", {})
     data = texts.get(locale or select_locale()) or next(iter(texts.values()), {})
+    steps = [
+        {
+            **step,
+            "sentence": str(
+                step_sentence(step.get("label", ""), step.get("expression", ""), step["amount"])
+            ),
+        }
+        for step in data.get("steps", [])
+    ]
     return {
         "formula_amount": application.formula_amount,
         "requested_amount": application.requested_amount,
-        "steps": data.get("steps", []),
+        "steps": steps,
         "note": data.get("note", ""),
         "missing": data.get("missing", []),
         "confirmed": application.amount_confirmed,
@@ -370,6 +490,7 @@ def full_view(application: Application, locale: str) -> dict[str, Any]:
             {**row, "reason": row["reason"]} for row in figure_rows(application) if row["changed"]
         ],
         project_figures=application.project_figures,
+        project_answers=project_answers(application.project_figures or {}),
         needs_project=sec.reads_project(application.program_version),
         computation=computation_view(application),
         documents=document_slots(application, locale),
@@ -380,3 +501,37 @@ def full_view(application: Application, locale: str) -> dict[str, Any]:
         },
     )
     return view
+
+
+NOT_ANSWERED = _l("Not answered")
+
+PROJECT_QUESTIONS = (
+    ("eligible_investment", _l("Eligible investment (yuan)"), "money"),
+    ("digital_level", _l("Digital level (assessment)"), "text"),
+    ("project_accepted", _l("Project accepted (acceptance report)"), "bool"),
+    ("other_public_funding", _l("Other public funding received for this project"), "bool"),
+)
+
+
+def answer_text(value: Any, kind: str) -> str:
+    """An answer as read back to the firm: a question left open is "Not answered", never "No"
+    (a missing yes/no is not a no); a yes/no answered False is "No"."""
+    if value is None or value == "":
+        return str(NOT_ANSWERED)
+    if kind == "bool":
+        if isinstance(value, str):  # "yes" / "no" as a form sends it
+            value = tri_state_to_bool(value)
+            if value is None:
+                return str(NOT_ANSWERED)
+        return str(_l("Yes")) if value else str(_l("No"))
+    if kind == "money":
+        return _readable(value, "money")
+    return str(value)
+
+
+def project_answers(project: dict[str, Any]) -> list[dict[str, str]]:
+    """The project questions with their answers, in the form's order."""
+    return [
+        {"key": key, "label": str(label), "text": answer_text(project.get(key), kind)}
+        for key, label, kind in PROJECT_QUESTIONS
+    ]

@@ -72,7 +72,12 @@ def verdict_view(verdict: Verdict) -> dict[str, Any]:
         "missing": [str(item) for item in verdict.missing],
         "may_start": verdict.may_start,
         "steps": [
-            {"label": str(step.label), "expression": step.expression, "amount": step.amount}
+            {
+                "label": str(step.label),
+                "expression": step.expression,
+                "amount": step.amount,
+                "sentence": str(step.sentence),
+            }
             for step in verdict.computation.steps
         ],
         "computation_missing": [str(item) for item in verdict.computation.missing],
