@@ -18,7 +18,9 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 .PHONY: run test bench bench-letters load setup setup-test system-packages-run system-packages-test translations \
 	migrate seed lint format extract-messages clean
 
-run: setup migrate seed
+# A second `make run` with nothing to do starts in a few seconds: every step below skips what is
+# up to date (file targets and stamps), and the schema upgrade and the demo seed share one process.
+run: setup seed
 	@echo
 	@echo "  Subsidy portal: http://$(HOST):$(PORT)/"
 	@echo "  Demo sign-ins (password: $${PORTAL_DEMO_PASSWORD:-Demo-Portal-2026}):"
@@ -27,8 +29,10 @@ run: setup migrate seed
 	@# Files under instance/ are the portal's alone (the app sets umask 077 for new ones).
 	@chmod -R go= instance
 	@# The background job consumer (letters, exports) runs beside the web server and stops with it.
+	@# Ctrl-C reaches both (one process group); each stops cleanly and make reports no error.
+	@# The worker starts at a lower priority, so that the web server is up first.
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask jobs worker & worker=$$!; \
+	nice -n 5 $(BIN)/flask jobs worker & worker=$$!; \
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c python:portal.serving 'portal:create_app()'
 
 test: setup-test
@@ -57,10 +61,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-system-packages-run:
+# Checked again only when Debian's package database has changed since the last check.
+DPKG_STATUS := $(wildcard /var/lib/dpkg/status)
+system-packages-run: $(VENV)/.system-packages-run
+system-packages-test: $(VENV)/.system-packages-test
+$(VENV)/.system-packages-run: $(DPKG_STATUS)
 	@$(MAKE) --no-print-directory _system-packages PACKAGES="$(RUN_PACKAGES)"
-system-packages-test:
+	@mkdir -p $(VENV) && touch $@
+$(VENV)/.system-packages-test: $(DPKG_STATUS)
 	@$(MAKE) --no-print-directory _system-packages PACKAGES="$(TEST_PACKAGES)"
+	@mkdir -p $(VENV) && touch $@
 
 # Installs missing Debian packages with apt-get when root; otherwise prints the command and stops.
 _system-packages:
@@ -79,15 +89,19 @@ _system-packages:
 	  fi; \
 	fi
 
-# Compiled catalogues are built here, never committed.
-translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations 2>/dev/null || $(BIN)/pybabel compile -d portal/translations
+# Compiled catalogues are built here, never committed; each only when its .po is newer.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGUES)
+portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	@$(BIN)/pybabel compile --use-fuzzy -q -l $* -i $< -o $@ 2>/dev/null || $(BIN)/pybabel compile -l $* -i $< -o $@
 
 migrate: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 
+# The schema brought up to date, then the demo (accounts, programmes, applications at every
+# stage; see README): one process, and nothing written when both are already there.
 seed: $(VENV)/.installed
-	$(BIN)/flask seed-demo
+	$(BIN)/flask seed-demo --migrate
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

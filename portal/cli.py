@@ -8,12 +8,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from portal import demo_applications
 from portal.accounts import services
 from portal.accounts.models import Role
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.uploads import human_size
-from portal.demo import seed_demo_data
 from portal.letters.cli import jobs_cli, letters_cli
 from portal.reporting.file_sweep import sweep_files
 from portal.review.cli import publicity_cli
@@ -50,12 +50,27 @@ def create_user(email: str, role: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@click.option(
+    "--migrate",
+    is_flag=True,
+    help="Bring the database schema up to date first (one process for both, as make run does).",
+)
 @with_appcontext
-def seed_demo() -> None:
-    """Create the demo accounts and enterprises (safe to run again: changes nothing then)."""
-    created = seed_demo_data()
+def seed_demo(migrate: bool) -> None:
+    """Create the demo accounts, firms, programmes and applications at every stage (safe to
+    run again: changes nothing then)."""
+    if migrate:
+        import flask_migrate
+
+        flask_migrate.upgrade()
+    result = demo_applications.seed_demo(log=click.echo)
     db.session.commit()
-    click.echo(f"Demo data: {created} new records." if created else "Demo data already present.")
+    if result.records or result.applications:
+        click.echo(
+            f"Demo data: {result.records} new records, {result.applications} new applications."
+        )
+    else:
+        click.echo("Demo data already present.")
 
 
 tallies_cli = AppGroup("tallies", help="The running counts of applications and reviews.")

@@ -165,8 +165,9 @@ def demo_profiles(last_year: int) -> dict[str, dict[str, Any]]:
     return {email: _profile(entry, last_year) for email, entry in DEMO_PROFILES.items()}
 
 
-def seed_demo_data() -> int:
-    """Create what is missing; return how many records were created."""
+def seed_demo_data(*, schedule: tuple | None = None) -> int:
+    """Create what is missing; return how many records were created. The programmes are open
+    over ``schedule`` (opens, closes; default: since a week ago, for 60 days more)."""
     password = current_app.config["DEMO_PASSWORD"]
     created = 0
     for email, role, name in DEMO_STAFF:
@@ -184,7 +185,7 @@ def seed_demo_data() -> int:
             )
             created += 1
     created += _seed_profiles()
-    created += seed_demo_programs()
+    created += seed_demo_programs(schedule=schedule)
     return created
 
 

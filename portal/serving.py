@@ -15,7 +15,13 @@ import gunicorn.http.wsgi
 gunicorn.http.wsgi.SERVER = "portal"
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+# SQLite in WAL mode lets any number of readers overlap one writer, and writers queue on the
+# busy timeout (each writing transaction begins IMMEDIATE): a few processes with a few threads
+# each keep pages answering while one request writes or renders a letter, without a crowd of
+# writers waiting on the one lock. With PostgreSQL, raise PORTAL_WEB_WORKERS to the cores.
 workers = int(os.environ.get("PORTAL_WEB_WORKERS", "2"))
+threads = int(os.environ.get("PORTAL_WEB_THREADS", "4"))
+worker_class = "gthread"
 accesslog = "-"
 # A letter renders in a request when an officer issues one now: allow it time.
 timeout = 120

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,8 +15,30 @@ from sqlalchemy.types import TypeDecorator
 BUREAU_ZONE = ZoneInfo("Asia/Shanghai")
 
 
+# A stopped clock: the demo seed tells a story in the past through the real services, which all
+# read the time here. Nothing else sets it; a context variable keeps it to the one command.
+_stopped_at: ContextVar[datetime | None] = ContextVar("stopped_at", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _stopped_at.get() or datetime.now(UTC)
+
+
+@contextmanager
+def stopped_clock(moment: datetime) -> Iterator[None]:
+    """``utcnow()`` answers ``moment`` (aware) inside the block; ``set_stopped_clock`` moves it."""
+    token = _stopped_at.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _stopped_at.reset(token)
+
+
+def set_stopped_clock(moment: datetime) -> None:
+    """Move a clock stopped by ``stopped_clock`` to ``moment`` (aware)."""
+    if _stopped_at.get() is None:
+        raise RuntimeError("set_stopped_clock outside stopped_clock")
+    _stopped_at.set(moment.astimezone(UTC))
 
 
 def to_bureau_time(value: datetime) -> datetime:

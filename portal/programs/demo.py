@@ -241,9 +241,11 @@ def demo_schedule() -> tuple:
     return now - timedelta(days=7), now + timedelta(days=60)
 
 
-def seed_demo_programs(*, actor: Any = None) -> int:
+def seed_demo_programs(*, actor: Any = None, schedule: tuple | None = None) -> int:
+    """Create the demo programmes that are missing, open over ``schedule`` (opens, closes;
+    default ``demo_schedule()``)."""
     created = 0
-    opens_at, closes_at = demo_schedule()
+    opens_at, closes_at = schedule or demo_schedule()
     for spec in DEMO_PROGRAMS:
         if db.session.scalar(select(Program.id).where(Program.code == spec["code"])):
             continue
