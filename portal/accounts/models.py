@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import access
 from portal.core.extensions import Model, str_enum_column_type
+from portal.core.i18n import DEFAULT_LOCALE, LANGUAGES
 from portal.core.labels import LabelledEnum
 from portal.core.timeutil import UTCDateTime, utcnow
 
@@ -85,7 +86,10 @@ class User(UserMixin, Model):
     enterprise_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprises.id", ondelete="RESTRICT"), unique=True
     )
-    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # The account's language when its owner chose one (a language button, ``?lang=`` then
+    # signing in, or the language registration was done in); "" while none was chosen, so that
+    # the browser's language applies (core/i18n.py). Mails need one: see ``mail_locale``.
+    locale: Mapped[str] = mapped_column(String(10), default="")
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the owner proved the address by the emailed link. Accounts made by staff, the CLI or
     # the demo seed are confirmed as they are made (the default); only self-registration starts
@@ -120,6 +124,11 @@ class User(UserMixin, Model):
     @property
     def is_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def mail_locale(self) -> str:
+        """The language of this account's mails: its choice, else Chinese."""
+        return self.locale if self.locale in LANGUAGES else DEFAULT_LOCALE
 
 
 class SignInThrottle(Model):

@@ -55,7 +55,7 @@ class EnterpriseRegistration:
     mobile: str
     email: str
     password: str
-    locale: str = "zh_CN"
+    locale: str = ""  # none chosen: the browser's language applies
     founded_on: date | None = None
     in_fluorine_park: bool = False
 

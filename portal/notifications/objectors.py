@@ -75,7 +75,7 @@ def mail_objector(objection_id: int, event: str) -> None:
         user = db.session.get(User, objection.account_id)
         if user is None:
             return
-        to, locale = user.email, user.locale
+        to, locale = user.email, user.mail_locale
     token = publicity.status_token(objection)
     link = absolute(path_for("publicity.objection_status", objection_id=objection.id, token=token))
     with force_locale(locale):

@@ -31,9 +31,9 @@ def send_notification_mails(notification_ids: list[int]) -> int:
         user = db.session.get(User, notification.user_id)
         try:
             message = compose(
-                notification.kind, notification.params, notification.link, user.locale
+                notification.kind, notification.params, notification.link, user.mail_locale
             )
-            deliver(build_mail(user.email, message, user.locale))
+            deliver(build_mail(user.email, message, user.mail_locale))
         except Exception as error:  # kept on the row; the job is tried again
             notification.email_attempts += 1
             notification.email_error = f"{type(error).__name__}: {error}"[:1000]
@@ -57,8 +57,8 @@ def _mail_to_account(user_id: int, kind: str, params: dict[str, Any], link: str)
     user = db.session.get(User, user_id)
     if user is None:
         return
-    message = compose(kind, params, link, user.locale)
-    deliver(build_mail(user.email, message, user.locale))
+    message = compose(kind, params, link, user.mail_locale)
+    deliver(build_mail(user.email, message, user.mail_locale))
 
 
 @job(retries=3, retry_delay=30)

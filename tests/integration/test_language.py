@@ -80,7 +80,7 @@ def test_a_signed_in_lang_holds_for_the_session_without_writing_on_get(app, clie
     sign_in(client, "ent3@example.com")
     assert page_language(client, "/home?lang=en") == "en"
     assert page_language(client, "/notifications") == "en"  # remembered over the account's
-    assert account_locale(app, "ent3@example.com") == "zh_CN"  # a GET writes nothing
+    assert account_locale(app, "ent3@example.com") == ""  # none chosen; a GET writes nothing
     # A button press makes it the account's choice.
     client.post("/language", data={"locale": "en", "next": "/home"})
     assert account_locale(app, "ent3@example.com") == "en"
@@ -98,3 +98,17 @@ def test_a_visitors_lang_becomes_the_accounts_choice_at_sign_in(app, client, dem
 def test_public_pages_vary_by_language_inputs(client):
     response = client.get("/")
     assert {"Accept-Language", "Cookie"} <= set(response.vary)
+
+
+def test_an_account_without_a_choice_follows_the_browser(app, client, demo):
+    # Demo and staff accounts are made without a language: the browser's applies to them, and
+    # their mails are in Chinese until the owner chooses.
+    assert account_locale(app, "ent5@example.com") == ""
+    sign_in(client, "ent5@example.com")
+    assert page_language(client, "/home", **{"Accept-Language": "en-GB,en"}) == "en"
+    assert page_language(client, "/home", **{"Accept-Language": "zh-CN"}) == "zh_CN"
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "ent5@example.com"))
+        assert user.mail_locale == "zh_CN"
+        user.locale = "en"
+        assert user.mail_locale == "en"
