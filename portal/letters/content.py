@@ -4,13 +4,13 @@ HTML made from them. Everything here is text; the PDF is made in ``pdf.py``."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import cn2an
 from flask import current_app
 
-from portal.core.money import format_money, to_cents
+from portal.core.money import CENT, format_money, to_cents
 from portal.letters import titles
 from portal.letters.artwork import qr_data_uri, seal_data_uri
 from portal.letters.models import Letter, LetterKind
@@ -164,7 +164,7 @@ def pro_rata_values(award: AwardExplanation | None, amount: Decimal | None) -> d
         return {}  # a reissue corrected the amount since: the explanation would mislead
     ratio = award.pro_rata_ratio
     step = award.rounding_step
-    return {
+    values = {
         "formula": format_money(award.formula_amount) if award.formula_amount is not None else "",
         "approved": format_money(award.approved_amount),
         "ratio": str(ratio) if ratio is not None else "",
@@ -174,6 +174,12 @@ def pro_rata_values(award: AwardExplanation | None, amount: Decimal | None) -> d
         "released": format_money(award.released_amount),
         "corrected": format_money(amount) if amount != award.released_amount else "",
     }
+    available, total = award.budget_available, award.approved_total
+    if available is not None and total is not None:
+        # The factor is printed as the division it is, so that the sum on the letter is exact.
+        values["available"], values["total"] = format_money(available), format_money(total)
+        values["percent"] = str((available / total * 100).quantize(CENT, ROUND_HALF_UP))
+    return values
 
 
 def _percent(ratio: Decimal) -> str:

@@ -20,7 +20,7 @@ import inspect
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
@@ -59,6 +59,10 @@ class AwardExplanation:
     released_amount: Decimal  # what the release gave (after scaling and rounding)
     final_amount: Decimal  # the award now (differs from the released one after a correction)
     sentences: tuple[str, ...]
+    # What the factor divided, when known: what was left of the budget, and the approvals
+    # released together (before scaling). Printed as the factor itself, so the sum is exact.
+    budget_available: Decimal | None = None
+    approved_total: Decimal | None = None
 
 
 def explain_award(application: Application) -> AwardExplanation | None:
@@ -76,16 +80,19 @@ def explain_award(application: Application) -> AwardExplanation | None:
     released = _decimal(summary.get("amount")) or application.decided_amount
     before = _decimal(summary.get("amount_before_pro_rata"))
     ratio: Fraction | None = None
+    basis: tuple[Decimal, Decimal] | None = None
     if before is not None and before != released:
-        ratio = _recorded_ratio(summary) or _reconstructed_ratio(application)
+        basis = _recorded_basis(summary) or _reconstructed_basis(application)
+        ratio = Fraction(basis[0]) / Fraction(basis[1]) if basis else _recorded_ratio(summary)
         if ratio is not None and _scale(before, ratio, PRO_RATA_STEP) != released:
-            ratio = None  # it would not reproduce the award: say less rather than wrongly
+            ratio = basis = None  # it would not reproduce the award: say less, not wrongly
     return describe_award(
         formula_amount=application.formula_amount,
         approved_amount=before if before is not None else released,
         released_amount=released,
         final_amount=application.decided_amount,
         ratio=ratio,
+        basis=basis,
         step=PRO_RATA_STEP,
     )
 
@@ -97,13 +104,18 @@ def describe_award(
     released_amount: Decimal,
     final_amount: Decimal,
     ratio: Fraction | Decimal | None,
+    basis: tuple[Decimal, Decimal] | None = None,
     step: Decimal = PRO_RATA_STEP,
 ) -> AwardExplanation:
     """The explanation from the figures alone (pure: no database, for tests and letters).
 
     The award was scaled when ``released_amount`` is below ``approved_amount``; ``ratio`` is
-    the exact factor used then (None when unknown)."""
+    the exact factor used then (None when unknown), ``basis`` what it divided (what was left
+    of the budget, the approvals' total) when known: the factor is then printed as that
+    division, so that the sum shown is exact whatever the decimals."""
     scaled = released_amount < approved_amount
+    if basis is not None:
+        ratio = Fraction(basis[0]) / Fraction(basis[1])
     exact = Fraction(ratio) if scaled and ratio is not None else None
     shown_ratio = _cut(exact) if exact is not None else None
     scaled_amount = to_cents(Decimal(approved_amount) * _as_decimal(exact)) if exact else None
@@ -116,7 +128,23 @@ def describe_award(
         sentences.append(
             _("The bureau approved %(amount)s yuan.", amount=format_money(approved_amount))
         )
-    if scaled and exact is not None and shown_ratio is not None and scaled_amount is not None:
+    if scaled and basis is not None and exact is not None and scaled_amount is not None:
+        sentences.append(
+            _(
+                "What was left of the programme's budget, %(available)s yuan, covered "
+                "%(percent)s %% of the %(total)s yuan approved, so every award was multiplied "
+                "by %(available)s / %(total)s: %(approved)s yuan became %(scaled)s yuan, "
+                "rounded down to the nearest %(step)s yuan: %(released)s yuan.",
+                available=format_money(basis[0]),
+                total=format_money(basis[1]),
+                percent=_percent(exact),
+                approved=format_money(approved_amount),
+                scaled=format_money(scaled_amount),
+                step=_whole(step),
+                released=format_money(released_amount),
+            )
+        )
+    elif scaled and exact is not None and shown_ratio is not None and scaled_amount is not None:
         sentences.append(
             _(
                 "The programme's budget covered %(percent)s %% of all approved amounts, so "
@@ -159,6 +187,8 @@ def describe_award(
         released_amount=released_amount,
         final_amount=final_amount,
         sentences=tuple(sentences),
+        budget_available=basis[0] if scaled and basis else None,
+        approved_total=basis[1] if scaled and basis else None,
     )
 
 
@@ -187,8 +217,17 @@ def _recorded_ratio(summary: dict[str, Any]) -> Fraction | None:
     return ratio if 0 < ratio < 1 else None
 
 
-def _reconstructed_ratio(application: Application) -> Fraction | None:
-    """(budget − awards released before this release) / (sum of the approvals released with
+def _recorded_basis(summary: dict[str, Any]) -> tuple[Decimal, Decimal] | None:
+    """(what was left of the budget, the approvals' total) from a recorded "available/total"."""
+    available, _, total = str(summary.get("pro_rata_ratio") or "").partition("/")
+    left, whole = _decimal(available), _decimal(total)
+    if left is None or whole is None or not 0 < left < whole:
+        return None
+    return left, whole
+
+
+def _reconstructed_basis(application: Application) -> tuple[Decimal, Decimal] | None:
+    """(budget − awards released before this release, sum of the approvals released with
     it, before scaling): what ``decisions._released_amounts`` divided. Two queries."""
     released_at: datetime = application.released_at  # type: ignore[assignment]
     batch = db.session.execute(
@@ -217,7 +256,7 @@ def _reconstructed_ratio(application: Application) -> Fraction | None:
     available = Decimal(application.program.budget) - (_decimal(earlier) or Decimal(0))
     if total <= 0 or available <= 0 or available >= total:
         return None
-    return Fraction(available) / Fraction(total)
+    return available, total
 
 
 # --- numbers ------------------------------------------------------------------------------------
@@ -248,7 +287,8 @@ def _cut(ratio: Fraction) -> Decimal:
 
 
 def _percent(ratio: Fraction) -> str:
-    return str((_as_decimal(ratio) * 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    """The share covered, to two places (rounded: it is read, never multiplied)."""
+    return str((_as_decimal(ratio) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _whole(amount: Decimal) -> str:

@@ -97,8 +97,18 @@ def test_a_pro_rata_approval_fits_one_page_and_explains_the_cut(app, final_lette
     words = text(zh)
     # The title names the programme once: …“企业研发投入后补助”的通知, no 支持 after it.
     assert f"关于给予{FIRM_NAME}“企业研发投入后补助”的通知" in words
-    # The cut: formula amount, the share the budget covered, the ratio, the result.
-    for figure in ("45,000.00元", "84.75%", "0.8475", "38,137.50元", "100元", "38,100.00元"):
+    # The cut: formula amount, the budget left against the approvals (the factor as that exact
+    # division), the share, the scaled amount, the rounding, the result.
+    for figure in (
+        "45,000.00元",
+        "84,750.00元",
+        "100,000.00元",
+        "84.75%",
+        "84,750.00÷100,000.00",
+        "38,137.50元",
+        "100元",
+        "38,100.00元",
+    ):
         assert figure in words, figure
     assert "叁万捌仟壹佰元整" in words
     # How and when it is paid, and what the firm does next.
@@ -111,7 +121,7 @@ def test_a_pro_rata_approval_fits_one_page_and_explains_the_cut(app, final_lette
     assert "印发" in words
 
     english = text(en)
-    for figure in ("45,000.00", "84.75%", "0.8475", "38,137.50", "38,100.00"):
+    for figure in ("45,000.00", "84.75%", "84,750.00/100,000.00", "38,137.50", "38,100.00"):
         assert figure in english, figure
     assert "fundingagreement" in english and "Thisnoticeispublished." in english
     assert "Copyto:FuxinMunicipalFinanceBureau." in english

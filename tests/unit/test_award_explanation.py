@@ -109,3 +109,24 @@ def test_sentences_are_in_the_current_language(locale):
         )
     assert all(isinstance(sentence, str) for sentence in explanation.sentences)
     assert "38,100.00" in explanation.sentences[-1]
+
+
+def test_a_factor_with_endless_decimals_is_printed_as_its_division_so_the_sum_is_exact():
+    # 50,000 left for 59,000 approved: 0.847457…; "× 0.8474 = 38,135.59" would be false.
+    explanation = explain(
+        formula_amount=D("45000.00"),
+        approved_amount=D("45000.00"),
+        released_amount=D("38100.00"),
+        final_amount=D("38100.00"),
+        ratio=None,
+        basis=(D("50000.00"), D("59000.00")),
+    )
+    assert explanation.budget_available == D("50000.00")
+    assert explanation.approved_total == D("59000.00")
+    assert explanation.scaled_amount == D("38135.59")  # 45,000 × 50,000 / 59,000, cut to cents
+    assert (
+        "What was left of the programme's budget, 50,000.00 yuan, covered 84.75 % of the "
+        "59,000.00 yuan approved, so every award was multiplied by 50,000.00 / 59,000.00: "
+        "45,000.00 yuan became 38,135.59 yuan, rounded down to the nearest 100 yuan: "
+        "38,100.00 yuan."
+    ) in explanation.sentences
