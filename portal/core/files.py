@@ -258,17 +258,42 @@ def file_store() -> FileStore:
     return store
 
 
-def send_stored_file(key: str, *, mimetype: str, download_name: str) -> Response:
-    """A stored file as a private, uncached attachment (never shown inline, never sniffed)."""
+# A file shown in the browser is the uploader's content: no scripts, no requests, an opaque
+# origin (``sandbox``), framed only by our own pages. Chromium's PDF viewer renders under this
+# policy (it runs as the browser's own extension), whereas an ``<iframe sandbox>`` attribute
+# blocks it; so the sandbox travels with the file, not with the frame. Inline styles only
+# let the browser's own image viewer centre the picture.
+INLINE_FILE_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "sandbox",
+        "frame-ancestors 'self'",
+    ]
+)
+
+
+def send_stored_file(
+    key: str, *, mimetype: str, download_name: str, inline: bool = False
+) -> Response:
+    """A stored file, private and uncached, never sniffed: as an attachment, or (``inline``)
+    to be read in the browser under ``INLINE_FILE_POLICY``, still with its own name."""
     response = send_file(
         file_store().open(key),
         mimetype=mimetype,
-        as_attachment=True,
+        as_attachment=not inline,
         download_name=download_name,
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:
+        response.headers["Content-Security-Policy"] = INLINE_FILE_POLICY
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
 
 

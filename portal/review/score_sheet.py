@@ -77,6 +77,36 @@ def rubric_view(application: Application, locale: str) -> list[dict[str, Any]]:
     ]
 
 
+def running_total(criteria: list[scoring_math.Criterion], scores: Scores) -> dict[str, Any]:
+    """The weighted total of what is typed so far, a missing or unusable score counting as 0:
+    the figure the scoring page shows while scores are entered (``static/js/scoring.js``
+    computes the same), equal to ``weighted_total`` once every criterion has its score."""
+    usable = {
+        key: score
+        for key, (score, _comment) in scores.items()
+        if score is not None and is_valid_score(score, _scale_of(criteria, key))
+    }
+    complete = bool(criteria) and all(c.key in usable for c in criteria)
+    filled = {c.key: usable.get(c.key, Decimal(0)) for c in criteria}
+    try:
+        total: Decimal | None = scoring_math.weighted_total(criteria, filled)
+    except ValueError:  # no criteria, or weights totalling zero: nothing to add up
+        total = None
+    return {
+        "total": total,
+        "scored": sum(1 for c in criteria if c.key in usable),
+        "of": len(criteria),
+        "complete": complete,
+    }
+
+
+def _scale_of(criteria: list[scoring_math.Criterion], key: str) -> Decimal:
+    for criterion in criteria:
+        if criterion.key == key:
+            return criterion.scale_max
+    return Decimal(-1)  # not a criterion: never a usable score
+
+
 def stored_scores(assignment: Assignment) -> Scores:
     """The assignment's saved scores as ``Scores`` (what a draft or a submission holds)."""
     result: Scores = {}

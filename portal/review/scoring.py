@@ -12,6 +12,7 @@ What the reviewer reads (the queue) is in ``reviewer_queue``; the score sheet's 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -102,6 +103,26 @@ def save_draft(assignment: Assignment, scores: Scores, actor: Any) -> None:
         actor=actor,
         application_id=application.id,
         scored=sum(1 for entry in assignment.scores.values() if entry["score"] is not None),
+    )
+
+
+def check_submission(
+    assignment: Assignment, scores: Scores, actor: Any
+) -> tuple[Decimal, list[str]]:
+    """What submitting these scores would record, without writing anything: the weighted total
+    and the criteria below their minimum. The same refusals as ``submit_review``; the page asks
+    the reviewer to confirm with this total before the review locks."""
+    application = assignment.application
+    _check_reviewer(assignment, actor)
+    _check_open(assignment, application)
+    criteria = criteria_of(application)
+    if not criteria:
+        raise DomainError(_l("This programme has no scoring criteria. Ask the bureau."))
+    if errors := score_problems(criteria, scores, complete=True):
+        raise ScoreErrors(errors)
+    values = {key: score for key, (score, _comment) in scores.items()}
+    return scoring_math.weighted_total(criteria, values), scoring_math.missed_minimums(
+        criteria, values
     )
 
 

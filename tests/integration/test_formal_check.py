@@ -156,7 +156,7 @@ def test_reject_needs_a_reason_beside_the_field(app, officer, rd_app):
     response = officer.post(f"/staff/applications/{rd_app}/reject", data={"reason": "  "})
     page = _text(response)
     assert response.status_code == 422
-    field = page[page.index('id="reason-error"') :][:300]
+    field = page[page.index('id="reject-reason-error"') :][:300]
     assert "Say why the application is ineligible" in field
     assert '<details class="desk-action desk-action--reject" open>' in page
     application = _application(app, rd_app)

@@ -140,7 +140,8 @@ def round_(app, demo) -> Round:
 def _form(scores, *, action="submit", comments=True) -> dict[str, str]:
     if not isinstance(scores, dict):
         scores = dict.fromkeys(CRITERIA, str(scores))
-    data = {"action": action}
+    # "confirmed": the reviewer has seen the confirmation page (scores lock on this post).
+    data = {"action": action, "confirmed": "1"}
     for key in CRITERIA:
         data[f"score__{key}"] = scores.get(key, "")
         data[f"comment__{key}"] = f"Comment on {key}." if comments else ""

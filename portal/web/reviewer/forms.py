@@ -25,7 +25,7 @@ from portal.review.score_sheet import (
 )
 from portal.review.scoring import NOTE_MAX
 
-ACTIONS = ("draft", "submit", "submit_next")
+ACTIONS = ("draft", "submit", "submit_next", "edit")
 
 
 def parse_score(text: str | None) -> Decimal | None:
@@ -62,6 +62,18 @@ class ScoreFormBase(FlaskForm):
     """Fields are added per criterion by ``score_form``: score__<key> and comment__<key>."""
 
     criteria: list[dict[str, Any]] = []
+
+    def typed_scores(self) -> Scores:
+        """What is typed, as far as it reads as numbers (for the running total of a page shown
+        again with errors): an unreadable score counts as empty."""
+        result: Scores = {}
+        for criterion in self.criteria:
+            try:
+                score = parse_score(self[criterion["score_field"]].data)
+            except ValueError:
+                score = None
+            result[criterion["key"]] = (score, self[criterion["comment_field"]].data or "")
+        return result
 
     def scores(self) -> Scores:
         """The typed scores (call after validation: every score parses)."""

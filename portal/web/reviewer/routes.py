@@ -13,9 +13,20 @@ from portal.core.i18n import select_locale
 from portal.core.pagination import page_arg
 from portal.review import reviewer_queue, scoring
 from portal.review.models import Assignment, AssignmentStatus, DeclineReason
-from portal.review.score_sheet import rubric_view, stored_scores
+from portal.review.score_sheet import (
+    criteria_of,
+    format_score,
+    rubric_view,
+    running_total,
+    stored_scores,
+)
 from portal.web.reviewer import pages
-from portal.web.reviewer.forms import ACTIONS, DeclineForm, ScoreFormBase, score_form
+from portal.web.reviewer.forms import (
+    ACTIONS,
+    DeclineForm,
+    ScoreFormBase,
+    score_form,
+)
 from portal.web.shared import application_presenters as presenters
 
 bp = Blueprint("reviewer", __name__, url_prefix="/review")
@@ -59,6 +70,7 @@ def _render(
         app=presenters.full_view(application, locale),
         review=review,
         form=form,
+        running=running_total(criteria_of(application), form.typed_scores()),
         decline_form=decline_form or DeclineForm(formdata=None),
         decline_open=decline_form is not None and status != 200,
         panel=pages.panel_view(assignment),
@@ -79,10 +91,15 @@ def score(assignment_id: int):
         return _render(assignment, status=CONFLICT_STATUS)
     criteria = rubric_view(assignment.application, select_locale())
     form = score_form(criteria)
+    if action == "edit":  # back from the confirmation, with everything typed; nothing saved
+        return _render(assignment, form=form)
     if form.validate_on_submit():
         try:
             if action == "draft":
                 scoring.save_draft(assignment, form.scores(), _actor())
+            elif request.form.get("confirmed") != "1":
+                total, missed = scoring.check_submission(assignment, form.scores(), _actor())
+                return _confirm(assignment, form, criteria, action, total, missed)
             else:
                 scoring.submit_review(assignment, form.scores(), _actor())
         except scoring.ScoreErrors as errors:
@@ -96,6 +113,25 @@ def score(assignment_id: int):
         else:
             return _after_save(assignment, action)
     return _render(assignment, form=form, status=INVALID_FORM_STATUS)
+
+
+def _confirm(assignment: Assignment, form: ScoreFormBase, criteria, action, total, missed):
+    """The step between "Submit" and the lock: the scores, the total, and one more button. The
+    scores travel back as hidden fields, so nothing is saved until the reviewer confirms."""
+    typed = form.scores()
+    rows = [
+        {**c, "typed": format_score(typed[c["key"]][0]), "below_minimum": c["key"] in missed}
+        for c in criteria
+    ]
+    return render_template(
+        "reviewer/confirm.html",
+        app=presenters.full_view(assignment.application, select_locale()),
+        review_id=assignment.id,
+        form=form,
+        rows=rows,
+        total=total,
+        action=action,
+    )
 
 
 def _after_save(assignment: Assignment, action: str):
