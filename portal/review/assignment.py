@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Enterprise, Role, User
@@ -25,7 +25,7 @@ from portal.accounts.uscc import check_uscc
 from portal.applications.models import Application, Status
 from portal.core import audit
 from portal.core.audit import Action
-from portal.core.concurrency import lock_row
+from portal.core.concurrency import lock_row, refusable
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.timeutil import BUREAU_ZONE, utcnow
@@ -137,53 +137,6 @@ def _check_assignable(application: Application, *, for_moderation: bool) -> None
         )
 
 
-def _check_reviewer(application: Application, reviewer: User | None) -> User:
-    if reviewer is None or reviewer.role is not Role.REVIEWER or not reviewer.is_active:
-        raise AssignmentRefused(_l("Choose one of the listed reviewers."), field="reviewer_id")
-    existing = db.session.scalar(
-        select(Assignment.status).where(
-            Assignment.application_id == application.id,
-            Assignment.reviewer_id == reviewer.id,
-        )
-    )
-    if existing is AssignmentStatus.DECLINED:
-        raise AssignmentRefused(
-            _l(
-                "%(name)s declined this application and cannot be assigned to it again.",
-                name=reviewer.display_name,
-            ),
-            field="reviewer_id",
-        )
-    if existing is not None:
-        raise AssignmentRefused(
-            _l("%(name)s is already assigned to this application.", name=reviewer.display_name),
-            field="reviewer_id",
-        )
-    firm = application.enterprise
-    kind = conflicts_of([reviewer.id])[reviewer.id].with_firm(firm.id, firm.uscc)
-    if kind == LINKED:
-        raise AssignmentRefused(
-            _l(
-                "%(name)s is linked to %(firm)s and must never review its application: "
-                "choose another reviewer.",
-                name=reviewer.display_name,
-                firm=firm.name,
-            ),
-            field="reviewer_id",
-        )
-    if kind == DECLARED:
-        raise AssignmentRefused(
-            _l(
-                "%(name)s has declared a conflict of interest with %(firm)s and must never "
-                "review its application: choose another reviewer.",
-                name=reviewer.display_name,
-                firm=firm.name,
-            ),
-            field="reviewer_id",
-        )
-    return reviewer
-
-
 def _check_due(due_at: datetime) -> None:
     if due_at <= utcnow():
         raise AssignmentRefused(_l("The due date cannot be in the past."), field="due_on")
@@ -229,6 +182,141 @@ def _create(
     return assignment
 
 
+def _check_reviewers(application: Application, reviewer_ids: Sequence[int]) -> None:
+    """Refuse the whole choice when any chosen reviewer cannot be assigned; every refused
+    reviewer is named in one message (four queries whatever the number chosen)."""
+    users = {
+        user.id: user
+        for user in db.session.scalars(select(User).where(User.id.in_(list(reviewer_ids))))
+    }
+    existing = dict(
+        db.session.execute(
+            select(Assignment.reviewer_id, Assignment.status).where(
+                Assignment.application_id == application.id,
+                Assignment.reviewer_id.in_(list(reviewer_ids)),
+            )
+        ).all()
+    )
+    conflicts = conflicts_of(list(reviewer_ids))
+    firm = application.enterprise
+    problems: list[str] = []
+    for reviewer_id in reviewer_ids:
+        user = users.get(reviewer_id)
+        if user is None or user.role is not Role.REVIEWER or not user.is_active:
+            problems.append(str(_l("Choose one of the listed reviewers.")))
+            continue
+        name = user.display_name
+        status = existing.get(reviewer_id)
+        kind = conflicts[reviewer_id].with_firm(firm.id, firm.uscc)
+        if status is AssignmentStatus.DECLINED:
+            message = _l(
+                "%(name)s declined this application and cannot be assigned to it again.",
+                name=name,
+            )
+        elif status is not None:
+            message = _l("%(name)s is already assigned to this application.", name=name)
+        elif kind == LINKED:
+            message = _l(
+                "%(name)s is linked to %(firm)s and must never review its application: "
+                "choose another reviewer.",
+                name=name,
+                firm=firm.name,
+            )
+        elif kind == DECLARED:
+            message = _l(
+                "%(name)s has declared a conflict of interest with %(firm)s and must never "
+                "review its application: choose another reviewer.",
+                name=name,
+                firm=firm.name,
+            )
+        else:
+            continue
+        problems.append(str(message))
+    if problems:
+        unique = list(dict.fromkeys(problems))
+        raise AssignmentRefused(" ".join(unique), field="reviewer_id")
+
+
+def active_count(application_id: int) -> int:
+    """Assignments of the application that count (declined ones do not)."""
+    return int(
+        db.session.scalar(
+            select(func.count()).where(
+                Assignment.application_id == application_id,
+                Assignment.status != AssignmentStatus.DECLINED,
+            )
+        )
+        or 0
+    )
+
+
+def choice_limit(needed: int, active: int, *, for_moderation: bool = False) -> int:
+    """How many reviewers one submit may add: what the application still lacks, or one further
+    reviewer at a time once it has them (a moderation reviewer is always added alone)."""
+    if for_moderation:
+        return 1
+    return max(1, needed - active)
+
+
+def assign_reviewers(
+    application: Application,
+    reviewer_ids: Sequence[int],
+    due_at: datetime,
+    *,
+    actor: Any,
+    shown: str | None = None,
+) -> list[Assignment]:
+    """Assign several reviewers by hand in one go: all of them or none. Refuses a conflicted,
+    declined or already assigned reviewer, more reviewers than the application lacks, and a
+    choice made on a page whose assignments have changed since (``shown``, see
+    ``assignments_fingerprint``)."""
+    chosen = list(dict.fromkeys(reviewer_ids))
+    if not chosen:
+        raise AssignmentRefused(_l("Choose a reviewer."), field="reviewer_id")
+    with refusable():
+        application = lock_application(application.id)
+        _check_assignable(application, for_moderation=False)
+        if shown is not None and shown != assignments_fingerprint(application.id):
+            raise AssignmentRefused(
+                _l(
+                    "The reviewers of this application changed while you were choosing: the "
+                    "list now shows who is assigned. Check your choice and assign again."
+                ),
+                field="reviewer_id",
+            )
+        needed = application.program.reviewers_per_application
+        active = active_count(application.id)
+        limit = choice_limit(needed, active)
+        if len(chosen) > limit:
+            raise AssignmentRefused(
+                _l(
+                    "Choose at most %(limit)d: the application needs %(needed)d reviewers and "
+                    "has %(active)d.",
+                    limit=limit,
+                    needed=needed,
+                    active=active,
+                ),
+                field="reviewer_id",
+            )
+        _check_reviewers(application, chosen)
+        _check_due(due_at)
+        return [_create(application, reviewer_id, due_at, actor=actor) for reviewer_id in chosen]
+
+
+def assignments_fingerprint(application_id: int) -> str:
+    """The application's assignments as a page showed them (ids and states), sent back with a
+    choice so that a change made meanwhile is noticed."""
+    rows = db.session.execute(
+        select(Assignment.id, Assignment.status).where(Assignment.application_id == application_id)
+    ).all()
+    return fingerprint_of(rows)
+
+
+def fingerprint_of(rows: Iterable[tuple[int, AssignmentStatus]]) -> str:
+    """(id, status) pairs in a stable order: the same text for the same assignments."""
+    return ",".join(f"{ident}{status.value[0]}" for ident, status in sorted(rows))
+
+
 def assign_reviewer(
     application: Application,
     reviewer_id: int | None,
@@ -240,11 +328,11 @@ def assign_reviewer(
     """Assign one reviewer by hand; refuses a conflicted, declined or already assigned one."""
     application = lock_application(application.id)
     _check_assignable(application, for_moderation=for_moderation)
-    reviewer = _check_reviewer(
-        application, db.session.get(User, reviewer_id) if reviewer_id else None
-    )
+    if not reviewer_id:
+        raise AssignmentRefused(_l("Choose one of the listed reviewers."), field="reviewer_id")
+    _check_reviewers(application, [reviewer_id])
     _check_due(due_at)
-    return _create(application, reviewer.id, due_at, actor=actor, for_moderation=for_moderation)
+    return _create(application, reviewer_id, due_at, actor=actor, for_moderation=for_moderation)
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,6 +441,78 @@ def auto_assign_program(program: Program, due_at: datetime, *, actor: Any) -> Au
         shortfalls=[{"reference": ref, "missing": n} for ref, n in result.shortfalls],
     )
     return result
+
+
+MAX_BULK_APPLICATIONS = 100
+
+
+@dataclass(frozen=True)
+class BulkAutoAssignResult:
+    """What assigning automatically to chosen applications did, application by application."""
+
+    made: dict[str, int]  # reference -> reviewers assigned now
+    shortfalls: dict[str, int]  # reference -> reviewers still missing
+    complete: list[str]  # references that already had their reviewers
+    not_in_review: list[str]  # references no longer in expert review (a page shown earlier)
+
+    @property
+    def assigned(self) -> int:
+        return sum(self.made.values())
+
+
+def auto_assign_selected(
+    program: Program, application_ids: Sequence[int], due_at: datetime, *, actor: Any
+) -> BulkAutoAssignResult:
+    """Assign automatically to the applications an officer ticked: one transaction, conflicts
+    respected and the load balanced across all of them (``auto_assign``). Refused whole when
+    an id is not one of the programme's applications or too many are chosen; each chosen
+    application's outcome is reported."""
+    chosen = list(dict.fromkeys(application_ids))
+    if not chosen:
+        raise AssignmentRefused(_l("Choose at least one application."), field="application_id")
+    if len(chosen) > MAX_BULK_APPLICATIONS:
+        raise AssignmentRefused(
+            _l("Choose at most %(max)d applications at once.", max=MAX_BULK_APPLICATIONS),
+            field="application_id",
+        )
+    _check_due(due_at)
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.id.in_(chosen), Application.program_id == program.id)
+        .order_by(Application.first_submitted_at, Application.id)
+    ).all()
+    if len(applications) != len(chosen):
+        raise AssignmentRefused(
+            _l("Choose among the applications of this programme listed on the page."),
+            field="application_id",
+        )
+    with refusable():
+        result = auto_assign(applications, due_at, actor=actor)
+    made: dict[int, int] = defaultdict(int)
+    for application_id, _reviewer_id in result.made:
+        made[application_id] += 1
+    short = dict(result.shortfalls)
+    outcome = BulkAutoAssignResult(
+        made={a.reference: made[a.id] for a in applications if made[a.id]},
+        shortfalls={a.reference: short[a.reference] for a in applications if a.reference in short},
+        complete=[
+            a.reference
+            for a in applications
+            if a.status is Status.EXPERT_REVIEW and not made[a.id] and a.reference not in short
+        ],
+        not_in_review=[a.reference for a in applications if a.status is not Status.EXPERT_REVIEW],
+    )
+    audit.record(
+        Action.REVIEW_AUTO_ASSIGNED,
+        program,
+        actor=actor,
+        made=len(result.made),
+        applications=result.considered,
+        selected=[a.reference for a in applications],
+        shortfalls=[{"reference": ref, "missing": n} for ref, n in result.shortfalls],
+        skipped=outcome.not_in_review,
+    )
+    return outcome
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -200,3 +202,92 @@ def calibration(program_id: int) -> list[dict[str, Any]]:
         )
     rows.sort(key=lambda row: (-(abs(row["z"]) if row["z"] is not None else -1), row["name"]))
     return rows
+
+
+@dataclass
+class ProgramWork:
+    """One reviewer's assignments in a programme (withdrawn applications excepted)."""
+
+    pending: int = 0
+    submitted: int = 0
+    declined: int = 0
+    totals: list[Decimal] = field(default_factory=list)  # submitted totals, for the mean
+
+
+def program_work(program_id: int, reviewer_ids: Collection[int]) -> dict[int, ProgramWork]:
+    """The listed reviewers' assignments in a programme: one query over those reviewers'
+    assignments only (ix_assignments_reviewer_queue), so a page of reviewers costs the same
+    however many applications the programme has."""
+    work = {reviewer_id: ProgramWork() for reviewer_id in reviewer_ids}
+    if not work:
+        return work
+    rows = db.session.execute(
+        select(Assignment.reviewer_id, Assignment.status, Assignment.total)
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Assignment.reviewer_id.in_(list(work)),
+            Application.program_id == program_id,
+            Application.status != Status.WITHDRAWN,
+        )
+    ).all()
+    for reviewer_id, status, total in rows:
+        mine = work[reviewer_id]
+        if status is AssignmentStatus.ASSIGNED:
+            mine.pending += 1
+        elif status is AssignmentStatus.DECLINED:
+            mine.declined += 1
+        elif status is AssignmentStatus.SUBMITTED:
+            mine.submitted += 1
+            if total is not None:
+                mine.totals.append(Decimal(total))
+    return work
+
+
+@dataclass(frozen=True)
+class ProgramSpread:
+    """The programme's submitted review totals summed up: count, mean and population variance,
+    exact (Fractions), so a z-score needs no list of every total."""
+
+    count: int
+    mean: Fraction
+    variance: Fraction
+
+    def z_of(self, totals: list[Decimal]) -> Decimal | None:
+        """A reviewer's z-score as ``scoring_math.z_scores`` gives it: (their mean − the
+        programme's) / its standard deviation, 2 decimals ROUND_HALF_UP; None without totals,
+        with fewer than 2 totals in the programme or no spread."""
+        if not totals or self.count < 2 or self.variance <= 0:
+            return None
+        difference = sum((Fraction(t) for t in totals), Fraction(0)) / len(totals) - self.mean
+        with localcontext() as context:
+            context.prec = 60
+            stdev = (
+                Decimal(self.variance.numerator).sqrt() / Decimal(self.variance.denominator).sqrt()
+            )
+            z = Decimal(difference.numerator) / Decimal(difference.denominator) / stdev
+        return z.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def program_spread(program_id: int) -> ProgramSpread:
+    """Count, sum and sum of squares of the programme's submitted totals (one aggregate row)."""
+    count, total, squares = db.session.execute(
+        select(
+            func.count(Assignment.total),
+            func.sum(Assignment.total),
+            func.sum(Assignment.total * Assignment.total),
+        )
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Application.program_id == program_id,
+            Application.status != Status.WITHDRAWN,
+            Assignment.status == AssignmentStatus.SUBMITTED,
+            Assignment.total.is_not(None),
+        )
+    ).one()
+    if not count:
+        return ProgramSpread(0, Fraction(0), Fraction(0))
+    # SQLite sums as floats: read them through their shortest text, cents are exact there.
+    exact_sum = Fraction(Decimal(str(total)))
+    exact_squares = Fraction(Decimal(str(squares)))
+    mean = exact_sum / count
+    return ProgramSpread(count, mean, exact_squares / count - mean * mean)

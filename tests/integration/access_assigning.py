@@ -15,4 +15,5 @@ EXPECTED = {
     "review_admin.moderate": OFFICERS,
     "review_admin.program_overview": OFFICERS,
     "review_admin.auto_assign": OFFICERS,
+    "review_admin.auto_assign_chosen": OFFICERS,
 }

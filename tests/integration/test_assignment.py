@@ -258,6 +258,9 @@ def test_profile_edit_saves_tags_and_codes_and_is_audited(app, demo, officer):
 
 def test_profile_edit_names_each_bad_uscc_line_and_writes_nothing(app, demo, officer):
     reviewer_id = user_id(app, R1)
+    with app.app_context():  # the demo reviewer's profile as seeded (expertise, no links)
+        before = db.session.get(ReviewerProfile, reviewer_id)
+        seeded = (before.expertise, before.linked_usccs) if before else None
     typed = f"{ENT1_USCC}\n91210900MA0QF2N1X0\nABC"
     response = officer.post(
         f"/staff/review/reviewers/{reviewer_id}",
@@ -270,7 +273,8 @@ def test_profile_edit_names_each_bad_uscc_line_and_writes_nothing(app, demo, off
     assert "Line 1" not in page
     assert typed in page  # what was typed is kept
     with app.app_context():
-        assert db.session.get(ReviewerProfile, reviewer_id) is None
+        after = db.session.get(ReviewerProfile, reviewer_id)
+        assert ((after.expertise, after.linked_usccs) if after else None) == seeded
     assert audit_events(app, "reviewer.profile_updated") == []
 
 

@@ -13,7 +13,6 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
-from portal.core.pagination import page_arg, paginate
 from portal.programs.models import Program
 from portal.review import assignment as service
 from portal.review import moderation, reviewer_pool, scoring
@@ -23,6 +22,7 @@ from portal.web.desk import review_pages
 from portal.web.desk.review_forms import (
     AssignForm,
     AutoAssignForm,
+    BulkAutoAssignForm,
     ModerationScoreForm,
     ReopenForm,
     ReviewerProfileForm,
@@ -42,9 +42,13 @@ def _actor():
 @bp.route("/reviewers")
 @allow(OFFICER, ADMIN)
 def reviewers():
-    page = paginate(review_pages.reviewers_query(), page=page_arg(), per_page=50)
+    page, count = review_pages.reviewers_page(_cursor_arg("after"))
     return render_template(
-        "review_admin/reviewers.html", rows=review_pages.reviewer_rows(page.rows), page=page
+        "review_admin/reviewers.html",
+        rows=review_pages.reviewer_rows(page.rows),
+        page=page,
+        count=count,
+        count_cap=review_pages.COUNT_CAP,
     )
 
 
@@ -131,25 +135,42 @@ def assign(application_id: int):
         due_at = service.due_at_end_of(form.due_on.data)
         try:
             if application.status is Status.MODERATION:
-                made = moderation.add_moderation_reviewer(
-                    application, form.reviewer_id.data, due_at, actor=_actor()
-                )
-                message = _(
-                    "%(name)s is assigned as moderation reviewer; the application is back in "
-                    "expert review until that review is in.",
-                    name=made.reviewer.display_name,
-                )
+                message = _add_moderation_reviewer(application, form.chosen, due_at)
             else:
-                made = service.assign_reviewer(
-                    application, form.reviewer_id.data, due_at, actor=_actor()
+                made = service.assign_reviewers(
+                    application, form.chosen, due_at, actor=_actor(), shown=form.shown.data
                 )
-                message = _("%(name)s is assigned.", name=made.reviewer.display_name)
+                message = _assigned_message([a.reviewer.display_name for a in made])
         except DomainError as error:
             attach_domain_error(form, error)
         else:
             flash(message, "success")
             return _back_to(application.id)
     return _render_application(application, assign_form=form, status=INVALID_FORM_STATUS)
+
+
+def _add_moderation_reviewer(application: Application, chosen: list[int], due_at) -> str:
+    if len(chosen) > 1:
+        raise service.AssignmentRefused(
+            _("Add one moderation reviewer at a time."), field="reviewer_id"
+        )
+    made = moderation.add_moderation_reviewer(application, chosen[0], due_at, actor=_actor())
+    return _(
+        "%(name)s is assigned as moderation reviewer; the application is back in "
+        "expert review until that review is in.",
+        name=made.reviewer.display_name,
+    )
+
+
+def _assigned_message(names: list[str]) -> str:
+    if len(names) == 1:
+        return _("%(name)s is assigned.", name=names[0])
+    return ngettext(
+        "%(num)d reviewer is assigned: %(names)s.",
+        "%(num)d reviewers are assigned: %(names)s.",
+        len(names),
+        names=_("; ").join(names),
+    )
 
 
 def _flash_auto_result(result: service.AutoAssignResult) -> None:
@@ -165,18 +186,59 @@ def _flash_auto_result(result: service.AutoAssignResult) -> None:
         "success" if result.made else "warning",
     )
     if result.shortfalls:
-        listed = ", ".join(
-            _("%(reference)s (%(missing)d missing)", reference=ref, missing=missing)
-            for ref, missing in result.shortfalls
+        _flash_shortfalls(result.shortfalls)
+
+
+def _flash_bulk_result(result: service.BulkAutoAssignResult) -> None:
+    """Say what happened to each chosen application."""
+    if result.made:
+        listed = _("; ").join(
+            _("%(reference)s (%(num)d)", reference=ref, num=n) for ref, n in result.made.items()
         )
         flash(
-            _(
-                "Not enough reviewers without a conflict for: %(list)s. Add reviewers or "
-                "assign by hand.",
+            ngettext(
+                "%(num)d reviewer assigned automatically: %(list)s.",
+                "%(num)d reviewers assigned automatically: %(list)s.",
+                result.assigned,
                 list=listed,
+            ),
+            "success",
+        )
+    else:
+        flash(_("No reviewer was assigned."), "warning")
+    if result.shortfalls:
+        _flash_shortfalls(list(result.shortfalls.items()))
+    if result.complete:
+        flash(
+            _(
+                "Already had their reviewers, nothing assigned: %(list)s.",
+                list=", ".join(result.complete),
+            ),
+            "info",
+        )
+    if result.not_in_review:
+        flash(
+            _(
+                "No longer in expert review, nothing assigned: %(list)s.",
+                list=", ".join(result.not_in_review),
             ),
             "warning",
         )
+
+
+def _flash_shortfalls(shortfalls: list[tuple[str, int]]) -> None:
+    listed = ", ".join(
+        _("%(reference)s (%(missing)d missing)", reference=ref, missing=missing)
+        for ref, missing in shortfalls
+    )
+    flash(
+        _(
+            "Not enough reviewers without a conflict for: %(list)s. Add reviewers or "
+            "assign by hand.",
+            list=listed,
+        ),
+        "warning",
+    )
 
 
 @bp.route("/applications/<int:application_id>/auto-assign", methods=["POST"])
@@ -293,6 +355,12 @@ def moderate(application_id: int):
 # A programme's review overview and automatic assignment
 
 
+def _cursor_arg(name: str) -> str | None:
+    """A list's cursor from the query string (checked where it is read: a malformed one shows
+    the first page)."""
+    return request.args.get(name) or None
+
+
 def _program_or_404(program_id: int) -> Program:
     program = db.session.get(Program, program_id)
     if program is None:
@@ -300,25 +368,36 @@ def _program_or_404(program_id: int) -> Program:
     return program
 
 
-def _render_program(program: Program, form: AutoAssignForm, status: int = 200):
+def _render_program(program: Program, form: BulkAutoAssignForm, status: int = 200):
+    chosen = set(form.chosen) if form.is_submitted() else set()
     return render_template(
         "review_admin/program.html",
-        view=review_pages.program_overview_view(program, page_arg(), select_locale()),
+        view=review_pages.program_overview_view(
+            program, _cursor_arg("after"), _cursor_arg("reviewers_after"), select_locale()
+        ),
         form=form,
+        chosen=chosen,
+        select_all=request.args.get("select") == "all",
     ), status
+
+
+def _back_to_program(program: Program):
+    return redirect(
+        url_for("review_admin.program_overview", program_id=program.id, after=_cursor_arg("after"))
+    )
 
 
 @bp.route("/programmes/<int:program_id>")
 @allow(OFFICER, ADMIN)
 def program_overview(program_id: int):
-    return _render_program(_program_or_404(program_id), AutoAssignForm(formdata=None))
+    return _render_program(_program_or_404(program_id), BulkAutoAssignForm(formdata=None))
 
 
 @bp.route("/programmes/<int:program_id>/auto-assign", methods=["POST"])
 @allow(OFFICER, ADMIN)
 def auto_assign(program_id: int):
     program = _program_or_404(program_id)
-    form = AutoAssignForm()
+    form = BulkAutoAssignForm()
     if form.validate_on_submit():
         try:
             result = service.auto_assign_program(
@@ -328,5 +407,24 @@ def auto_assign(program_id: int):
             attach_domain_error(form, error)
         else:
             _flash_auto_result(result)
-            return redirect(url_for("review_admin.program_overview", program_id=program.id))
+            return _back_to_program(program)
+    return _render_program(program, form, INVALID_FORM_STATUS)
+
+
+@bp.route("/programmes/<int:program_id>/auto-assign-chosen", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def auto_assign_chosen(program_id: int):
+    """Assign automatically to the applications ticked on the programme's page."""
+    program = _program_or_404(program_id)
+    form = BulkAutoAssignForm()
+    if form.validate_on_submit():
+        try:
+            result = service.auto_assign_selected(
+                program, form.chosen, service.due_at_end_of(form.due_on.data), actor=_actor()
+            )
+        except DomainError as error:
+            attach_domain_error(form, error)
+        else:
+            _flash_bulk_result(result)
+            return _back_to_program(program)
     return _render_program(program, form, INVALID_FORM_STATUS)

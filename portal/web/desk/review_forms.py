@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, TextAreaField
+from wtforms import Field, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput, TextInput
 
@@ -149,26 +149,64 @@ class ReviewerProfileForm(FlaskForm):
         self.linked_codes = codes
 
 
-class ReviewerIdField(Field):
-    """The chosen reviewer's account id (radio buttons rendered by the template)."""
+MAX_POSTED_IDS = 500  # more ticked boxes than any page shows: a crafted request
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 10
+
+
+class IdListField(Field):
+    """Account or application ids ticked in a list (the template renders the boxes). ``data``
+    is the distinct ids in the order posted (anything else is dropped); ``garbled`` says more
+    were posted than any page offers."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        text = valuelist[0].strip() if valuelist else ""
-        # Anything that is not an id, posted by hand, is the same mistake as choosing nobody.
-        self.data = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+        texts = [text.strip() for text in valuelist[:MAX_POSTED_IDS]]
+        self.garbled = len(valuelist) > MAX_POSTED_IDS
+        self.data = list(dict.fromkeys(int(text) for text in texts if _is_id(text)))
+
+    def _value(self) -> str:
+        return ""
 
 
 class AssignForm(FlaskForm):
-    reviewer_id = ReviewerIdField(_l("Reviewer"))
+    reviewer_id = IdListField(_l("Reviewers"))
     due_on = _due_date_field()
+    # The application's assignments as the page showed them (see assignments_fingerprint).
+    shown = HiddenField()
 
     def validate_reviewer_id(self, field) -> None:
-        if field.data is None:
+        # Anything that is not an id, posted by hand, is the same mistake as choosing nobody.
+        if getattr(field, "garbled", False):
+            raise ValidationError(str(_l("Choose one of the listed reviewers.")))
+        if not field.data:
             raise ValidationError(str(_l("Choose a reviewer.")))
+
+    @property
+    def chosen(self) -> list[int]:
+        return list(self.reviewer_id.data or [])
 
 
 class AutoAssignForm(FlaskForm):
     due_on = _due_date_field()
+
+
+class BulkAutoAssignForm(AutoAssignForm):
+    """Assigning automatically, either to every application of the programme that lacks
+    reviewers or to the ones ticked on the page (the service checks the choice)."""
+
+    application_id = IdListField(_l("Applications"))
+
+    def validate_application_id(self, field) -> None:
+        if getattr(field, "garbled", False):
+            raise ValidationError(
+                str(_l("Choose among the applications of this programme listed on the page."))
+            )
+
+    @property
+    def chosen(self) -> list[int]:
+        return list(self.application_id.data or [])
 
 
 class ReopenForm(FlaskForm):

@@ -6,20 +6,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select, tuple_
 
 from portal.accounts.models import Enterprise, Role, User
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
+from portal.applications.tallies import count_applications
 from portal.core.extensions import db
-from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
 from portal.programs.models import Program
 from portal.review import scoring_math
-from portal.review.assignment import REVIEW_STATES
+from portal.review.assignment import REVIEW_STATES, choice_limit, fingerprint_of
 from portal.review.models import Assignment, AssignmentStatus, FlagReason, ReviewerProfile
 from portal.review.reviewer_pool import (
     DECLARED,
@@ -30,6 +31,8 @@ from portal.review.reviewer_pool import (
     conflicts_of,
     open_loads,
     profiles_of,
+    program_spread,
+    program_work,
     submitted_counts,
     user_names,
 )
@@ -71,11 +74,15 @@ def reviewer_rows(reviewers: Sequence[tuple[User, ReviewerProfile | None]]) -> l
     return rows
 
 
-def reviewers_query():
+# Active reviewers: the partial index ix_users_reviewers_by_name (migration 0013) holds them.
+_ACTIVE_REVIEWER = (User.role == Role.REVIEWER, User.disabled_at.is_(None))
+
+
+def reviewers_query() -> Select[Any]:
     return (
         select(User, ReviewerProfile)
         .outerjoin(ReviewerProfile, ReviewerProfile.user_id == User.id)
-        .where(User.role == Role.REVIEWER, User.disabled_at.is_(None))
+        .where(*_ACTIVE_REVIEWER)
         .order_by(User.display_name, User.id)
     )
 
@@ -271,6 +278,13 @@ def application_review_view(application: Application, locale: str) -> dict[str, 
             for row in calibration_rows
         ],
         "assign_mode": _assign_mode(application),
+        # How many reviewers one submit may add, and what the page showed (stale-page check).
+        "choice_limit": choice_limit(
+            progress["needed"],
+            progress["active"],
+            for_moderation=application.status is Status.MODERATION,
+        ),
+        "fingerprint": fingerprint_of((a.id, a.status) for a in assignments),
         "can_auto_assign": application.status is Status.EXPERT_REVIEW
         and progress["needed"] > 0
         and progress["missing"] > 0,
@@ -279,6 +293,100 @@ def application_review_view(application: Application, locale: str) -> dict[str, 
 
 
 OVERVIEW_PAGE_SIZE = 50
+REVIEWERS_PAGE_SIZE = 50
+# "N+" is all a list says of its length past this: counting further would read every row.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a list read from a cursor: its rows, the cursor of the next page (None on
+    the last) and whether it is the first page."""
+
+    rows: list[Any]
+    next_cursor: str | None
+    is_first: bool
+
+
+def _split_cursor(cursor: str | None) -> tuple[str, int] | None:
+    """``"<key>|<id>"`` as (key, id); None for anything else (the list then starts over)."""
+    if not cursor or "|" not in cursor or len(cursor) > 300:
+        return None
+    key, _bar, raw_id = cursor.rpartition("|")
+    if not raw_id.isdigit() or len(raw_id) > 18:
+        return None
+    return key, int(raw_id)
+
+
+def time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """An application cursor (first submission time ISO 8601 with its zone, id) or None."""
+    parts = _split_cursor(cursor)
+    if parts is None:
+        return None
+    try:
+        # A "+" of the zone typed or copied unencoded arrives as a space.
+        moment = datetime.fromisoformat(parts[0].replace(" ", "+"))
+    except ValueError:
+        return None
+    return (moment, parts[1]) if moment.tzinfo is not None else None
+
+
+def bounded_count(query: Select[Any]) -> int:
+    """How many rows ``query`` has, stopping at COUNT_CAP + 1 (shown as "1000+")."""
+    limited = query.order_by(None).limit(COUNT_CAP + 1).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
+
+
+def reviewers_page(cursor: str | None) -> tuple[KeysetPage, int]:
+    """A page of active reviewers by name after ``?after=<name>|<id>`` (ix_users_reviewers_by_
+    name, migration 0013), and how many there are, counted up to COUNT_CAP + 1."""
+    query = reviewers_query()
+    after = _split_cursor(cursor)
+    if after is not None:
+        query = query.where(tuple_(User.display_name, User.id) > after)
+    rows = list(db.session.execute(query.limit(REVIEWERS_PAGE_SIZE + 1)).all())
+    more = len(rows) > REVIEWERS_PAGE_SIZE
+    rows = rows[:REVIEWERS_PAGE_SIZE]
+    last = rows[-1][0] if rows else None
+    page = KeysetPage(
+        rows=[tuple(row) for row in rows],
+        next_cursor=f"{last.display_name}|{last.id}" if more and last else None,
+        is_first=after is None,
+    )
+    return page, bounded_count(select(User.id).where(*_ACTIVE_REVIEWER))
+
+
+def _applications_page(program: Program, cursor: str | None) -> KeysetPage:
+    """A page of the programme's applications in review, oldest submission first, after the
+    cursor: one index range per review status (ix_applications_ranking_by_time leads with
+    program_id, status, first_submitted_at, id), merged here; each reads at most a page."""
+    after = time_cursor(cursor)
+    found: list[Any] = []
+    for status in REVIEW_STATES:
+        query = (
+            select(Application, Enterprise.name, Enterprise.uscc)
+            .join(Enterprise, Enterprise.id == Application.enterprise_id)
+            .where(Application.program_id == program.id, Application.status == status)
+            .order_by(Application.first_submitted_at, Application.id)
+            .limit(OVERVIEW_PAGE_SIZE + 1)
+        )
+        if after is not None:
+            query = query.where(tuple_(Application.first_submitted_at, Application.id) > after)
+        found.extend(tuple(row) for row in db.session.execute(query).all())
+    found.sort(
+        key=lambda row: (
+            row[0].first_submitted_at is None,
+            row[0].first_submitted_at or 0,
+            row[0].id,
+        )
+    )
+    more = len(found) > OVERVIEW_PAGE_SIZE
+    rows = found[:OVERVIEW_PAGE_SIZE]
+    last = rows[-1][0] if rows else None
+    next_cursor = None
+    if more and last is not None and last.first_submitted_at is not None:
+        next_cursor = f"{last.first_submitted_at.isoformat()}|{last.id}"
+    return KeysetPage(rows=rows, next_cursor=next_cursor, is_first=after is None)
 
 
 def _assignment_counts(application_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -319,6 +427,8 @@ def _overview_row(
         "declined": counts["declined"],
         "needed": needed,
         "missing": max(0, needed - active) if application.status is Status.EXPERT_REVIEW else 0,
+        # Offered for automatic assignment in bulk: in expert review and short of reviewers.
+        "selectable": application.status is Status.EXPERT_REVIEW and active < needed,
         "mean": application.review_mean,
         "spread": application.review_spread,
         "spread_high": application.review_spread is not None
@@ -331,14 +441,12 @@ def _overview_row(
 
 
 def _overview_counts(program: Program) -> dict[str, int]:
-    """Applications in review by status, and those still lacking reviewers (two queries)."""
-    by_status = dict(
-        db.session.execute(
-            select(Application.status, func.count())
-            .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
-            .group_by(Application.status)
-        ).all()
-    )
+    """Applications in review by status from the tallies (one query), and those still lacking
+    reviewers counted up to COUNT_CAP + 1 (one bounded query)."""
+    by_status = {
+        status: count_applications(program_ids=[program.id], statuses=[status])
+        for status in REVIEW_STATES
+    }
     active_count = (
         select(func.count())
         .where(
@@ -348,10 +456,8 @@ def _overview_counts(program: Program) -> dict[str, int]:
         .correlate(Application)
         .scalar_subquery()
     )
-    lacking = db.session.scalar(
-        select(func.count())
-        .select_from(Application)
-        .where(
+    lacking = bounded_count(
+        select(Application.id).where(
             Application.program_id == program.id,
             Application.status == Status.EXPERT_REVIEW,
             active_count < program.reviewers_per_application,
@@ -359,59 +465,57 @@ def _overview_counts(program: Program) -> dict[str, int]:
     )
     return {
         "in_review": sum(by_status.values()),
-        "expert_review": by_status.get(Status.EXPERT_REVIEW, 0),
-        "moderation": by_status.get(Status.MODERATION, 0),
-        "decided": by_status.get(Status.DECIDED, 0),
-        "lacking": lacking or 0,
+        "expert_review": by_status[Status.EXPERT_REVIEW],
+        "moderation": by_status[Status.MODERATION],
+        "decided": by_status[Status.DECIDED],
+        "lacking": lacking,
     }
 
 
-def _overview_reviewers(program: Program) -> list[dict[str, Any]]:
-    """Every active reviewer's load, work in this programme and calibration (five queries)."""
-    reviewers = active_reviewers()
-    reviewer_ids = [reviewer.id for reviewer in reviewers]
+def _overview_reviewers(program: Program, cursor: str | None) -> KeysetPage:
+    """A page of active reviewers with their load, work in this programme and calibration
+    (four queries): the programme's spread of totals is one aggregate row, each reviewer's
+    work is read for the page's reviewers only."""
+    page, _count = reviewers_page(cursor)
+    reviewer_ids = [user.id for user, _profile in page.rows]
     loads = open_loads(reviewer_ids) if reviewer_ids else {}
-    in_program: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for reviewer_id, status, count in db.session.execute(
-        select(Assignment.reviewer_id, Assignment.status, func.count())
-        .join(Application, Application.id == Assignment.application_id)
-        .where(Application.program_id == program.id, Application.status != Status.WITHDRAWN)
-        .group_by(Assignment.reviewer_id, Assignment.status)
-    ).all():
-        in_program[reviewer_id][status.value] = count
-    z = {row["reviewer_id"]: row for row in calibration(program.id)}
-    return [
-        {
-            "id": reviewer.id,
-            "name": reviewer.display_name,
-            "load": loads.get(reviewer.id, 0),
-            "pending": in_program[reviewer.id]["assigned"],
-            "submitted": in_program[reviewer.id]["submitted"],
-            "declined": in_program[reviewer.id]["declined"],
-            "mean": z[reviewer.id]["mean"] if reviewer.id in z else None,
-            "z": z[reviewer.id]["z"] if reviewer.id in z else None,
-            "outlier": z[reviewer.id]["outlier"] if reviewer.id in z else False,
-        }
-        for reviewer in reviewers
-    ]
+    work = program_work(program.id, reviewer_ids)
+    spread = program_spread(program.id)
+    rows = []
+    for user, _profile in page.rows:
+        mine = work[user.id]
+        z = spread.z_of(mine.totals)
+        rows.append(
+            {
+                "id": user.id,
+                "name": user.display_name,
+                "load": loads.get(user.id, 0),
+                "pending": mine.pending,
+                "submitted": mine.submitted,
+                "declined": mine.declined,
+                "mean": scoring_math.aggregate(mine.totals, spread_threshold=0).mean
+                if mine.totals
+                else None,
+                "z": z,
+                "outlier": z is not None and abs(z) >= 1,
+            }
+        )
+    return KeysetPage(rows=rows, next_cursor=page.next_cursor, is_first=page.is_first)
 
 
-def program_overview_view(program: Program, page_number: int, locale: str) -> dict[str, Any]:
-    """A programme's applications in review with their progress, and its reviewers: eleven
-    queries whatever the number of applications and reviewers."""
-    page = paginate(
-        select(Application, Enterprise.name, Enterprise.uscc)
-        .join(Enterprise, Enterprise.id == Application.enterprise_id)
-        .where(Application.program_id == program.id, Application.status.in_(REVIEW_STATES))
-        .order_by(Application.first_submitted_at, Application.id),
-        page=page_number,
-        per_page=OVERVIEW_PAGE_SIZE,
-    )
+def program_overview_view(
+    program: Program, cursor: str | None, reviewers_cursor: str | None, locale: str
+) -> dict[str, Any]:
+    """A programme's applications in review with their progress, and its reviewers, each a
+    keyset page: a fixed number of queries whatever the number of applications and reviewers,
+    none reading more than a page (the programme's spread of totals excepted)."""
+    page = _applications_page(program, cursor)
     stats = _assignment_counts([row[0].id for row in page.rows])
     rows = [
         _overview_row(application, firm, uscc, stats[application.id], program)
         for application, firm, uscc in page.rows
     ]
+    counts = _overview_counts(program)
     return {
         "id": program.id,
         "code": program.code,
@@ -419,7 +523,9 @@ def program_overview_view(program: Program, page_number: int, locale: str) -> di
         "needed": program.reviewers_per_application,
         "threshold": program.score_spread_threshold,
         "page": page,
+        "cursor": cursor if page.is_first is False else None,
         "rows": rows,
-        "counts": _overview_counts(program),
-        "reviewers": _overview_reviewers(program),
+        "counts": counts,
+        "count_cap": COUNT_CAP,
+        "reviewers": _overview_reviewers(program, reviewers_cursor),
     }
