@@ -10,13 +10,16 @@ from flask import current_app
 
 from portal.accounts import services
 from portal.accounts.models import Role
+from portal.core.extensions import db
 from portal.core.timeutil import bureau_today
 from portal.profiles.services import update_profile
 from portal.programs.demo import seed_demo_programs
+from portal.review.models import ReviewerProfile
 
 DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN, "系统管理员 Admin"),
     ("officer@example.com", Role.OFFICER, "王审核 Officer Wang"),
+    ("leader@example.com", Role.APPROVER, "周领导 Leader Zhou"),
     ("reviewer1@example.com", Role.REVIEWER, "李专家 Expert Li"),
     ("reviewer2@example.com", Role.REVIEWER, "赵专家 Expert Zhao"),
     ("reviewer3@example.com", Role.REVIEWER, "陈专家 Expert Chen"),
@@ -185,7 +188,30 @@ def seed_demo_data(*, schedule: tuple | None = None) -> int:
             )
             created += 1
     created += _seed_profiles()
+    created += _seed_reviewer_profiles()
     created += seed_demo_programs(schedule=schedule)
+    return created
+
+
+# The demo reviewers' expertise: without a profile every reviewer showed "—" on the officers'
+# assignment pages.
+DEMO_REVIEWER_EXPERTISE = {
+    "reviewer1@example.com": ["氟化工 Fluorochemicals", "新材料 New materials"],
+    "reviewer2@example.com": ["智能制造 Smart manufacturing", "装备制造 Equipment"],
+    "reviewer3@example.com": ["软件 Software", "生物技术 Biotechnology", "财务 Finance"],
+}
+
+
+def _seed_reviewer_profiles() -> int:
+    """Give the demo reviewers their expertise once (a profile an officer edited stays)."""
+    created = 0
+    for email, expertise in DEMO_REVIEWER_EXPERTISE.items():
+        user = services.find_user_by_email(email)
+        if user is None or db.session.get(ReviewerProfile, user.id) is not None:
+            continue
+        db.session.add(ReviewerProfile(user_id=user.id, expertise=expertise, linked_usccs=[]))
+        created += 1
+    db.session.flush()
     return created
 
 

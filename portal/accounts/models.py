@@ -6,7 +6,15 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import access
@@ -22,10 +30,11 @@ class Role(LabelledEnum):
     OFFICER = access.OFFICER, _l("Officer")
     REVIEWER = access.REVIEWER, _l("Expert reviewer")
     ADMIN = access.ADMIN, _l("Administrator")
+    APPROVER = access.APPROVER, _l("Approver")
 
     @classmethod
     def staff_roles(cls) -> tuple[Role, ...]:
-        return (cls.OFFICER, cls.REVIEWER, cls.ADMIN)
+        return (cls.OFFICER, cls.REVIEWER, cls.ADMIN, cls.APPROVER)
 
     @property
     def is_staff(self) -> bool:
@@ -75,6 +84,17 @@ class User(UserMixin, Model):
             "(role = 'enterprise' AND enterprise_id IS NOT NULL)"
             " OR (role <> 'enterprise' AND enterprise_id IS NULL)",
             name="role_matches_enterprise",
+        ),
+        # Keyset pages of the account lists (migration 0013): firms newest first, and the
+        # active reviewers by name.
+        Index("ix_users_role_created", "role", "created_at", "id"),
+        Index(
+            "ix_users_reviewers_by_name",
+            "role",
+            "display_name",
+            "id",
+            sqlite_where=text("disabled_at IS NULL"),
+            postgresql_where=text("disabled_at IS NULL"),
         ),
     )
 

@@ -21,8 +21,10 @@ ENTERPRISE = "enterprise"
 OFFICER = "officer"
 REVIEWER = "reviewer"
 ADMIN = "admin"
-SIGNED_IN = (ENTERPRISE, OFFICER, REVIEWER, ADMIN)
-STAFF = (OFFICER, REVIEWER, ADMIN)
+# The bureau's leadership (分管领导): signs off what an officer proposes and cannot be undone.
+APPROVER = "approver"
+SIGNED_IN = (ENTERPRISE, OFFICER, REVIEWER, ADMIN, APPROVER)
+STAFF = (OFFICER, REVIEWER, ADMIN, APPROVER)
 
 AUDIENCES = {PUBLIC, ANONYMOUS, *SIGNED_IN}
 ACCESS_ATTRIBUTE = "_portal_access"

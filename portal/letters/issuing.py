@@ -41,7 +41,7 @@ from portal.letters.numbering import (
     new_verification_code,
 )
 from portal.letters.pdf import render_many
-from portal.review import decisions
+from portal.review import decisions, sign_off
 from portal.review.award_explanation import explain_award
 
 REISSUE_REASON_MAX = 500
@@ -162,20 +162,22 @@ def reissue_letter(
     amount: Decimal | None = None,
     rejection_reason: str | None = None,
     today: date | None = None,
+    four_eyes: dict[str, Any] | None = None,
 ) -> Letter:
     """A corrected letter with a new number; the old one is kept, marked superseded.
 
     For an approval the amount may be corrected, checked as a decision is (the programme's
     caps and its budget line, ``decisions.correct_award``); for a rejection its reason. The
-    application's decision is corrected with it.
+    application's decision is corrected with it. People change an amount through a proposal
+    an approver signs off (``propose_reissue``); then ``four_eyes`` names both in the event.
     """
     reason = _check_reissue(letter, reason)
     application = letter.application
     new_amount, new_reason = letter.amount, letter.reason
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = dict(four_eyes or {})
     if letter.kind is LetterKind.APPROVAL and amount is not None and amount != letter.amount:
         new_amount = decisions.correct_award(application, amount)
-        details = {"amount_before": str(letter.amount), "amount": str(new_amount)}
+        details.update(amount_before=str(letter.amount), amount=str(new_amount))
     if letter.kind is LetterKind.REJECTION and rejection_reason is not None:
         corrected = rejection_reason.strip()
         if not corrected:
@@ -184,7 +186,7 @@ def reissue_letter(
                 field="rejection_reason",
             )
         if corrected != letter.reason:
-            details = {"reason_changed": True}
+            details["reason_changed"] = True
             new_reason = application.decision_reason = corrected
     draft = _Draft(application, letter.kind, new_amount, new_reason, letter, reason)
     (issued,) = _issue([draft], actor=actor, today=today, details=details)
@@ -335,3 +337,78 @@ def _record(draft: _Draft, letter: Letter, actor: Any, details: dict[str, Any] |
         actor=actor,
         **summary,
     )
+
+
+# --- a changed amount as a proposal an approver signs off -------------------------------------
+
+
+def changes_amount(letter: Letter, amount: Decimal | None) -> bool:
+    """Whether reissuing with ``amount`` changes the money awarded (then it needs sign-off)."""
+    return letter.kind is LetterKind.APPROVAL and amount is not None and amount != letter.amount
+
+
+def _letter_fingerprint(letter: Letter) -> str:
+    return f"letter:{letter.id}:{letter.status.value}:{letter.amount}"
+
+
+@service
+def propose_reissue(
+    letter: Letter, *, reason: str, amount: Decimal, actor: Any
+) -> sign_off.Proposal:
+    """The officer proposes reissuing an award's letter with a changed amount: checked now as
+    the reissue is (reason, caps, budget line; nothing of it is kept), carried out when an
+    approver signs off."""
+    reason = _check_reissue(letter, reason)
+    checked = check_reissue_amount(letter, reason=reason, amount=amount)
+    application = letter.application
+    return sign_off.propose(
+        sign_off.Kind.REISSUE,
+        subject_id=letter.id,
+        program_id=letter.program_id,
+        application_id=letter.application_id,
+        fingerprint=_letter_fingerprint(letter),
+        payload={
+            "letter_number": letter.number,
+            "reference": application.reference,
+            "firm": letter.enterprise_name,
+            "amount_before": str(letter.amount),
+            "amount": str(checked),
+            "reason": reason,
+        },
+        actor=actor,
+    )
+
+
+def check_reissue_amount(letter: Letter, *, reason: str, amount: Decimal) -> Decimal:
+    """Refuse now what ``propose_reissue`` would refuse, so that the confirmation page is
+    shown only for a reissue that can be proposed; returns the amount as it would be recorded.
+    Changes nothing."""
+    _check_reissue(letter, reason)
+    application = letter.application
+    recorded = application.decided_amount
+    try:
+        return decisions.correct_award(application, amount)
+    finally:
+        # correct_award writes the amount on the application: put the recorded one back.
+        application.decided_amount = recorded
+
+
+def _reissue_fingerprint_now(proposal: sign_off.Proposal) -> str:
+    letter = db.session.get(Letter, proposal.subject_id)
+    return _letter_fingerprint(letter) if letter is not None else ""
+
+
+def _carry_out_reissue(proposal: sign_off.Proposal, approver: Any, names: dict[str, Any]) -> None:
+    letter = db.session.get(Letter, proposal.subject_id)
+    reissue_letter(
+        letter,
+        reason=proposal.payload["reason"],
+        actor=approver,
+        amount=Decimal(proposal.payload["amount"]),
+        four_eyes=names,
+    )
+
+
+sign_off.register(
+    sign_off.Kind.REISSUE, fingerprint=_reissue_fingerprint_now, carry_out=_carry_out_reissue
+)

@@ -25,6 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.accounts.models import Enterprise
 from portal.applications import lifecycle
 from portal.applications.models import Application, Status
 from portal.core import audit
@@ -41,7 +42,7 @@ from portal.core.money import format_money
 from portal.core.timeutil import bureau_today, utcnow
 from portal.programs import formulas
 from portal.programs.models import Program
-from portal.review import calendar
+from portal.review import calendar, sign_off
 from portal.review.decision_rules import (
     APPROVE,
     ZERO,
@@ -283,10 +284,19 @@ class ReleaseResult:
 
 @service
 def release_decisions(
-    program: Program, *, actor: Any, snapshot: str, today: date | None = None
+    program: Program,
+    *,
+    actor: Any,
+    snapshot: str,
+    today: date | None = None,
+    four_eyes: dict[str, Any] | None = None,
 ) -> ReleaseResult:
     """Release every pending decision of the programme: rejections become final, approvals
-    (scaled pro rata when the programme allows it and the budget is short) go into publicity."""
+    (scaled pro rata when the programme allows it and the budget is short) go into publicity.
+
+    People release through a proposal an approver signs off (``propose_release``); then
+    ``four_eyes`` names both (``sign_off.names_of``) in every event of the release."""
+    four_eyes = four_eyes or {}
     program = lock_program(program.id)
     pending = _pending_decisions(program)
     if not pending:
@@ -296,7 +306,7 @@ def release_decisions(
     approvals, ratio = _released_amounts(program, pending)
     scaled = ratio is not None
     start, end = publicity_period(today or bureau_today(), program.publicity_days)
-    _move_on(pending, approvals, start, end, actor=actor, pro_rata_ratio=ratio)
+    _move_on(pending, approvals, start, end, actor=actor, pro_rata_ratio=ratio, four_eyes=four_eyes)
     released_total = sum(approvals.values(), ZERO)
     audit.record(
         Action.DECISION_RELEASED,
@@ -308,6 +318,7 @@ def release_decisions(
         pro_rata=scaled,
         publicity_starts_on=start.isoformat(),
         publicity_ends_on=end.isoformat(),
+        **four_eyes,
     )
     flush_or_refuse(LIST_CHANGED)
     return ReleaseResult(
@@ -377,6 +388,7 @@ def _move_on(
     *,
     actor: Any,
     pro_rata_ratio: str | None,
+    four_eyes: dict[str, Any],
 ) -> None:
     """Approvals into publicity at their released amounts, rejections made final."""
     now = utcnow()
@@ -389,6 +401,7 @@ def _move_on(
                 actor=actor,
                 reason_code=application.decision_reason_code,
                 reason=application.decision_reason,
+                **four_eyes,
             )
             continue
         decided = application.decided_amount
@@ -406,4 +419,105 @@ def _move_on(
             actor=actor,
             publicity_ends_on=end.isoformat(),
             **details,
+            **four_eyes,
         )
+
+
+# --- the release as a proposal an approver signs off ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleasePreview:
+    """What releasing the pending decisions would do now: the confirmation pages show it."""
+
+    snapshot: str
+    approvals: list[dict[str, Any]]
+    rejections: list[dict[str, Any]]
+    total: Decimal
+    pro_rata_ratio: str | None
+    publicity_starts_on: date
+    publicity_ends_on: date
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "approved": len(self.approvals),
+            "rejected": len(self.rejections),
+            "total": str(self.total),
+            "pro_rata_ratio": self.pro_rata_ratio,
+            "publicity_starts_on": self.publicity_starts_on.isoformat(),
+            "publicity_ends_on": self.publicity_ends_on.isoformat(),
+            "approvals": self.approvals,
+            "rejections": self.rejections,
+        }
+
+
+def release_preview(program: Program, today: date | None = None) -> ReleasePreview:
+    """The release as it would happen now (DecisionRefused when it could not: nothing pending,
+    or approvals over the budget without pro rata). Three queries."""
+    pending = _pending_decisions(program)
+    if not pending:
+        raise DecisionRefused(_l("There are no pending decisions to release."))
+    approvals, ratio = _released_amounts(program, pending)
+    start, end = publicity_period(today or bureau_today(), program.publicity_days)
+    firms = _firm_names([app.enterprise_id for app in pending])
+    approved_rows, rejected_rows = [], []
+    for app in pending:
+        row = {"id": app.id, "reference": app.reference, "firm": firms.get(app.enterprise_id, "")}
+        if app.decision == APPROVE:
+            row["amount"] = str(approvals[app.id])
+            if approvals[app.id] != app.decided_amount:
+                row["amount_before_pro_rata"] = str(app.decided_amount)
+            approved_rows.append(row)
+        else:
+            row["reason"] = app.decision_reason or ""
+            rejected_rows.append(row)
+    return ReleasePreview(
+        snapshot=snapshot_of(pending),
+        approvals=approved_rows,
+        rejections=rejected_rows,
+        total=sum(approvals.values(), ZERO),
+        pro_rata_ratio=ratio,
+        publicity_starts_on=start,
+        publicity_ends_on=end,
+    )
+
+
+def _firm_names(enterprise_ids: list[int]) -> dict[int, str]:
+    rows = db.session.execute(
+        select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(set(enterprise_ids)))
+    )
+    return dict(rows.all())
+
+
+@service
+def propose_release(program: Program, *, actor: Any, snapshot: str) -> sign_off.Proposal:
+    """The officer proposes releasing the pending decisions as the page showed them; they are
+    released when an approver signs off (and refused then if the list changed meanwhile)."""
+    program = lock_program(program.id)
+    preview = release_preview(program)
+    if preview.snapshot != snapshot:
+        raise ConcurrentChange(LIST_CHANGED)
+    return sign_off.propose(
+        sign_off.Kind.RELEASE,
+        subject_id=program.id,
+        program_id=program.id,
+        application_id=None,
+        fingerprint=preview.snapshot,
+        payload=preview.payload(),
+        actor=actor,
+    )
+
+
+def _release_fingerprint(proposal: sign_off.Proposal) -> str:
+    program = db.session.get(Program, proposal.subject_id)
+    return snapshot_of(_pending_decisions(program)) if program is not None else ""
+
+
+def _carry_out_release(proposal: sign_off.Proposal, approver: Any, names: dict[str, Any]) -> None:
+    program = db.session.get(Program, proposal.subject_id)
+    release_decisions(program, actor=approver, snapshot=proposal.fingerprint, four_eyes=names)
+
+
+sign_off.register(
+    sign_off.Kind.RELEASE, fingerprint=_release_fingerprint, carry_out=_carry_out_release
+)

@@ -60,6 +60,10 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("exports.index", _l("Exports")),
         ("admin.audit_log", _l("Audit log")),
     ],
+    Role.APPROVER: [
+        ("accounts.home", _l("Leadership desk")),
+        ("sign_off.index", _l("Sign-off")),
+    ],
 }
 
 

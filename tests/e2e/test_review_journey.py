@@ -97,10 +97,20 @@ def task(page: Page, section: str) -> Locator:
     return page.locator(f".task-list__item:has(a[href$='/{section}'])")
 
 
+# "Save and continue" goes on to the next section; the last one to "Check your answers".
+NEXT_STEP = {
+    "summary": "figures",
+    "figures": "amount",
+    "amount": "documents",
+    "declaration": "check",
+}
+
+
 def save_and_continue(page: Page, application_id: int, section: str) -> None:
     page.locator("button[name=then][value=continue]").click()
-    expect(page).to_have_url(re.compile(rf"/applications/{application_id}$"))
+    expect(page).to_have_url(re.compile(rf"/applications/{application_id}/{NEXT_STEP[section]}$"))
     expect(flash_success(page)).to_have_text("Saved.")
+    page.goto(f"/applications/{application_id}")
     expect(task(page, section).locator(".tag")).to_have_text("Completed")
 
 
@@ -224,7 +234,7 @@ def candidate(page: Page, name: str) -> Locator:
 
 def assign_by_hand(officer: Page, name: str) -> None:
     assign = officer.locator("section#assign")
-    candidate(officer, name).locator("input[type=radio][name=reviewer_id]").check()
+    candidate(officer, name).locator("input[name=reviewer_id]").check()
     expect(assign.locator("#due_on")).to_have_value(default_due_date())
     assign.locator("form[action$='/assign'] button[type=submit]:not([formaction])").click()
     expect(flash_success(officer)).to_have_text(f"{name} is assigned.")
@@ -259,6 +269,9 @@ def reviewer_scores(page: Page, reference: str, score: str, screenshot=None) -> 
     if screenshot is not None:
         screenshot(page, "review-scoring-form")
     form.locator("button[name=action][value=submit]").click()
+    # One more step before the scores lock: the confirmation states the total.
+    expect(page.locator("main")).to_contain_text("Once submitted you cannot change them.")
+    page.locator("main button[name=action][value=submit]").click()
 
     expect(page).to_have_url(re.compile(rf"/review/{assignment_id}$"))
     expect(flash_success(page)).to_have_text("Your review has been submitted.")
@@ -303,7 +316,9 @@ def test_officer_reviewers_decision_publicity_objection(
     officer_passes_formal_check(officer, application_id, reference)
     expect(stat(officer, "Reviewers needed")).to_have_text("2")
     expect(stat(officer, "Still to assign")).to_have_text("2")
-    expect(officer.locator("section#assign h2")).to_have_text("Assign a reviewer")
+    expect(officer.locator("section#assign h2")).to_have_text(
+        re.compile(r"^Assign (a reviewer|reviewers)$")
+    )
     for _email, name in (REVIEWER_1, REVIEWER_2):
         assign_by_hand(officer, name)
     expect(stat(officer, "Assigned")).to_have_text("2")
@@ -404,14 +419,19 @@ def test_officer_reviewers_decision_publicity_objection(
     page.goto(f"/applications/{application_id}")
     expect(page.locator(".app-header .status")).to_have_text("Under review")
     expect(page.locator("main .decision")).to_have_count(0)
-    release = officer.locator("form[action*='/staff/decisions/programmes/'][action$='/release']")
     expect(officer.locator("main")).to_contain_text(f"1 pending approval, {AWARD} yuan")
-    expect(release.locator("button[type=submit]")).to_have_text("Release 1 decision")
-    release.locator("button[type=submit]").click()
-
-    expect(flash_success(officer).first).to_contain_text(
-        f"Released: 1 award of {AWARD} yuan is in publicity until "
-    )
+    # Four eyes: the officer checks what the release does and proposes it; an approver
+    # signs it off (tests/e2e/test_four_eyes_journey.py walks through the pages in detail).
+    officer.get_by_role("link", name="Check and propose the release of 1 decision").click()
+    expect(officer.locator("main")).to_contain_text(f"{AWARD} yuan in total go into publicity")
+    officer.get_by_role("button", name="Propose this release for sign-off").click()
+    expect(flash_success(officer).first).to_contain_text("Release proposed.")
+    leader = sign_in_as(new_page, sign_in, "leader@example.com")
+    leader.goto("/staff/sign-off")
+    leader.locator("main table a[href*='/staff/sign-off/']").first.click()
+    leader.get_by_role("button", name="Sign off: it happens now").click()
+    expect(flash_success(leader).first).to_contain_text("Signed off: 1 decision released")
+    officer.reload()
     expect(officer.locator("main")).to_contain_text(
         "No application of this programme is awaiting a decision."
     )
@@ -548,14 +568,14 @@ def test_conflicted_reviewer_is_never_offered(page: Page, new_page, demo, sign_i
     )
     conflicted = candidate(officer, REVIEWER_3[1])
     expect(conflicted).to_have_class(re.compile(r"ra-candidate--conflict"))
-    expect(conflicted.locator("input[type=radio]")).to_be_disabled()
+    expect(conflicted.locator("input[name=reviewer_id], input[disabled]")).to_be_disabled()
     expect(conflicted.locator(".ra-conflict")).to_have_text("Conflict: Linked to this enterprise")
-    choices = assign.locator("input[type=radio][name=reviewer_id]")
+    choices = assign.locator("input[name=reviewer_id]")
     expect(choices).to_have_count(2)
     expect(assign.locator(f"input[name=reviewer_id][value='{reviewer3_id}']")).to_have_count(0)
 
     # Forced into the form by hand, the choice is still refused by the server.
-    conflicted.locator("input[type=radio]").evaluate(
+    conflicted.locator("input[name=reviewer_id], input[disabled]").evaluate(
         "(radio, id) => { radio.disabled = false; radio.name = 'reviewer_id';"
         " radio.value = String(id); radio.checked = true; }",
         reviewer3_id,

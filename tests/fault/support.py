@@ -18,6 +18,7 @@ from tests.helpers import sign_in, use_english
 
 OFFICER = "officer@example.com"
 ADMIN = "admin@example.com"
+APPROVER = "leader@example.com"  # signs off the release an officer proposes
 FIRM = "ent1@example.com"
 SECOND_FIRM = "ent2@example.com"  # also qualifies for the R&D post-subsidy
 RD = "rd-post-subsidy-2026"  # no expert review: formal check, then the decision
@@ -297,10 +298,37 @@ def decide_url(application_id: int) -> str:
 
 
 def release_snapshot_of(officer, program_id: int) -> str:
-    page = officer.get(f"/staff/decisions/programmes/{program_id}").get_data(as_text=True)
+    """The pending list as the release's confirmation page shows it."""
+    page = officer.get(f"/staff/decisions/programmes/{program_id}/release").get_data(as_text=True)
     match = re.search(r'name="snapshot" type="hidden" value="([^"]*)"', page)
-    assert match, "the ranked page offers no release"
+    assert match, "the confirmation page offers no release"
     return match[1]
+
+
+def propose_release(officer, program_id: int) -> None:
+    """The officer proposes the release (it happens when the approver signs it off)."""
+    snapshot = release_snapshot_of(officer, program_id)
+    url = f"/staff/decisions/programmes/{program_id}/release"
+    assert officer.post(url, data={"snapshot": snapshot}).status_code == 302
+
+
+def sign_off_pending(app, approver):
+    """The approver signs off the newest pending proposal: the request that releases."""
+    from portal.review.sign_off import Proposal, ProposalStatus
+
+    with app.app_context():
+        proposal_id = db.session.scalar(
+            select(Proposal.id)
+            .where(Proposal.status == ProposalStatus.PENDING)
+            .order_by(Proposal.id.desc())
+        )
+    assert proposal_id, "nothing awaits sign-off"
+    page = approver.get(f"/staff/sign-off/{proposal_id}").get_data(as_text=True)
+    match = re.search(r'name="fingerprint" type="hidden" value="([^"]*)"', page)
+    fingerprint = html.unescape(match[1]) if match else ""
+    return approver.post(
+        f"/staff/sign-off/{proposal_id}/approve", data={"fingerprint": fingerprint}
+    )
 
 
 def program_id_of(app, code: str = RD) -> int:
@@ -367,12 +395,8 @@ def approve_and_release(app, firm, officer, amount: str = "40000") -> int:
     application_id = submit_and_check(app, firm, officer)
     form = decision_form(app, application_id, "approve", amount)
     assert officer.post(decide_url(application_id), data=form).status_code == 302
-    program_id = program_id_of(app)
-    snapshot = release_snapshot_of(officer, program_id)
-    response = officer.post(
-        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
-    )
-    assert response.status_code == 302
+    propose_release(officer, program_id_of(app))
+    assert sign_off_pending(app, client_for(app, APPROVER)).status_code == 302
     return application_id
 
 

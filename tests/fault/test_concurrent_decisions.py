@@ -17,13 +17,15 @@ from portal.notifications.models import Notification
 from portal.review import decisions
 from tests.fault.support import (
     ADMIN,
+    APPROVER,
     approved_and_rejected,
     client_for,
     count_events,
     decide_url,
     decision_form,
     program_id_of,
-    release_snapshot_of,
+    propose_release,
+    sign_off_pending,
     submit_and_check,
     text_of,
 )
@@ -104,25 +106,24 @@ def test_approve_and_reject_at_once_end_with_one_decision(app, firm, officer, bo
         assert recorded["decision"] == application.decision
 
 
-def test_two_releases_at_once_release_once(app, firm, officer, both_at_the_lock):
+def test_two_sign_offs_at_once_release_once(app, firm, officer):
+    """The approver signs the proposed release off in two tabs at once: the proposal's row
+    lock lets one through; the other finds it dealt with."""
     approved, rejected = approved_and_rejected(
         app, firm, officer, reason_code="other", reason="不符合要求。"
     )
-    admin = client_for(app, ADMIN)
-    program_id = program_id_of(app)
-    url = f"/staff/decisions/programmes/{program_id}/release"
-    snapshots = [release_snapshot_of(officer, program_id), release_snapshot_of(admin, program_id)]
+    propose_release(officer, program_id_of(app))
+    tabs = [client_for(app, APPROVER), client_for(app, APPROVER)]
 
-    both_at_the_lock()
     responses = at_once(
-        lambda: officer.post(url, data={"snapshot": snapshots[0]}),
-        lambda: admin.post(url, data={"snapshot": snapshots[1]}),
+        lambda: sign_off_pending(app, tabs[0]),
+        lambda: sign_off_pending(app, tabs[1]),
     )
 
     statuses = [response.status_code for response in responses]
     assert sorted(statuses) == [302, 422], statuses
     loser = responses[statuses.index(422)]
-    assert "There are no pending decisions to release." in text_of(loser)
+    assert "already been dealt with" in text_of(loser)
     assert count_events(app, "decision.released") == 1
     assert count_events(app, "application.release_approval") == 1
     assert count_events(app, "application.release_rejection") == 1

@@ -12,10 +12,12 @@ from portal.core.extensions import db
 from portal.letters.models import Letter
 from portal.notifications import services as notifications
 from tests.fault.support import (
+    APPROVER,
     Fault,
     approved_and_rejected,
     assert_clean_500,
     assert_rolled_back,
+    client_for,
     count_events,
     db_snapshot,
     decide_url,
@@ -23,7 +25,8 @@ from tests.fault.support import (
     on_action,
     on_kind,
     program_id_of,
-    release_snapshot_of,
+    propose_release,
+    sign_off_pending,
     stored_files,
     submit_and_check,
 )
@@ -62,24 +65,21 @@ RELEASE_STEPS = {
 @pytest.mark.parametrize("step", sorted(RELEASE_STEPS))
 def test_a_release_failing_part_way_changes_nothing(app, firm, officer, monkeypatch, step):
     approved, rejected = approved_and_rejected(app, firm, officer)
-    program_id = program_id_of(app)
-    snapshot = release_snapshot_of(officer, program_id)
+    propose_release(officer, program_id_of(app))
+    leader = client_for(app, APPROVER)
     before, files = db_snapshot(app), stored_files(app)
     target, name, when = RELEASE_STEPS[step]
     fault = Fault(monkeypatch, target, name, when=when)
 
-    response = officer.post(
-        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
-    )
+    # the approver's sign-off is the request that releases
+    response = sign_off_pending(app, leader)
 
     # The rejection's letter was never issued (its job is queued only after a commit): no file.
     assert_rolled_back(app, fault, before, files)
     assert_clean_500(response)
 
     monkeypatch.undo()
-    response = officer.post(
-        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
-    )
+    response = sign_off_pending(app, leader)
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Application, approved).status is Status.PUBLICITY

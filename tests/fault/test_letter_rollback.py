@@ -17,6 +17,7 @@ from portal.letters import issuing
 from portal.letters.models import LetterSequence, LetterStatus
 from portal.notifications import services as notifications
 from tests.fault.support import (
+    APPROVER,
     Fault,
     JobStart,
     Spy,
@@ -24,13 +25,15 @@ from tests.fault.support import (
     approved_and_rejected,
     assert_clean_500,
     assert_rolled_back,
+    client_for,
     db_snapshot,
     end_publicity,
     on_action,
     on_call,
     on_kind,
     program_id_of,
-    release_snapshot_of,
+    propose_release,
+    sign_off_pending,
     stored_files,
     text_of,
 )
@@ -79,12 +82,15 @@ def awarded(app, firm, officer):
 @pytest.mark.parametrize("step", sorted(STEPS))
 def test_a_reissue_failing_part_way_changes_nothing(app, officer, awarded, monkeypatch, step):
     application_id, old = awarded
+    # A changed amount is proposed by the officer; the approver's sign-off reissues it.
+    form = {"reason": "审计后金额更正。", "amount": "30000", "confirmed": "1"}
+    assert officer.post(f"/staff/letters/{old.id}/reissue", data=form).status_code == 302
+    leader = client_for(app, APPROVER)
     before, files = db_snapshot(app), stored_files(app)
     numbers = Spy(monkeypatch, issuing, "allocate_sequences")
     fault = STEPS[step](monkeypatch)
-    form = {"reason": "审计后金额更正。", "amount": "30000"}
 
-    response = officer.post(f"/staff/letters/{old.id}/reissue", data=form)
+    response = sign_off_pending(app, leader)
 
     assert_rolled_back(app, fault, before, files)
     assert_clean_500(response)
@@ -92,7 +98,7 @@ def test_a_reissue_failing_part_way_changes_nothing(app, officer, awarded, monke
     assert would_have_had == [old.sequence + 1]
 
     monkeypatch.undo()
-    response = officer.post(f"/staff/letters/{old.id}/reissue", data=form)
+    response = sign_off_pending(app, leader)
     assert response.status_code == 302, text_of(response)[:500]
     old_now, new = letters_of(app, application_id)
     assert old_now.status is LetterStatus.SUPERSEDED and new.status is LetterStatus.CURRENT
@@ -154,16 +160,14 @@ def test_a_rejection_letter_failing_after_the_release_leaves_nothing(
     app, firm, officer, monkeypatch
 ):
     _approved, rejected = approved_and_rejected(app, firm, officer)
-    program_id = program_id_of(app)
-    snapshot = release_snapshot_of(officer, program_id)
+    propose_release(officer, program_id_of(app))
+    leader = client_for(app, APPROVER)
     numbers = Spy(monkeypatch, issuing, "allocate_sequences")
     job = JobStart(monkeypatch, app)
     # The Chinese PDF is stored, then storing the English one fails (a full disk).
     fault = Fault(monkeypatch, issuing, "save_in_transaction", when=on_call(2), before=True)
 
-    response = officer.post(
-        f"/staff/decisions/programmes/{program_id}/release", data={"snapshot": snapshot}
-    )
+    response = sign_off_pending(app, leader)
 
     assert response.status_code == 302  # the release stands; its letter can follow
     with app.app_context():

@@ -24,6 +24,7 @@ from portal.programs import formulas
 from portal.programs.models import Program
 from portal.programs.services import current_version
 from portal.review import decisions
+from portal.review.sign_off import Proposal, ProposalStatus
 from tests.helpers import make_pdf, sign_in, use_english
 
 RD = "rd-post-subsidy-2026"  # no expert review, pro rata, cap per firm 1,000,000
@@ -149,11 +150,56 @@ def bulk(client, app, pid, ids, action, *, code="", reason="", locks=None):
     return client.post(f"/staff/decisions/programmes/{pid}/bulk", data=data)
 
 
-def release(client, pid):
-    page = client.get(f"/staff/decisions/programmes/{pid}").get_data(as_text=True)
+APPROVER = "leader@example.com"
+
+
+def sign_off_latest(app, approver: str = APPROVER):
+    """The approver signs off the newest pending proposal, through the pages (four eyes)."""
+    with app.app_context():
+        proposal_id = db.session.scalar(
+            select(Proposal.id)
+            .where(Proposal.status == ProposalStatus.PENDING)
+            .order_by(Proposal.id.desc())
+        )
+    assert proposal_id, "nothing was proposed"
+    leader = app.test_client()
+    assert sign_in(leader, approver).status_code == 302
+    page = leader.get(f"/staff/sign-off/{proposal_id}").get_data(as_text=True)
+    match = re.search(r'name="fingerprint" type="hidden" value="([^"]*)"', page)
+    assert match, "the proposal cannot be signed off"
+    return leader.post(
+        f"/staff/sign-off/{proposal_id}/approve", data={"fingerprint": html.unescape(match[1])}
+    )
+
+
+def propose_release(client, pid):
+    """The officer opens the confirmation page and proposes the release it shows."""
+    page = client.get(f"/staff/decisions/programmes/{pid}/release").get_data(as_text=True)
     match = re.search(r'name="snapshot" type="hidden" value="([^"]*)"', page)
-    assert match, "the ranked page offers no release"
-    return client.post(f"/staff/decisions/programmes/{pid}/release", data={"snapshot": match[1]})
+    snapshot = html.unescape(match[1]) if match else ""
+    return client.post(f"/staff/decisions/programmes/{pid}/release", data={"snapshot": snapshot})
+
+
+def reissue_signed_off(client, letter_id: int, data: dict):
+    """Reissue a letter as it is done: a changed amount is confirmed, proposed and signed off
+    by the approver; anything else is reissued at once (the response that answered last)."""
+    url = f"/staff/letters/{letter_id}/reissue"
+    response = client.post(url, data=data)
+    if response.status_code != 200:  # refused, or reissued at once
+        return response
+    response = client.post(url, data={**data, "confirmed": "1"})
+    if response.status_code != 302:
+        return response
+    return sign_off_latest(client.application)
+
+
+def release(client, pid):
+    """Propose the release, then have the approver sign it off (the sign-off's response, or
+    the refused proposal's)."""
+    response = propose_release(client, pid)
+    if response.status_code != 302:
+        return response
+    return sign_off_latest(client.application)
 
 
 def text_of(response) -> str:
@@ -525,7 +571,7 @@ def test_release_refuses_when_the_list_changed_since_the_page_was_loaded(app, se
     client = officer_client(app)
     pid = program_id(app, KEY)
     assert decide(client, app, selection["95"], "approve", "500000").status_code == 302
-    page = client.get(f"/staff/decisions/programmes/{pid}").get_data(as_text=True)
+    page = client.get(f"/staff/decisions/programmes/{pid}/release").get_data(as_text=True)
     snapshot = re.search(r'name="snapshot" type="hidden" value="([^"]*)"', page)[1]
     assert decide(client, app, selection["90"], "approve", "500000").status_code == 302
     response = client.post(

@@ -42,6 +42,7 @@ from tests.integration.test_decisions import (
     make_firm,
     officer_client,
     program_id,
+    reissue_signed_off,
     release,
     text_of,
 )
@@ -237,9 +238,8 @@ def test_reissue_with_a_corrected_amount_supersedes_the_old_letter(app, awarded)
     officer = officer_client(app)
     form = officer.get(f"/staff/letters/{old.id}/reissue")
     assert form.status_code == 200 and "150000.00" in text_of(form)
-    response = officer.post(
-        f"/staff/letters/{old.id}/reissue",
-        data={"reason": "审计后金额更正。", "amount": "120,000.00"},
+    response = reissue_signed_off(
+        officer, old.id, {"reason": "审计后金额更正。", "amount": "120,000.00"}
     )
     assert response.status_code == 302, text_of(response)[:2000]
     old_now, new = letters_of(app, awarded)
@@ -331,9 +331,7 @@ def test_verify_by_code_shows_the_letter_and_whether_it_is_current(app, awarded)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/verify/{letter.verification_code}")
 
-    officer_client(app).post(
-        f"/staff/letters/{letter.id}/reissue", data={"reason": "更正。", "amount": "140000"}
-    )
+    reissue_signed_off(officer_client(app), letter.id, {"reason": "更正。", "amount": "140000"})
     _old, new = letters_of(app, awarded)
     page = text_of(public.get(f"/verify/{letter.verification_code}"))
     assert "Authentic but superseded" in page and new.number in page
@@ -378,9 +376,7 @@ def test_verify_by_file_genuine_altered_and_superseded(app, awarded):
     page = text_of(_upload(public, bytes(altered)))
     assert "Not a letter we issued" in page and letter.number not in page
 
-    officer_client(app).post(
-        f"/staff/letters/{letter.id}/reissue", data={"reason": "更正。", "amount": "140000"}
-    )
+    reissue_signed_off(officer_client(app), letter.id, {"reason": "更正。", "amount": "140000"})
     page = text_of(_upload(public, genuine))
     assert "Authentic but superseded" in page
 

@@ -31,6 +31,7 @@ from tests.integration.test_decisions import (
     make_firm,
     officer_client,
     program_id,
+    reissue_signed_off,
     release,
     set_program,
     text_of,
@@ -66,9 +67,8 @@ def awarded_with_approvals_pending_over_the_budget(app) -> tuple[int, int]:
 
 
 def reissue(client, letter_id: int, amount: str):
-    return client.post(
-        f"/staff/letters/{letter_id}/reissue", data={"reason": "审计后金额更正。", "amount": amount}
-    )
+    """A changed amount: confirmed, proposed and signed off by the approver."""
+    return reissue_signed_off(client, letter_id, {"reason": "审计后金额更正。", "amount": amount})
 
 
 def old_reissue_check_refuses(app, application_id: int, amount: Decimal) -> bool:

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.applications.models import Application
 from portal.core.access import ADMIN, OFFICER, allow
 from portal.core.concurrency import ConcurrentChange
@@ -18,10 +19,9 @@ from portal.core.files import send_stored_file
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
 from portal.core.inputs import query_int
-from portal.core.money import format_money
 from portal.core.pagination import MAX_PAGE, page_arg, paginate
 from portal.programs.models import Program
-from portal.review import decisions, publicity, ranking
+from portal.review import decisions, publicity, ranking, sign_off
 from portal.review.decision_rules import APPROVE, REASON_LABELS, REJECT, Choice
 from portal.review.models import Objection, ObjectionEvidence, ObjectionStatus
 from portal.web.desk.decision_forms import (
@@ -127,6 +127,7 @@ def _render_ranked(
         release_form = ReleaseForm(formdata=None)
     release_form.snapshot.data = ranked["snapshot"]
     selected = set(bulk_form.selected.data or [])
+    proposal = sign_off.pending_for(sign_off.Kind.RELEASE, [program.id]).get(program.id)
     return render_template(
         "decisions/ranked.html",
         ranked=ranked,
@@ -137,8 +138,37 @@ def _render_ranked(
         bulk_form=bulk_form,
         selected=selected,
         release_form=release_form,
+        release_proposal=_proposal_view(proposal, ranked["snapshot"]),
+        sent_back=_sent_back_view(sign_off.Kind.RELEASE, program.id) if proposal is None else None,
         reason_labels={code: str(label) for code, label in REASON_LABELS.items()},
     ), status
+
+
+def _name(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.display_name if user is not None else ""
+
+
+def _proposal_view(proposal: sign_off.Proposal | None, fingerprint_now: str | None = None):
+    """A pending proposal as the officer's pages show it (stale when its subject moved on)."""
+    if proposal is None:
+        return None
+    return {
+        "proposed_by": _name(proposal.proposed_by_id),
+        "proposed_at": proposal.proposed_at,
+        "stale": fingerprint_now is not None and fingerprint_now != proposal.fingerprint,
+    }
+
+
+def _sent_back_view(kind: sign_off.Kind, subject_id: int):
+    proposal = sign_off.latest_sent_back(kind, subject_id)
+    if proposal is None:
+        return None
+    return {
+        "by": _name(proposal.decided_by_id),
+        "at": proposal.decided_at,
+        "reason": proposal.send_back_reason,
+    }
 
 
 @bp.route("/programmes/<int:program_id>")
@@ -260,52 +290,53 @@ def bulk_decide(program_id: int):
     return _render_ranked(_program_or_404(program_id), bulk_form=form, status=status)
 
 
-@bp.route("/programmes/<int:program_id>/release", methods=["POST"])
+@bp.route("/programmes/<int:program_id>/release", methods=["GET", "POST"])
 @allow(OFFICER, ADMIN)
 def release(program_id: int):
+    """What the release would do (GET), then the officer's proposal of it (POST): it takes
+    effect when an approver signs it off."""
     program = _program_or_404(program_id)
     form = ReleaseForm()
-    status = INVALID_FORM_STATUS
-    if form.validate_on_submit():
-        try:
-            result = decisions.release_decisions(
-                program, actor=_actor(), snapshot=form.snapshot.data or ""
-            )
-        except DomainError as error:
-            attach_domain_error(form, error)
-            status = _status_for(error)
-        else:
-            if result.approved:
-                flash(
-                    ngettext(
-                        "Released: %(num)d award of %(total)s yuan is in publicity until %(date)s.",
-                        "Released: %(num)d awards, %(total)s yuan in total, are in publicity "
-                        "until %(date)s.",
-                        result.approved,
-                        total=format_money(result.total),
-                        date=result.publicity_ends_on.isoformat(),
-                    ),
-                    "success",
+    status = 200
+    if request.method == "POST":
+        status = INVALID_FORM_STATUS
+        if form.validate_on_submit():
+            try:
+                decisions.propose_release(
+                    program, actor=_actor(), snapshot=form.snapshot.data or ""
                 )
-            if result.rejected:
-                flash(
-                    ngettext(
-                        "Released: %(num)d rejection is final.",
-                        "Released: %(num)d rejections are final.",
-                        result.rejected,
-                    ),
-                    "success",
-                )
-            if result.scaled:
+            except DomainError as error:
+                attach_domain_error(form, error)
+                status = _status_for(error)
+            else:
                 flash(
                     _(
-                        "The approvals exceeded the budget and were scaled pro rata, "
-                        "rounded down to 100 yuan."
+                        "Release proposed. It takes effect when an approver signs it off; "
+                        "until then nothing is shown to the enterprises."
                     ),
-                    "info",
+                    "success",
                 )
-            return redirect(url_for("decisions.ranked", program_id=program_id))
-    return _render_ranked(_program_or_404(program_id), release_form=form, status=status)
+                return redirect(url_for("decisions.ranked", program_id=program_id))
+    return _render_release_confirmation(program, form, status)
+
+
+def _render_release_confirmation(program: Program, form: ReleaseForm, status: int):
+    try:
+        preview = decisions.release_preview(program)
+    except DomainError as error:
+        preview, refusal = None, str(error.message)
+    else:
+        refusal = None
+        form.snapshot.data = preview.snapshot
+    pending = sign_off.pending_for(sign_off.Kind.RELEASE, [program.id]).get(program.id)
+    return render_template(
+        "decisions/confirm_release.html",
+        program={"id": program.id, "name": program.name(select_locale())},
+        preview=preview,
+        refusal=refusal,
+        form=form,
+        pending=_proposal_view(pending, preview.snapshot if preview else None),
+    ), status
 
 
 # --- objections -----------------------------------------------------------------------------
@@ -320,11 +351,13 @@ def _render_objections(failed_form=None, failed_id=None, status: int = 200):
         for row in rows
     }
     page_errors = _orphan_errors(failed_form, failed_id, forms)
+    proposals = sign_off.pending_for(sign_off.Kind.UPHOLD, [row["id"] for row in rows])
     return render_template(
         "decisions/objections.html",
         rows=rows,
         page=page,
         forms=forms,
+        proposals={oid: _proposal_view(p) for oid, p in proposals.items()},
         failed_id=failed_id,
         page_errors=page_errors,
         resolved=publicity.resolved_objections(select_locale()),
@@ -352,21 +385,44 @@ def objection_evidence(objection_id: int, evidence_id: int):
 @bp.route("/objections/<int:objection_id>/resolve", methods=["POST"])
 @allow(OFFICER, ADMIN)
 def resolve_objection(objection_id: int):
+    """Dismissing takes effect at once; upholding (the award is withdrawn) is confirmed, then
+    proposed for an approver's sign-off."""
     objection = db.session.get(Objection, objection_id)
     if objection is None:
         abort(404)
     form = ResolveObjectionForm(prefix=f"o{objection_id}")
     if form.validate_on_submit():
+        upholding = form.outcome.data == publicity.UPHELD
         try:
-            publicity.resolve_objection(
-                objection, form.outcome.data, form.note.data, actor=_actor()
-            )
+            if upholding and request.form.get("confirmed") != "1":
+                return _render_uphold_confirmation(objection, form)
+            if upholding:
+                publicity.propose_upholding(objection, form.note.data, actor=_actor())
+            else:
+                publicity.resolve_objection(
+                    objection, form.outcome.data, form.note.data, actor=_actor()
+                )
         except DomainError as error:
             attach_domain_error(form, error)
         else:
-            if form.outcome.data == publicity.UPHELD:
-                flash(_("Objection upheld: the award has been withdrawn."), "success")
+            if upholding:
+                flash(
+                    _(
+                        "Upholding proposed. The award is withdrawn when an approver signs "
+                        "it off; until then it stays on hold."
+                    ),
+                    "success",
+                )
             else:
                 flash(_("Objection dismissed: the award is back in publicity."), "success")
             return redirect(url_for("decisions.objections"))
     return _render_objections(form, objection_id, INVALID_FORM_STATUS)
+
+
+def _render_uphold_confirmation(objection: Objection, form: ResolveObjectionForm):
+    return render_template(
+        "decisions/confirm_uphold.html",
+        objection=objection,
+        preview=publicity.upholding_preview(objection),
+        form=form,
+    )

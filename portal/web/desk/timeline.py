@@ -212,6 +212,33 @@ def _publicity_ends(s: dict[str, Any], _c: Context) -> str | None:
     return _("Publicity ends on %(day)s", day=_day(s["publicity_ends_on"]))
 
 
+def _four_eyes(s: dict[str, Any], _c: Context) -> str | None:
+    # Steps an approver signed off name both people (review/sign_off.py names_of).
+    if not s.get("approved_by_name"):
+        return None
+    return _(
+        "Proposed by %(proposer)s, signed off by %(approver)s",
+        proposer=s.get("proposed_by_name") or "?",
+        approver=s["approved_by_name"],
+    )
+
+
+def _sent_back_by(s: dict[str, Any], _c: Context) -> str | None:
+    if not s.get("sent_back_by_name"):
+        return None
+    return _(
+        "Proposed by %(proposer)s, sent back by %(approver)s",
+        proposer=s.get("proposed_by_name") or "?",
+        approver=s["sent_back_by_name"],
+    )
+
+
+def _amount_before(s: dict[str, Any], _c: Context) -> str | None:
+    if s.get("amount_before") is None:
+        return None
+    return _("Previous amount: %(amount)s yuan", amount=_money(s["amount_before"]))
+
+
 # What each action's event shows besides its reason; actions not named show only their label.
 FACTS: dict[Action, tuple[Fact, ...]] = {
     Action.APPLICATION_SECTION_SAVED: (_section, _figures_changed, _requested),
@@ -232,10 +259,14 @@ FACTS: dict[Action, tuple[Fact, ...]] = {
     Action.REVIEW_MODERATED: (_moderated_score, _mean, _spread, _flagged),
     Action.APPLICATION_MODERATE: (_moderated_score,),
     Action.DECISION_RECORDED: (_decision, _amount, _previous_amount, _grounds),
-    Action.APPLICATION_RELEASE_APPROVAL: (_amount, _publicity_ends),
-    Action.APPLICATION_RELEASE_REJECTION: (_grounds,),
-    Action.PUBLICITY_OBJECTION_UPHELD: (_previous_amount,),
-    Action.LETTER_REISSUED: (_amount, _previous_amount),
+    Action.APPLICATION_RELEASE_APPROVAL: (_amount, _publicity_ends, _four_eyes),
+    Action.APPLICATION_RELEASE_REJECTION: (_grounds, _four_eyes),
+    Action.APPLICATION_UPHOLD_OBJECTION: (_four_eyes,),
+    Action.PUBLICITY_OBJECTION_UPHELD: (_previous_amount, _four_eyes),
+    Action.LETTER_REISSUED: (_amount, _previous_amount, _amount_before, _four_eyes),
+    Action.SIGN_OFF_PROPOSED: (_amount, _amount_before),
+    Action.SIGN_OFF_APPROVED: (_four_eyes,),
+    Action.SIGN_OFF_SENT_BACK: (_sent_back_by,),
 }
 # Actions whose "reason" key is not text for a person (a code a fact above words instead).
 REASON_IS_A_CODE = frozenset({Action.REVIEW_DECLINED})
