@@ -22,7 +22,9 @@ from portal.web.desk.dashboard import bp as dashboard_bp
 from portal.web.desk.decisions import bp as decisions_bp
 from portal.web.desk.exports import bp as exports_bp
 from portal.web.desk.letters import bp as letter_admin_bp
+from portal.web.desk.release_records import bp as release_records_bp
 from portal.web.desk.review import bp as review_admin_bp
+from portal.web.desk.sign_off import bp as sign_off_bp
 from portal.web.firm.applications import bp as applications_bp
 from portal.web.firm.profile import bp as profiles_bp
 from portal.web.public.home import bp as public_bp
@@ -49,6 +51,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(staff_applications_bp)
     app.register_blueprint(files_bp)
     app.register_blueprint(decisions_bp)
+    app.register_blueprint(release_records_bp)
+    app.register_blueprint(sign_off_bp)
     app.register_blueprint(publicity_bp)
     app.register_blueprint(review_admin_bp)
     app.register_blueprint(reviewer_bp)

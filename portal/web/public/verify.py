@@ -1,4 +1,5 @@
-"""``/verify``: anyone checks a letter, or a publicity notice, by its code or by its file.
+"""``/verify``: anyone checks a letter, a publicity notice or a release's summary of the review
+results, by its code or by its file.
 Rate-limited; an unknown code is a plain "not found" that says nothing else."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from portal.core.access import PUBLIC, allow
 from portal.core.extensions import limiter
 from portal.core.forms import INVALID_FORM_STATUS
 from portal.core.i18n import select_locale
-from portal.letters import publicity_notice, verification
+from portal.letters import publicity_notice, release_record_pdf, verification
 from portal.letters.numbering import normalise_code
 from portal.web.public.verify_forms import VerifyCodeForm, VerifyFileForm
 
@@ -63,6 +64,9 @@ def by_code(code: str):
         notice = publicity_notice.notice_by_code(code)
         if notice is not None:
             return _notice_page(notice, by_file=None)
+        record = release_record_pdf.record_by_code(code)
+        if record is not None:
+            return _record_page(record, by_file=None)
         return render_template("verify/not_found.html"), 404
     return render_template(
         "verify/result.html",
@@ -85,6 +89,9 @@ def by_file():
         notice_match = publicity_notice.notice_by_file(data) if small_enough else None
         if notice_match is not None:
             return _notice_page(notice_match[0], by_file=notice_match[1])
+        record_match = release_record_pdf.record_by_file(data) if small_enough else None
+        if record_match is not None:
+            return _record_page(record_match[0], by_file=record_match[1])
         return render_template("verify/file_unknown.html"), 200
     letter, lang = match
     return render_template(
@@ -98,5 +105,13 @@ def _notice_page(notice, *, by_file: str | None):
     return render_template(
         "verify/notice_result.html",
         notice=publicity_notice.public_view(notice, select_locale()),
+        by_file=by_file,
+    )
+
+
+def _record_page(record, *, by_file: str | None):
+    return render_template(
+        "verify/record_result.html",
+        record=release_record_pdf.public_view(record, select_locale()),
         by_file=by_file,
     )
