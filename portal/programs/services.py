@@ -177,8 +177,9 @@ def update_program(
         raise DomainError("; ".join(problems))
     if data["closes_at"] <= data["opens_at"]:
         raise DomainError(_l("The closing time must be after the opening time."), field="closes_at")
+    # Each changed field with its value before and after: the audit log shows both.
     changed = {
-        name: True
+        name: (getattr(program, name), data[name])
         for name in PROGRAM_FIELDS
         if name in data and getattr(program, name) != data[name]
     }
@@ -210,6 +211,7 @@ def update_program(
             program,
             actor=actor,
             fields=sorted(changed),
+            changes=audit.changes_of(changed),
             rules_changed=rules_changed,
             version=program.current_version_number,
         )

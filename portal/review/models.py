@@ -129,6 +129,11 @@ class Objection(Model):
     """A signed objection raised during publicity (anonymous ones are not accepted)."""
 
     __tablename__ = "objections"
+    # The open objections, oldest first, paged by key (migration 0013).
+    __table_args__ = (
+        Index("ix_objections_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_objections_resolved", "resolved_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, text, tuple_
+from sqlalchemy import exists, literal, select, text, tuple_
 
 from portal.accounts.models import Enterprise, User
 from portal.accounts.signed_links import SignedLink, fingerprint
@@ -33,13 +33,13 @@ from portal.core.concurrency import flush_or_refuse, service
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import safe_download_name, save_in_transaction
+from portal.core.inputs import query_int
 from portal.core.jobs import enqueue_after_commit
-from portal.core.pagination import Page, paginate
 from portal.core.timeutil import bureau_today, utcnow
 from portal.core.uploads import DetectedFile
 from portal.programs.models import Program
 from portal.programs.parameters import Text
-from portal.review import objector_identity
+from portal.review import objector_identity, sign_off
 from portal.review.models import (
     PUBLIC_LIST_WHERE,
     Objection,
@@ -461,7 +461,44 @@ def objection_view(objection: Objection, locale: str) -> dict[str, Any]:
     }
 
 
-def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, Any]]]:
+OBJECTIONS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class ObjectionsPage:
+    """A page of the open objections, oldest first, and the cursors of its neighbours: the id
+    of its last objection for "Next" (``?after=``), of its first for "Previous" (``?before=``)."""
+
+    first: bool
+    next_after: int | None
+    prev_before: int | None
+
+
+def _objection_cursor() -> tuple[int | None, int | None]:
+    """``?after=`` / ``?before=`` of the page being viewed (None outside a request). Read here
+    because the view passes only the locale; a malformed value reads as not given."""
+    if not has_request_context():
+        return None, None
+    after = query_int("after", None, minimum=1)
+    return after, None if after else query_int("before", None, minimum=1)
+
+
+def open_objections(
+    locale: str,
+    page: int = 1,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = OBJECTIONS_PER_PAGE,
+) -> tuple[ObjectionsPage, list[dict[str, Any]]]:
+    """One page of the open objections, oldest first, by key (status, submitted_at, id): one
+    range of ``ix_objections_status_submitted`` whatever the page, and no count. ``page`` is
+    not used (pages go by cursor); ``after`` / ``before`` are objection ids, read from the query
+    string when not given; an unknown one shows the first page."""
+    del page
+    if after is None and before is None:
+        after, before = _objection_cursor()
+    key = (Objection.submitted_at, Objection.id)
     query = (
         select(
             Objection,
@@ -477,10 +514,44 @@ def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, An
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .join(Program, Program.id == Application.program_id)
         .where(Objection.status == ObjectionStatus.OPEN)
-        .order_by(Objection.submitted_at, Objection.id)
     )
-    result = paginate(query, page=page)
-    evidence = _evidence_of([row[0].id for row in result.rows])
+    cursor_id = after or before
+    submitted_at = (
+        db.session.scalar(select(Objection.submitted_at).where(Objection.id == cursor_id))
+        if cursor_id
+        else None
+    )
+    if submitted_at is None:  # no cursor, or one that names no objection: the first page
+        after = before = None
+    if before:
+        found = db.session.execute(
+            query.where(
+                tuple_(*key) < tuple_(literal(submitted_at, Objection.submitted_at.type), before)
+            )
+            .order_by(Objection.submitted_at.desc(), Objection.id.desc())
+            .limit(per_page + 1)
+        ).all()
+        more_before = len(found) > per_page
+        found = list(reversed(found[:per_page]))
+        if not more_before and len(found) < per_page:  # "Previous" from near the start
+            # (after=0: a cursor given as none, so the query string is not read again)
+            return open_objections(locale, after=0, per_page=per_page)
+        first, more_after = not more_before, True
+    else:
+        if after:
+            query = query.where(
+                tuple_(*key) > tuple_(literal(submitted_at, Objection.submitted_at.type), after)
+            )
+        found = db.session.execute(query.order_by(*key).limit(per_page + 1)).all()
+        more_after = len(found) > per_page
+        found = found[:per_page]
+        first = after is None
+    result = ObjectionsPage(
+        first=first,
+        next_after=found[-1][0].id if more_after and found else None,
+        prev_before=found[0][0].id if not first and found else None,
+    )
+    evidence = _evidence_of([row[0].id for row in found])
     rows = [
         {
             "id": objection.id,
@@ -508,7 +579,7 @@ def open_objections(locale: str, page: int = 1) -> tuple[Page, list[dict[str, An
             enterprise,
             name_zh,
             name_en,
-        ) in result.rows
+        ) in found
     ]
     return result, rows
 
@@ -520,7 +591,8 @@ def resolved_objections(locale: str, limit: int = 20) -> list[dict[str, Any]]:
         .join(Application, Application.id == Objection.application_id)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .join(Program, Program.id == Application.program_id)
-        .where(Objection.status != ObjectionStatus.OPEN)
+        # Resolved is "has a resolution time": the (resolved_at, id) index is read from its end.
+        .where(Objection.resolved_at.is_not(None), Objection.status != ObjectionStatus.OPEN)
         .order_by(Objection.resolved_at.desc(), Objection.id.desc())
         .limit(limit)
     ).all()
@@ -554,9 +626,9 @@ def _evidence_of(objection_ids: list[int]) -> dict[int, list[ObjectionEvidence]]
     return found
 
 
-@service
-def resolve_objection(objection: Objection, outcome: str, note: str, *, actor: Any) -> Objection:
-    """Uphold (the award is rejected) or dismiss (back in publicity) an open objection."""
+def _checked_resolution(objection: Objection, outcome: str, note: str) -> str:
+    """The note, trimmed; ObjectionRefused when the outcome, the note or the objection will
+    not do."""
     note = (note or "").strip()
     if outcome not in (UPHELD, DISMISSED):
         raise ObjectionRefused(
@@ -566,10 +638,28 @@ def resolve_objection(objection: Objection, outcome: str, note: str, *, actor: A
         raise ObjectionRefused(_l("Write down what you found and why."), field="note")
     if objection.status is not ObjectionStatus.OPEN:
         raise ObjectionRefused(_l("This objection has already been resolved."))
+    return note
+
+
+@service
+def resolve_objection(
+    objection: Objection,
+    outcome: str,
+    note: str,
+    *,
+    actor: Any,
+    four_eyes: dict[str, Any] | None = None,
+) -> Objection:
+    """Uphold (the award is rejected) or dismiss (back in publicity) an open objection.
+
+    People uphold through a proposal an approver signs off (``propose_upholding``); then
+    ``four_eyes`` names both in the events."""
+    four_eyes = four_eyes or {}
+    note = _checked_resolution(objection, outcome, note)
     application = db.session.get(Application, objection.application_id)
     if outcome == UPHELD:
         amount = application.decided_amount
-        lifecycle.transition(application, "uphold_objection", actor=actor, reason=note)
+        lifecycle.transition(application, "uphold_objection", actor=actor, reason=note, **four_eyes)
         application.decision = "reject"
         application.decided_amount = None
         application.decision_reason_code = "objection_upheld"
@@ -594,10 +684,63 @@ def resolve_objection(objection: Objection, outcome: str, note: str, *, actor: A
         application_id=application.id,
         note=note,
         **previous,
+        **four_eyes,
     )
     flush_or_refuse(_l("Someone else changed this application meanwhile. Open the list again."))
     _mail_objector(objection, "resolved")
     return objection
+
+
+# --- upholding as a proposal an approver signs off --------------------------------------------
+
+
+def upholding_preview(objection: Objection) -> dict[str, Any]:
+    """What upholding the objection does: the firm, the award withdrawn, a rejection letter."""
+    application = db.session.get(Application, objection.application_id)
+    firm = db.session.get(Enterprise, application.enterprise_id)
+    return {
+        "application_id": application.id,
+        "reference": application.reference,
+        "firm": firm.name if firm else "",
+        "amount": None if application.decided_amount is None else str(application.decided_amount),
+    }
+
+
+def _upholding_fingerprint(objection: Objection) -> str:
+    return f"objection:{objection.id}:{objection.status.value}"
+
+
+@service
+def propose_upholding(objection: Objection, note: str, *, actor: Any) -> sign_off.Proposal:
+    """The officer proposes upholding the objection (the award is withdrawn when an approver
+    signs off); the note is checked now and recorded as the officer wrote it."""
+    note = _checked_resolution(objection, UPHELD, note)
+    preview = upholding_preview(objection)
+    application = db.session.get(Application, objection.application_id)
+    return sign_off.propose(
+        sign_off.Kind.UPHOLD,
+        subject_id=objection.id,
+        program_id=application.program_id,
+        application_id=application.id,
+        fingerprint=_upholding_fingerprint(objection),
+        payload={**preview, "note": note},
+        actor=actor,
+    )
+
+
+def _uphold_fingerprint_now(proposal: sign_off.Proposal) -> str:
+    objection = db.session.get(Objection, proposal.subject_id)
+    return _upholding_fingerprint(objection) if objection is not None else ""
+
+
+def _carry_out_upholding(proposal: sign_off.Proposal, approver: Any, names: dict[str, Any]) -> None:
+    objection = db.session.get(Objection, proposal.subject_id)
+    resolve_objection(objection, UPHELD, proposal.payload["note"], actor=approver, four_eyes=names)
+
+
+sign_off.register(
+    sign_off.Kind.UPHOLD, fingerprint=_uphold_fingerprint_now, carry_out=_carry_out_upholding
+)
 
 
 # --- the end of publicity -------------------------------------------------------------------

@@ -533,7 +533,12 @@ def test_editing_without_submitted_applications_updates_version_1_in_place(app, 
         assert program.name_en == "Key enterprise selection"
         assert program.current_version_number == 1
     [event] = _events(app, "program.updated")
-    assert event.summary == {"fields": ["name_en"], "rules_changed": True, "version": 1}
+    assert event.summary == {
+        "fields": ["name_en"],
+        "changes": {"name_en": ["Key above-size enterprise selection", "Key enterprise selection"]},
+        "rules_changed": True,
+        "version": 1,
+    }
 
 
 def _submit_application(app, program_id: int) -> int:
@@ -594,7 +599,13 @@ def test_a_details_only_edit_after_a_submission_keeps_the_version(app, officer):
     assert officer.post(_edit_url(program_id), data=fields).status_code == 302
     assert len(_versions(app, program_id)) == 1
     [event] = _events(app, "program.updated")
-    assert event.summary == {"fields": ["budget"], "rules_changed": False, "version": 1}
+    # Old and new values, so that the audit log can show the change, not only that it happened.
+    assert event.summary == {
+        "fields": ["budget"],
+        "changes": {"budget": ["9000000.00", "9500000"]},
+        "rules_changed": False,
+        "version": 1,
+    }
 
 
 def test_rules_nested_too_deeply_are_shown_read_only_and_kept(app, officer):

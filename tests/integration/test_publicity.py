@@ -22,6 +22,7 @@ from tests.integration.test_decisions import (
     make_application,
     make_firm,
     officer_client,
+    sign_off_latest,
     text_of,
 )
 
@@ -58,6 +59,8 @@ def objection_count(app) -> int:
 def add_objection(app, application_id, status=ObjectionStatus.OPEN) -> int:
     with app.app_context():
         objection = Objection(application_id=application_id, status=status, **VALID_OBJECTION)
+        if status is not ObjectionStatus.OPEN:  # resolved, as resolving an objection does
+            objection.resolved_at = utcnow()
         db.session.add(objection)
         db.session.commit()
         return objection.id
@@ -214,11 +217,19 @@ def test_officer_sees_open_objections(app, demo):
 
 
 def _resolve(client, objection_id, outcome, note):
+    """Dismiss at once; uphold as it is done: confirm, propose, then the approver signs off
+    (the response of the step that answered last)."""
     prefix = f"o{objection_id}-"
-    return client.post(
-        f"/staff/decisions/objections/{objection_id}/resolve",
-        data={prefix + "outcome": outcome, prefix + "note": note},
-    )
+    url = f"/staff/decisions/objections/{objection_id}/resolve"
+    data = {prefix + "outcome": outcome, prefix + "note": note}
+    response = client.post(url, data=data)
+    if outcome != "upheld" or response.status_code != 200:
+        return response
+    assert "Propose upholding" in text_of(response)  # the confirmation page, nothing done
+    response = client.post(url, data={**data, "confirmed": "1"})
+    if response.status_code != 302:
+        return response
+    return sign_off_latest(client.application)
 
 
 def test_an_upheld_objection_withdraws_the_award(app, demo):

@@ -1,25 +1,108 @@
-"""Admin pages: staff and enterprise accounts, and the audit log."""
+"""Admin pages: staff and enterprise accounts; the audit log is registered from audit_log.py."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, func, literal, select, tuple_
 
 from portal.accounts import services
 from portal.accounts.models import Enterprise, Role, User
-from portal.core import audit
 from portal.core.access import ADMIN, allow
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
-from portal.core.pagination import page_arg, paginate
+from portal.core.inputs import query_int
+from portal.core.pagination import DEFAULT_PER_PAGE
+from portal.web.admin import audit_log
 from portal.web.admin.forms import ConfirmForm, StaffCreateForm, StaffRoleForm
 
 bp = Blueprint("admin", __name__)
 
 ACCOUNT_KINDS = ("staff", "enterprise")
+# The caption counts the accounts up to this many and says "more than" beyond: a bounded count
+# reads at most this many index entries, however many firms have signed up.
+COUNT_UP_TO = 1000
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    """A page of accounts with its neighbours' cursors (user ids): "Next" carries ``?after=``
+    its last account, "Previous" ``?before=`` its first; ``count`` is bounded (``COUNT_UP_TO``
+    + 1 means more)."""
+
+    rows: list[Any]
+    first: bool
+    next_after: int | None
+    prev_before: int | None
+    count: int
+
+    @property
+    def count_is_bounded(self) -> bool:
+        return self.count > COUNT_UP_TO
+
+
+def _account_key(kind: str) -> tuple[tuple[Any, ...], bool]:
+    """The list's order as key columns ending in the id, and whether it runs descending: staff
+    by role and email, firms newest first (``ix_users_role_created``)."""
+    if kind == "staff":
+        return (User.role, User.email, User.id), False
+    return (User.created_at, User.id), True
+
+
+def _account_page(kind: str, per_page: int = DEFAULT_PER_PAGE) -> AccountPage:
+    """One page by key (keyset): the cursor account's key is read, then one index range of
+    ``per_page`` + 1 rows, whatever the page; a cursor that names no account shows the first
+    page. Two to three statements and no full count."""
+    is_staff = User.role != Role.ENTERPRISE if kind == "staff" else User.role == Role.ENTERPRISE
+    key, descending = _account_key(kind)
+    query: Select[Any] = (
+        select(User, Enterprise.name, Enterprise.uscc)
+        .outerjoin(Enterprise, Enterprise.id == User.enterprise_id)
+        .where(is_staff)
+    )
+    after = query_int("after", None, minimum=1)
+    before = None if after else query_int("before", None, minimum=1)
+    found_key = db.session.execute(select(*key).where(User.id == (after or before))).first()
+    if found_key is None:
+        after = before = None
+    # The cursor's key, bound with the columns' types (the role's enum, the stored form of times).
+    cursor = tuple_(
+        *(literal(value, column.type) for column, value in zip(key, found_key or (), strict=False))
+    )
+    forward = [column.desc() for column in key] if descending else list(key)
+    backward = list(key) if descending else [column.desc() for column in key]
+    rows: list[Any] = []
+    first, more_after = True, False
+    if before:
+        is_before = tuple_(*key) > cursor if descending else tuple_(*key) < cursor
+        found = db.session.execute(query.where(is_before).order_by(*backward).limit(per_page + 1))
+        earlier = found.all()
+        if len(earlier) > per_page:  # a page with more before it
+            rows, first, more_after = list(reversed(earlier[:per_page])), False, True
+    if not rows:
+        if after:
+            is_after = tuple_(*key) < cursor if descending else tuple_(*key) > cursor
+            query = query.where(is_after)
+        found_rows = db.session.execute(query.order_by(*forward).limit(per_page + 1)).all()
+        more_after = len(found_rows) > per_page
+        rows, first = found_rows[:per_page], not after
+    count = db.session.scalar(
+        select(func.count()).select_from(
+            select(User.id).where(is_staff).limit(COUNT_UP_TO + 1).subquery()
+        )
+    )
+    return AccountPage(
+        rows=rows,
+        first=first,
+        next_after=rows[-1][0].id if more_after and rows else None,
+        prev_before=rows[0][0].id if not first and rows else None,
+        count=count or 0,
+    )
 
 
 @bp.route("/accounts")
@@ -28,14 +111,7 @@ def accounts():
     kind = request.args.get("kind", "staff")
     if kind not in ACCOUNT_KINDS:
         kind = "staff"
-    query = select(User, Enterprise.name, Enterprise.uscc).outerjoin(
-        Enterprise, Enterprise.id == User.enterprise_id
-    )
-    if kind == "staff":
-        query = query.where(User.role != Role.ENTERPRISE).order_by(User.role, User.email)
-    else:
-        query = query.where(User.role == Role.ENTERPRISE).order_by(User.created_at.desc())
-    page = paginate(query, page=page_arg())
+    page = _account_page(kind)
     rows = [
         {
             "id": user.id,
@@ -147,32 +223,5 @@ def _set_disabled(user_id: int, disabled: bool):
     return redirect(url_for("admin.accounts", kind=kind))
 
 
-@bp.route("/audit")
-@allow(ADMIN)
-def audit_log():
-    action = request.args.get("action", "").strip()
-    query = (
-        select(audit.AuditEvent, User.email)
-        .outerjoin(User, User.id == audit.AuditEvent.actor_id)
-        .order_by(audit.AuditEvent.id.desc())
-    )
-    if action:
-        query = query.where(audit.AuditEvent.action == action)
-    page = paginate(query, page=page_arg(), per_page=50)
-    actions = db.session.scalars(
-        select(audit.AuditEvent.action)
-        .group_by(audit.AuditEvent.action)
-        .order_by(audit.AuditEvent.action)
-    ).all()
-    rows = [
-        {
-            "occurred_at": event.occurred_at,
-            "actor": email,
-            "action": event.action,
-            "object": f"{event.object_type} {event.object_id or ''}".strip(),
-            "summary": event.summary,
-            "ip": event.ip_address,
-        }
-        for event, email in page.rows
-    ]
-    return render_template("admin/audit.html", rows=rows, page=page, action=action, actions=actions)
+# The audit log's pages live in their own module (filters, names, paging, CSV).
+audit_log.register(bp)

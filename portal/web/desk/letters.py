@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -19,7 +21,8 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import send_stored_file
 from portal.core.i18n import select_locale
-from portal.core.pagination import page_arg, paginate
+from portal.core.inputs import query_int
+from portal.core.pagination import DEFAULT_PER_PAGE
 from portal.letters import export as exports
 from portal.letters.access import export_or_404
 from portal.letters.issuing import due_application_ids
@@ -31,6 +34,42 @@ from portal.web.shared.forms import ActionForm
 bp = Blueprint("letter_admin", __name__, url_prefix="/staff/letters")
 
 RECENT_EXPORTS = 5
+
+
+@dataclass(frozen=True)
+class LetterPage:
+    """A page of a programme's letters, newest first, with its neighbours' cursors (letter
+    ids): "Older" carries ``?before=`` its last letter, "Newer" ``?after=`` its first."""
+
+    rows: list[Letter]
+    first: bool
+    older: int | None
+    newer: int | None
+
+
+def _letter_page(program_id: int, per_page: int = DEFAULT_PER_PAGE) -> LetterPage:
+    """One range of ``ix_letters_program_issued`` (program_id, id) whatever the page and no
+    count: pages go by the letter id (keyset), so a deep page costs what the first does. A
+    malformed cursor reads as none (the first page)."""
+    before = query_int("before", None, minimum=1)
+    after = None if before else query_int("after", None, minimum=1)
+    query = select(Letter).where(Letter.program_id == program_id)
+    if after:
+        newer = db.session.scalars(
+            query.where(Letter.id > after).order_by(Letter.id).limit(per_page + 1)
+        ).all()
+        if len(newer) > per_page:
+            rows = list(reversed(newer[:per_page]))
+            return LetterPage(rows, first=False, older=rows[-1].id, newer=rows[0].id)
+        before = None  # "Newer" reached the newest letters: the first page
+    if before:
+        query = query.where(Letter.id < before)
+    found = db.session.scalars(query.order_by(Letter.id.desc()).limit(per_page + 1)).all()
+    rows = list(found[:per_page])
+    older = rows[-1].id if len(found) > per_page else None
+    return LetterPage(
+        rows, first=before is None, older=older, newer=rows[0].id if before and rows else None
+    )
 
 
 @bp.route("")
@@ -76,10 +115,7 @@ def _program_or_404(program_id: int) -> Program:
 def program_letters(program_id: int):
     program = _program_or_404(program_id)
     locale = select_locale()
-    page = paginate(
-        select(Letter).where(Letter.program_id == program.id).order_by(Letter.id.desc()),
-        page=page_arg(),
-    )
+    page = _letter_page(program.id)
     recent = db.session.scalars(
         select(LetterExport)
         .where(LetterExport.program_id == program.id)
