@@ -24,6 +24,7 @@ from portal.applications.tallies import ApplicationTally
 from portal.core.extensions import db
 from portal.core.money import sum_from_db as money
 from portal.core.timeutil import BUREAU_ZONE, to_bureau_time, utcnow
+from portal.programs import calendar
 from portal.programs.models import Program
 from portal.review.decision_rules import APPROVE
 from portal.review.models import Assignment, AssignmentStatus
@@ -34,9 +35,9 @@ ZERO = Decimal("0.00")
 # Applications that have reached the bureau: everything but drafts and withdrawn ones.
 NOT_RECEIVED = frozenset({Status.DRAFT, Status.WITHDRAWN})
 
-OPEN, UPCOMING, CLOSED = "open", "upcoming", "closed"
-# An open programme that closes within this many days is shown as closing soon.
-CLOSING_SOON_DAYS = 7
+# The window's states and "closing soon" are the programmes' one calendar rule.
+OPEN, UPCOMING, CLOSED = calendar.OPEN, calendar.UPCOMING, calendar.CLOSED
+CLOSING_SOON_DAYS = calendar.CLOSING_SOON_DAYS
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -49,16 +50,10 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 def schedule(opens_at: datetime, closes_at: datetime, now: datetime) -> dict[str, Any]:
     """Where a programme's application window stands, counted in the bureau's calendar days.
 
-    ``days`` is the days left to close (open), to opening (upcoming), or since closing (closed).
+    ``days`` is the days left to close (open), to opening (upcoming), or since closing (closed),
+    by ``programs.calendar``'s rule, which every page showing a countdown uses.
     """
-    today = to_bureau_time(now).date()
-    if now < opens_at:
-        return {"state": UPCOMING, "days": (to_bureau_time(opens_at).date() - today).days}
-    close_day = to_bureau_time(closes_at).date()
-    if now < closes_at:
-        days = (close_day - today).days
-        return {"state": OPEN, "days": days, "soon": days <= CLOSING_SOON_DAYS}
-    return {"state": CLOSED, "days": (today - close_day).days}
+    return calendar.window(opens_at, closes_at, now)
 
 
 def _year_span() -> tuple[int, int] | None:

@@ -71,8 +71,53 @@ def describe(violations: list[dict], *, limit_nodes: int = 8) -> str:
     return "\n".join(lines)
 
 
+# Every id used more than once in the document, with its count and the elements carrying it.
+# axe 4.14 no longer checks duplicate ids (its duplicate-id rules are deprecated and off), yet
+# a label's ``for`` or an ``aria-describedby`` then points at the first element with the id,
+# which may be a hidden one: a formal-check page had two ``id="reason"`` textareas, so "Reason
+# for the rejection" named the hidden box. Hidden elements count: ids are resolved over the
+# whole document whatever is shown.
+DUPLICATE_IDS_JS = """
+() => {
+  const seen = new Map();
+  for (const el of document.querySelectorAll('[id]')) {
+    if (!el.id) continue;
+    const list = seen.get(el.id) || [];
+    list.push(el.outerHTML.slice(0, 120));
+    seen.set(el.id, list);
+  }
+  return Array.from(seen.entries())
+    .filter(([, list]) => list.length > 1)
+    .map(([id, list]) => ({id, count: list.length, elements: list.slice(0, 3)}));
+}
+"""
+
+
+def duplicate_ids(page: Page) -> list[dict]:
+    """The ids that more than one element of the page carries (empty when all are unique)."""
+    return page.evaluate(DUPLICATE_IDS_JS)
+
+
+def describe_duplicates(duplicates: list[dict]) -> str:
+    lines = []
+    for duplicate in duplicates:
+        lines.append(f"- id={duplicate['id']!r} on {duplicate['count']} elements")
+        lines.extend(f"    html {html}" for html in duplicate["elements"])
+    return "\n".join(lines)
+
+
+def assert_unique_ids(page: Page, name: str) -> None:
+    duplicates = duplicate_ids(page)
+    assert not duplicates, (
+        f"{name} ({page.url}): {len(duplicates)} id(s) used more than once\n"
+        + describe_duplicates(duplicates)
+    )
+
+
 def assert_accessible(page: Page, name: str) -> list[dict]:
-    """Fail when axe finds a serious or critical violation; return all violations found."""
+    """Fail when axe finds a serious or critical violation, or an id is used twice; return all
+    violations axe found."""
+    assert_unique_ids(page, name)
     violations = run(page)
     serious = blocking(violations)
     minor = [v for v in violations if v not in serious]

@@ -3,7 +3,9 @@ AA (plus axe's best practices): no violation of serious or critical impact is al
 
 Pages are checked in Chinese (the default) and the key ones in English too. Each page is its
 own test (``-k firm-summary-error`` runs one); on a failure the message lists each violation's
-rule id, impact, help text and the CSS selectors of the offending elements.
+rule id, impact, help text and the CSS selectors of the offending elements. Every page is also
+checked for ids used more than once (``axe.assert_unique_ids``; axe itself no longer checks
+them), which would point a label at the wrong field.
 
 To stay fast, the pages share one seeded state, made once for this module: the demo data plus
 applications in every state a page shows (a draft, a submission waiting for its formal check,
@@ -195,7 +197,8 @@ def seed_journeys(app) -> dict[str, int]:
             scores[f"score__{key}"] = "8"
             scores[f"comment__{key}"] = "技术路线清楚，团队扎实。"
         response = reviewer.post(
-            f"/review/{ids['assignment_reviewer1']}", data={**scores, "action": "submit"}
+            f"/review/{ids['assignment_reviewer1']}",
+            data={**scores, "action": "submit", "confirmed": "1"},
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
@@ -613,6 +616,26 @@ def test_axe_reports_a_planted_violation(people):
     assert found.get("button-name") == "critical", found
     assert found.get("image-alt") == "critical", found
     assert "button-name" in axe.describe(axe.blocking(axe.run(page)))
+
+
+def test_a_planted_duplicate_id_is_reported(people):
+    """Every checked page is also checked for ids used twice (axe no longer does): a second
+    element with the id of a field, planted into a page, fails the check and is named."""
+    page = people("public", "zh_CN")
+    page.goto("/login")
+    assert axe.duplicate_ids(page) == []
+    page.evaluate(
+        """() => {
+            const twin = document.createElement('textarea');
+            twin.id = 'email';
+            twin.hidden = true;
+            document.querySelector('main').appendChild(twin);
+        }"""
+    )
+    duplicates = axe.duplicate_ids(page)
+    assert [(d["id"], d["count"]) for d in duplicates] == [("email", 2)], duplicates
+    with pytest.raises(AssertionError, match="id='email' on 2 elements"):
+        axe.assert_unique_ids(page, "planted")
 
 
 def test_vendored_engine_is_the_documented_one():

@@ -62,12 +62,27 @@ def task(page: Page, section: str) -> Locator:
 
 def expect_section_done(page: Page, section: str) -> None:
     expect(page).to_have_url(APPLICATION_URL)
-    expect(page.locator(".flash--success")).to_have_text("Saved.")
     expect(task(page, section).locator(".tag")).to_have_text("Completed")
 
 
+# "Save and continue" goes on to the next section; the last one to "Check your answers".
+NEXT_STEP = {
+    "summary": "figures",
+    "figures": "amount",
+    "amount": "documents",
+    "declaration": "check",
+}
+
+
 def save_and_continue(page: Page) -> None:
+    """Save, land on the next step, then go back to the task list the test reads."""
+    section_url = re.search(r"(/applications/\d+)/(\w+)$", page.url)
+    assert section_url, page.url
+    base, section = section_url.groups()
     page.locator("button[name=then][value=continue]").click()
+    expect(page).to_have_url(re.compile(f"{base}/{NEXT_STEP[section]}$"))
+    expect(page.locator(".flash--success")).to_have_text("Saved.")
+    page.goto(base)
 
 
 def document_slot(page: Page, key: str) -> Locator:

@@ -39,13 +39,18 @@ PROJECT_SUMMARY = "伺服压力机生产线：自主研发运动控制器。"
 # A redirect keeps the fragment of the page the form was sent from (#project_title after
 # following an error summary's link), as browsers do.
 APPLICATION_URL = re.compile(r"/applications/(\d+)(#[\w-]*)?$")
+NEXT_STEP_URL = re.compile(r"/applications/\d+/(figures|amount|documents|check)(#[\w-]*)?$")
 
 
 def save_and_continue(page: Page) -> None:
+    """Save with the keyboard: the next step opens ("Save and continue" goes on to the next
+    section, the last one to "Check your answers"); then back to the task list."""
     tab_to(page, "button[name=then][value=continue]")
     press_and_load(page)
-    expect(page).to_have_url(APPLICATION_URL)
+    expect(page).to_have_url(NEXT_STEP_URL)
     expect(page.locator(".flash--success")).to_have_text("Saved.")
+    page.goto(re.sub(r"/\w+(#[\w-]*)?$", "", page.url))
+    expect(page).to_have_url(APPLICATION_URL)
 
 
 def task(page: Page, section: str):

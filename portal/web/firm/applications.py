@@ -92,7 +92,7 @@ def summary(application_id: int):
         services.save_summary(
             application, form.project_title.data, form.project_summary.data, actor=_actor()
         )
-        return _after_save(application)
+        return _after_save(application, sec.SUMMARY)
     return render_template(
         "applications/section_summary.html",
         form=form,
@@ -100,11 +100,25 @@ def summary(application_id: int):
     ), _status(form)
 
 
-def _after_save(application: Application):
+def _after_save(application: Application, section: str):
+    """Saved: "Save and come back later" goes to the list of applications, "Save and continue"
+    to the next section the firm may change (the last one to "Check your answers")."""
     flash(_("Saved."), "success")
     if request.form.get("then") == "leave":
         return redirect(url_for("applications.index"))
-    return redirect(url_for("applications.show", application_id=application.id))
+    return redirect(_next_step_url(application, section))
+
+
+def _next_step_url(application: Application, section: str) -> str:
+    """The page after ``section``: the next section in the form's order that may be changed
+    now (a returned application: only the sections the bureau asked about), else "Check your
+    answers"."""
+    editable = sec.editable_sections(application)
+    later = sec.SECTIONS[sec.SECTIONS.index(section) + 1 :]
+    for name in later:
+        if name in editable:
+            return url_for(presenters.SECTION_ENDPOINTS[name], application_id=application.id)
+    return url_for("applications.check", application_id=application.id)
 
 
 # The project figures of ``ProjectFiguresForm`` (the year figures are built in the view).
@@ -177,7 +191,7 @@ def figures(application_id: int):
             except DomainError as error:
                 errors[error.field or "form"] = str(error.message)
             else:
-                return _after_save(application)
+                return _after_save(application, sec.FIGURES)
         rows = presenters.figure_rows(application, request.form)
     status = INVALID_FORM_STATUS if errors or form.errors else 200
     return render_template(
@@ -206,7 +220,7 @@ def amount(application_id: int):
         except DomainError as error:
             attach_domain_error(form, error)
         else:
-            return _after_save(application)
+            return _after_save(application, sec.AMOUNT)
     return render_template(
         "applications/section_amount.html",
         form=form,
@@ -226,6 +240,7 @@ def documents(application_id: int):
         form=UploadForm(),
         editable=sec.ATTACHMENTS in sec.editable_sections(application),
         errors={},
+        next_url=_next_step_url(application, sec.ATTACHMENTS),
     )
 
 
@@ -289,6 +304,7 @@ def upload(application_id: int, key: str):
         form=form,
         editable=True,
         errors=errors,
+        next_url=_next_step_url(application, sec.ATTACHMENTS),
     ), INVALID_FORM_STATUS
 
 
@@ -306,7 +322,7 @@ def declaration(application_id: int):
             form.declaration_title.data,
             actor=_actor(),
         )
-        return _after_save(application)
+        return _after_save(application, sec.DECLARATION)
     return render_template(
         "applications/section_declaration.html",
         form=form,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.core.timeutil import to_bureau_time
-from portal.programs import rules
+from portal.programs import calendar, rules
 from portal.programs.models import Program
 from portal.programs.services import Verdict
 
@@ -15,7 +15,7 @@ def program_card(
     program: Program, locale: str, now: datetime, verdict: Verdict | None
 ) -> dict[str, Any]:
     closes_local = to_bureau_time(program.closes_at)
-    days_left = (program.closes_at - now).days if program.closes_at > now else 0
+    days_left = calendar.days_left(program.closes_at, now)
     return {
         "code": program.code,
         "name": program.name(locale),
@@ -25,6 +25,7 @@ def program_card(
         "closes_at": program.closes_at,
         "closes_local": closes_local,
         "days_left": days_left,
+        "window": calendar.window(program.opens_at, program.closes_at, now),
         "budget": program.budget,
         "per_firm_cap": program.per_firm_cap,
         "reviewers": program.reviewers_per_application,
