@@ -38,8 +38,53 @@ PAGES = (
     # half-way down, reached by the cursor a visitor's "Next" links would carry there.
     ("publicity", "firm", lambda ids: "/publicity"),
     ("publicity, deep page", "firm", lambda ids: f"/publicity?after={ids['publicity_deep']}"),
+    # The officer queue's search (part of one seeded firm's name, part of its USCC, a prefix
+    # of two characters, a word every firm's name holds) and a page near the last the queue
+    # lists (page 40: 1,000 rows), one that 1,000 applications fill too.
+    ("queue search, name", "officer", lambda ids: "/staff/applications?q=企业000123"),
+    ("queue search, USCC", "officer", lambda ids: "/staff/applications?q=MB0000123"),
+    ("queue search, 2 chars", "officer", lambda ids: "/staff/applications?q=L0"),
+    ("queue search, broad", "officer", lambda ids: "/staff/applications?q=有限公司&sort=score"),
+    ("officer queue, deep page", "officer", lambda ids: "/staff/applications?page=36"),
+    # Every other list page, and a page half-way down each paginated one (``HALF_WAY``).
+    ("audit log", "admin", lambda ids: "/admin/audit"),
+    ("audit log, deep page", "admin", lambda ids: f"/admin/audit?before={ids['audit_deep']}"),
+    ("staff accounts", "admin", lambda ids: "/admin/accounts"),
+    ("firm accounts", "admin", lambda ids: "/admin/accounts?kind=enterprise"),
+    ("firm accounts, deep", "admin", lambda ids: ids["half"]["firm accounts"]),
+    ("exports", "officer", lambda ids: "/staff/exports"),
+    ("decisions", "officer", lambda ids: "/staff/decisions"),
+    ("decisions, deep page", "officer", lambda ids: ids["half"]["decisions"]),
+    ("ranked list, deep", "officer", lambda ids: ids["half"]["ranked list"]),
+    ("objections", "officer", lambda ids: "/staff/decisions/objections"),
+    ("letters", "officer", lambda ids: "/staff/letters"),
+    ("letters, deep page", "officer", lambda ids: ids["half"]["letters"]),
+    ("programme letters", "officer", lambda ids: f"/staff/letters/programmes/{ids['key_program']}"),
+    ("programme letters, deep", "officer", lambda ids: ids["half"]["programme letters"]),
+    ("staff programmes", "officer", lambda ids: "/staff/programmes"),
+    ("reviewers", "officer", lambda ids: "/staff/review/reviewers"),
+    ("reviewers, deep page", "officer", lambda ids: ids["reviewers_deep"]),
+    ("review overview", "officer", lambda ids: f"/staff/review/programmes/{ids['key_program']}"),
+    ("review overview, deep", "officer", lambda ids: ids["overview_deep"]),
+    ("reviewer queue, deep", "reviewer", lambda ids: ids["half"]["reviewer queue"]),
+    ("notifications", "firm", lambda ids: "/notifications"),
+    ("public programmes", "firm", lambda ids: "/programmes"),
 )
+# Paginated lists (?page=): the deep entry requests the page half-way down, read from the
+# "page 1 of N" line of the first page as the account sees it.
+HALF_WAY = {
+    "firm accounts": ("admin", lambda ids: "/admin/accounts?kind=enterprise"),
+    "decisions": ("officer", lambda ids: "/staff/decisions"),
+    "ranked list": ("officer", lambda ids: f"/staff/decisions/programmes/{ids['key_program']}"),
+    "letters": ("officer", lambda ids: "/staff/letters"),
+    "programme letters": (
+        "officer",
+        lambda ids: f"/staff/letters/programmes/{ids['key_program']}",
+    ),
+    "reviewer queue": ("reviewer", lambda ids: "/review"),
+}
 ACCOUNTS = {
+    "admin": "admin@example.com",
     "officer": "officer@example.com",
     "reviewer": "reviewer1@example.com",
     "firm": "ent1@example.com",
@@ -76,7 +121,43 @@ def _ids(app) -> dict[str, int]:
             .limit(1)
         )
         publicity_deep = _publicity_cursor_half_way()
-    return {"key_program": key, "application": application, "publicity_deep": publicity_deep}
+        audit_deep = _audit_event_half_way()
+        review_deep = _review_cursors_half_way(key)
+    return {
+        **review_deep,
+        "key_program": key,
+        "application": application,
+        "publicity_deep": publicity_deep,
+        "audit_deep": audit_deep,
+    }
+
+
+def _audit_event_half_way() -> int:
+    """The id of the audit event half-way down the log (the cursor its "Older" link carries)."""
+    from sqlalchemy import func, select
+
+    from portal.core.audit import AuditEvent
+    from portal.core.extensions import db
+
+    half = (db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0) // 2
+    return int(
+        db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).offset(half)) or 0
+    )
+
+
+def _half_way_pages(clients, ids) -> dict[str, str]:
+    """The URL of the page half-way down each list of ``HALF_WAY`` ("page 1 of N" -> N // 2)."""
+    import re
+
+    urls = {}
+    for key, (role, url_of) in HALF_WAY.items():
+        url = url_of(ids)
+        html = clients[role].get(url).get_data(as_text=True)
+        line = re.search(r'<nav class="pagination".*?<span>(.*?)</span>', html, re.S)
+        numbers = [int(n) for n in re.findall(r"\d+", line.group(1))] if line else [1]
+        half = max(1, max(numbers) // 2)
+        urls[key] = f"{url}{'&' if '?' in url else '?'}page={half}"
+    return urls
 
 
 def _publicity_cursor_half_way() -> str:
@@ -99,6 +180,38 @@ def _publicity_cursor_half_way() -> str:
     return publicity.Cursor(*row).encode()
 
 
+def _review_cursors_half_way(program_id: int) -> dict[str, str]:
+    """The reviewers page and the review overview half-way down, by the cursors their "Next"
+    links carry (keyset pages: ``?after=<name>|<id>``, ``?after=<submitted at>|<id>``)."""
+    from urllib.parse import urlencode
+
+    from sqlalchemy import func, select
+
+    from portal.accounts.models import User
+    from portal.applications.models import Application
+    from portal.core.extensions import db
+    from portal.review.assignment import REVIEW_STATES
+    from portal.web.desk.review_pages import _ACTIVE_REVIEWER
+
+    reviewers = select(User.display_name, User.id).where(*_ACTIVE_REVIEWER)
+    half = (db.session.scalar(select(func.count()).select_from(reviewers.subquery())) or 0) // 2
+    name, user_id = db.session.execute(
+        reviewers.order_by(User.display_name, User.id).offset(half).limit(1)
+    ).one()
+    in_review = select(Application.first_submitted_at, Application.id).where(
+        Application.program_id == program_id, Application.status.in_(REVIEW_STATES)
+    )
+    half = (db.session.scalar(select(func.count()).select_from(in_review.subquery())) or 0) // 2
+    submitted_at, application_id = db.session.execute(
+        in_review.order_by(Application.first_submitted_at, Application.id).offset(half).limit(1)
+    ).one()
+    return {
+        "reviewers_deep": f"/staff/review/reviewers?{urlencode({'after': f'{name}|{user_id}'})}",
+        "overview_deep": f"/staff/review/programmes/{program_id}?"
+        + urlencode({"after": f"{submitted_at.isoformat()}|{application_id}"}),
+    }
+
+
 def measure(app, repeat: int) -> dict[str, tuple[float, int]]:
     from sqlalchemy import event
 
@@ -108,6 +221,7 @@ def measure(app, repeat: int) -> dict[str, tuple[float, int]]:
         engine = db.engine
     clients = {role: _client(app, email) for role, email in ACCOUNTS.items()}
     ids = _ids(app)
+    ids["half"] = _half_way_pages(clients, ids)
     results = {}
     for name, role, url_of in PAGES:
         client, url = clients[role], url_of(ids)
@@ -155,13 +269,13 @@ def run(url: str, sizes: list[int], repeat: int) -> dict[int, dict[str, tuple[fl
 def print_table(database: str, sizes: list[int], by_size) -> None:
     small, large = sizes[0], sizes[-1]
     print(f"\n{database}: median ms of one request (SQL statements)")
-    header = f"{'page':<22}" + "".join(f"{f'{s:,}':>18}" for s in sizes) + f"{'ratio':>9}"
+    header = f"{'page':<26}" + "".join(f"{f'{s:,}':>18}" for s in sizes) + f"{'ratio':>9}"
     print(header)
     print("-" * len(header))
     for name, _role, _url in PAGES:
         cells = "".join(f"{by_size[s][name][0]:>11.1f} ({by_size[s][name][1]:>3})" for s in sizes)
         ratio = by_size[large][name][0] / by_size[small][name][0]
-        print(f"{name:<22}{cells}{ratio:>9.2f}")
+        print(f"{name:<26}{cells}{ratio:>9.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

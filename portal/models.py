@@ -1,6 +1,6 @@
 """Imports every model so that the metadata (and Alembic) sees them all."""
 
-from portal.accounts.models import Enterprise, Role, User
+from portal.accounts.models import Enterprise, Role, SignInThrottle, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
 from portal.applications.tallies import ApplicationTally
 from portal.core.audit import AuditEvent
@@ -8,7 +8,17 @@ from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.notifications.models import Notification
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
-from portal.review.models import Assignment, ConflictDeclaration, Objection, ReviewerProfile
+from portal.review.models import (
+    Assignment,
+    ConflictDeclaration,
+    Objection,
+    ObjectionEvidence,
+    ObjectorChallenge,
+    PublicityNotice,
+    ReviewerProfile,
+)
+from portal.review.release_record_models import ReleaseRecord, ReleaseRecordEntry
+from portal.review.sign_off import Proposal
 from portal.review.tallies import ReviewDueTally, ReviewTally
 
 __all__ = [
@@ -27,11 +37,18 @@ __all__ = [
     "LetterSequence",
     "Notification",
     "Objection",
+    "ObjectionEvidence",
+    "ObjectorChallenge",
     "Program",
     "ProgramVersion",
+    "Proposal",
+    "PublicityNotice",
+    "ReleaseRecord",
+    "ReleaseRecordEntry",
     "ReviewDueTally",
     "ReviewTally",
     "ReviewerProfile",
     "Role",
+    "SignInThrottle",
     "User",
 ]

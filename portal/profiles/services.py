@@ -165,7 +165,7 @@ def facts_from_snapshot(
         )
     return FirmFacts(
         as_of=as_of,
-        uscc=snapshot["uscc"],
+        uscc=snapshot.get("uscc") or "",  # an application made without a snapshot (old data)
         founded_on=date.fromisoformat(founded) if founded else None,
         in_fluorine_park=snapshot.get("in_fluorine_park"),
         high_tech_certificate=snapshot.get("high_tech_certificate"),

@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.core.access import (
     ADMIN,
     ANONYMOUS,
+    APPROVER,
     ENTERPRISE,
     OFFICER,
     PUBLIC,
@@ -35,6 +36,7 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "accounts.change_password": set(SIGNED_IN),
     "admin.accounts": {ADMIN},
     "admin.audit_log": {ADMIN},
+    "admin.audit_csv": {ADMIN},
     "admin.create_staff": {ADMIN},
     "admin.change_role": {ADMIN},
     "admin.disable_account": {ADMIN},
@@ -55,12 +57,18 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "applications.submit": {ENTERPRISE},
     "applications.withdraw": {ENTERPRISE},
     "files.download": {ENTERPRISE, OFFICER, ADMIN, REVIEWER},
+    "files.view": {ENTERPRISE, OFFICER, ADMIN, REVIEWER},
     "staff_applications.index": {OFFICER, ADMIN},
     "staff_applications.show": {OFFICER, ADMIN},
     "staff_applications.return_for_changes": {OFFICER, ADMIN},
     "program_admin.index": {OFFICER, ADMIN},
     "program_editor.create": {OFFICER, ADMIN},
     "program_editor.edit": {OFFICER, ADMIN},
+    # Four eyes: only the bureau's leadership signs off what officers propose.
+    "sign_off.index": {APPROVER},
+    "sign_off.show": {APPROVER},
+    "sign_off.approve": {APPROVER},
+    "sign_off.send_back": {APPROVER},
 }
 
 # Objects the matrix requests by id need not exist: access is decided before the object is
@@ -80,7 +88,9 @@ SAMPLE_VALUES = {
     "export_id": 1,
     "lang": "zh",
     "notification_id": 1,
+    "record_id": 1,
     "token": "not-a-token",
+    "proposal_id": 1,
 }
 
 
@@ -105,6 +115,7 @@ ROLE_ACCOUNTS = {
     "officer": "officer@example.com",
     "reviewer": "reviewer1@example.com",
     "admin": "admin@example.com",
+    "approver": "leader@example.com",
 }
 
 
