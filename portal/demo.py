@@ -19,10 +19,11 @@ from portal.review.models import ReviewerProfile
 DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN, "系统管理员 Admin"),
     ("officer@example.com", Role.OFFICER, "王审核 Officer Wang"),
-    ("leader@example.com", Role.APPROVER, "周领导 Leader Zhou"),
     ("reviewer1@example.com", Role.REVIEWER, "李专家 Expert Li"),
     ("reviewer2@example.com", Role.REVIEWER, "赵专家 Expert Zhao"),
     ("reviewer3@example.com", Role.REVIEWER, "陈专家 Expert Chen"),
+    # Last, so that the accounts made before the approver role keep their ids.
+    ("leader@example.com", Role.APPROVER, "周领导 Leader Zhou"),
 ]
 
 # Valid Fuxin codes (region 2109xx); the 18th character is the GB 32100 check character.

@@ -222,7 +222,17 @@ def test_officer_reissues_with_a_corrected_amount(
 
     officer.locator("#reason").fill("审计后更正支持金额。")
     officer.get_by_role("button", name="Reissue the letter").click()
-    expect(officer.locator(".flash--success")).to_contain_text(f"{old.number} is superseded")
+    # A changed amount needs a second person: the officer proposes, the approver signs off.
+    officer.get_by_role("button", name="Propose the reissue for sign-off").click()
+    expect(officer.locator(".flash--success")).to_be_visible()
+    leader = new_page()
+    sign_in(leader, "leader@example.com")
+    use_english(leader)
+    leader.goto("/staff/sign-off")
+    leader.locator("main a[href*='/staff/sign-off/']").first.click()
+    leader.get_by_role("button", name="Sign off: it happens now").click()
+    expect(leader.locator(".flash--success")).to_be_visible()
+    officer.goto(f"/staff/applications/{application_id}")
     rows = officer.locator("#letters tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("Current")

@@ -300,7 +300,7 @@ def test_the_pages_speak_chinese(app, ranked_release):
     (record,) = records(app)
     client = app.test_client()
     assert sign_in(client, "officer@example.com").status_code == 302
-    client.post("/language", data={"locale": "zh", "next": "/"})
+    client.post("/language", data={"locale": "zh_CN", "next": "/"})
     listing = text_of(client.get(f"/staff/release-records/programmes/{program_id(app, KEY)}"))
     assert "往期发布" in listing and "提出人" in listing and "审批人" in listing
     page = text_of(client.get(f"/staff/release-records/{record.id}"))

@@ -26,6 +26,7 @@ ACCOUNTS = {
     "officer": w.OFFICER,
     "reviewer": w.ASSIGNED_REVIEWER,
     "admin": w.ADMIN,
+    "approver": w.APPROVER,
 }
 ROLES = tuple(ACCOUNTS)
 

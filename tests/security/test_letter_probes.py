@@ -24,6 +24,7 @@ from portal.letters import pdf as pdf_module
 from portal.letters.models import Letter
 from portal.letters.pdf import LetterRenderFailed, html_to_pdf
 from tests.helpers import letters_of
+from tests.integration.test_decisions import sign_off_latest
 from tests.integration.test_letter_security import assert_attaches_nothing, pdf_text, squash
 from tests.security import world as w
 from tests.security.forms import fill
@@ -99,7 +100,11 @@ def test_reasons_typed_by_officers_fetch_nothing_and_print_as_text(
     data = fill(officer, page, action)
     prefix = f"o{world['objection']}-"
     data[prefix + "outcome"], data[prefix + "note"] = "upheld", note
-    response = officer.post(action, data=data)
+    response = officer.post(action, data=data)  # the confirmation page (four eyes)
+    assert response.status_code == 200, response.get_data(as_text=True)[:800]
+    response = officer.post(action, data={**data, "confirmed": "1"})  # proposed
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    response = sign_off_latest(app, w.APPROVER)  # the approver signs off: now it is upheld
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     (upheld,) = letters_of(app, world["publicity_application"])
     assert_printed_as_text(app, upheld, note, tmp_path)

@@ -35,6 +35,7 @@ CONFLICTED_REVIEWER = "reviewer2@example.com"
 OTHER_REVIEWER = "reviewer3@example.com"
 OFFICER = "officer@example.com"
 ADMIN = "admin@example.com"
+APPROVER = "leader@example.com"
 
 
 @dataclass

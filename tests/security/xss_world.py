@@ -280,6 +280,7 @@ def build_xss_world(app) -> dict[str, Any]:
         elif name.startswith("comment__"):
             data[name] = VALUES["comment"]
     data["action"] = "submit"
+    data["confirmed"] = "1"  # past the confirmation page that states the total
     response = expert.post(score_page, data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     hostile_reviewer = app.test_client()
