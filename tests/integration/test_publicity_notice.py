@@ -6,7 +6,6 @@ that costs the same at every depth."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import timedelta
 
@@ -178,7 +177,6 @@ def test_the_index_serves_the_list(app, public):
 # --- the printable notice ---------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
 def test_a_release_issues_its_notice_which_reads_back_and_verifies(app, public, tmp_path):
     # a release of the officer's decisions issues the notice (a job, inline in tests)
     firm = make_firm(app, 1, "阜新公示甲有限公司")
