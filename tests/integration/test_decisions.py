@@ -214,7 +214,8 @@ def ranked(app, code: str) -> dict:
 
 def actions(app, action: str) -> list[AuditEvent]:
     with app.app_context():
-        events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        events = list(db.session.scalars(query))
         for e in events:
             db.session.expunge(e)
         return events

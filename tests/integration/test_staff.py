@@ -22,7 +22,9 @@ def _user(app, email):
 
 def _events(app, action):
     with app.app_context():
-        return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+        # Ordered: PostgreSQL returns rows in no promised order without ORDER BY.
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        return db.session.scalars(query).all()
 
 
 def test_cli_creates_staff_with_password_from_stdin(app, demo):
