@@ -29,6 +29,7 @@ from portal.core.paths import PROJECT_ROOT
 from portal.core.security import init_security
 from portal.letters import init_letters
 from portal.notifications import init_notifications
+from portal.payments import init_payments
 from portal.web import init_web
 
 # Everything the portal writes (the database and its WAL, uploads, letters, the outbox's mails
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Domains hook themselves up: their background jobs and what follows the audit trail.
     init_letters(app)
     init_notifications(app)
+    init_payments(app)
     init_jobs(app)  # after every domain has declared its jobs
     init_web(app)
     register_cli(app)

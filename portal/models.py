@@ -6,6 +6,13 @@ from portal.applications.tallies import ApplicationTally
 from portal.core.audit import AuditEvent
 from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.notifications.models import Notification
+from portal.payments.models import (
+    Agreement,
+    BankAccount,
+    PostAwardDocument,
+    PostAwardPlan,
+    Tranche,
+)
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import (
@@ -22,6 +29,11 @@ from portal.review.sign_off import Proposal
 from portal.review.tallies import ReviewDueTally, ReviewTally
 
 __all__ = [
+    "Agreement",
+    "BankAccount",
+    "PostAwardDocument",
+    "PostAwardPlan",
+    "Tranche",
     "Application",
     "ApplicationSubmission",
     "ApplicationTally",

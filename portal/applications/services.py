@@ -27,6 +27,7 @@ from portal.core.money import format_money
 from portal.core.timeutil import bureau_today, utcnow
 from portal.core.uploads import DetectedFile
 from portal.profiles.services import facts_from_snapshot, profile_snapshot
+from portal.profiles.standing import standing_of
 from portal.programs import formulas
 from portal.programs.facts import FirmFacts
 from portal.programs.models import Program, ProgramVersion
@@ -74,7 +75,15 @@ def application_facts(application: Application) -> FirmFacts:
     project = (
         application.project_figures if sec.reads_project(application.program_version) else None
     )
-    return facts_from_snapshot(effective_snapshot(application), bureau_today(), project)
+    today = bureau_today()
+    # A firm's standing (overdue reports, bans) stops it applying, so it is read while the
+    # firm still acts on the application; a submitted one is judged on its own figures.
+    standing = (
+        standing_of(application.enterprise_id, today)
+        if application.status in (Status.DRAFT, Status.RETURNED)
+        else None
+    )
+    return facts_from_snapshot(effective_snapshot(application), today, project, standing)
 
 
 def application_verdict(application: Application) -> Verdict:
@@ -118,7 +127,9 @@ def start_application(enterprise: Enterprise, program: Program, *, actor: Any) -
         )
     version = current_version(program)
     snapshot = profile_snapshot(enterprise)
-    verdict = judge(program, version, facts_from_snapshot(snapshot, bureau_today(), {}))
+    today = bureau_today()
+    facts = facts_from_snapshot(snapshot, today, {}, standing_of(enterprise.id, today))
+    verdict = judge(program, version, facts)
     if not verdict.may_start:
         raise ApplicationRefused(
             _l("Your enterprise does not meet this programme's conditions; see why below.")

@@ -108,6 +108,42 @@ class Action(LabelledEnum):
     SIGN_OFF_PROPOSED = "sign_off.proposed", _l("Proposed for sign-off")
     SIGN_OFF_APPROVED = "sign_off.approved", _l("Signed off")
     SIGN_OFF_SENT_BACK = "sign_off.sent_back", _l("Sent back by the approver")
+    # --- After the award (portal/payments). Each part keeps its events in its own block.
+    POST_AWARD_PLAN_UPDATED = "post_award.plan_updated", _l("Post-award plan changed")
+    # agreement and bank account
+    AGREEMENT_OFFERED = "agreement.offered", _l("Funding agreement offered")
+    AGREEMENT_ACCEPTED = "agreement.accepted", _l("Funding agreement accepted")
+    BANK_ACCOUNT_ENTERED = "bank_account.entered", _l("Bank account entered")
+    BANK_ACCOUNT_CONFIRMED = "bank_account.confirmed", _l("Bank account confirmed")
+    BANK_ACCOUNT_REJECTED = "bank_account.rejected", _l("Bank account sent back")
+    # tranches, batches and payments
+    TRANCHE_DUE = "tranche.due", _l("Payment tranche due")
+    PAYMENT_BATCH_CREATED = "payment_batch.created", _l("Payment batch prepared")
+    PAYMENT_BATCH_APPROVED = "payment_batch.approved", _l("Payment batch approved")
+    PAYMENT_BATCH_SENT_BACK = "payment_batch.sent_back", _l("Payment batch sent back")
+    PAYMENT_CONFIRMED = "payment.confirmed", _l("Payment confirmed")
+    PAYMENT_CONFIRMATIONS_IMPORTED = (
+        "payment.confirmations_imported",
+        _l("Bank confirmation file imported"),
+    )
+    # reports
+    REPORT_SUBMITTED = "report.submitted", _l("Progress report submitted")
+    REPORT_ACCEPTED = "report.accepted", _l("Progress report accepted")
+    REPORT_RETURNED = "report.returned", _l("Progress report returned")
+    # acceptance (验收)
+    ACCEPTANCE_PANEL_FORMED = "acceptance.panel_formed", _l("Acceptance panel formed")
+    ACCEPTANCE_SCORED = "acceptance.scored", _l("Acceptance conclusion given by an expert")
+    ACCEPTANCE_CONCLUDED = "acceptance.concluded", _l("Acceptance concluded")
+    # recovery (追回) and the credit record
+    RECOVERY_OPENED = "recovery.opened", _l("Recovery case opened")
+    RECOVERY_STATEMENT_SUBMITTED = "recovery.statement_submitted", _l("Firm stated its case")
+    RECOVERY_DECIDED = "recovery.decided", _l("Recovery decided")
+    RECOVERY_REPAYMENT_RECORDED = "recovery.repayment_recorded", _l("Repayment recorded")
+    RECOVERY_SETTLED = "recovery.settled", _l("Recovery settled")
+    CREDIT_BAN_RECORDED = "credit.ban_recorded", _l("Ban recorded in the credit record")
+    CREDIT_REPAIRED = "credit.repaired", _l("Credit repaired: ban ended early")
+    # verifiable documents of the post-award stage
+    POST_AWARD_DOCUMENT_ISSUED = "post_award.document_issued", _l("Post-award document issued")
 
 
 class AuditEvent(Model):

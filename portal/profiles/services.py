@@ -14,7 +14,8 @@ from portal.core.audit import Action
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
-from portal.programs.facts import FirmFacts, ProjectFigures, YearFigures
+from portal.profiles.standing import standing_of
+from portal.programs.facts import FirmFacts, ProjectFigures, Standing, YearFigures
 
 PROFILE_FIELDS = (
     "founded_on",
@@ -143,6 +144,7 @@ def facts_from_snapshot(
     snapshot: dict[str, Any],
     as_of: date,
     project: dict[str, Any] | None = None,
+    standing: Standing | None = None,
 ) -> FirmFacts:
     years = {
         int(year): YearFigures(
@@ -179,8 +181,11 @@ def facts_from_snapshot(
         years=years,
         recognitions=tuple((kind, int(year)) for kind, year in snapshot.get("recognitions", [])),
         project=project_figures,
+        standing=standing or Standing(),
     )
 
 
 def facts_for(enterprise: Enterprise, as_of: date, project: dict | None = None) -> FirmFacts:
-    return facts_from_snapshot(profile_snapshot(enterprise), as_of, project)
+    """The firm's facts today, with its standing (overdue reports, bans) read live."""
+    standing = standing_of(enterprise.id, as_of)
+    return facts_from_snapshot(profile_snapshot(enterprise), as_of, project, standing)

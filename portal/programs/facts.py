@@ -40,6 +40,33 @@ class ProjectFigures:
 
 
 @dataclass(frozen=True)
+class OverdueReport:
+    """A report the firm owes on an earlier award, past its due date."""
+
+    title_zh: str  # e.g. 中期进展报告 (数字化转型后补助 2026)
+    title_en: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class CreditBan:
+    """A ban from applying, recorded in the firm's credit record by a recovery decision."""
+
+    until: date  # the last day of the ban
+    notice_number: str  # the recovery notice: 阜科追〔2026〕3号
+    reason_zh: str = ""
+    reason_en: str = ""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The firm's standing after earlier awards (``portal.profiles.standing``)."""
+
+    overdue_reports: tuple[OverdueReport, ...] = ()
+    bans: tuple[CreditBan, ...] = ()
+
+
+@dataclass(frozen=True)
 class FirmFacts:
     as_of: date  # the day of evaluation, in Asia/Shanghai
     uscc: str
@@ -56,6 +83,8 @@ class FirmFacts:
     years: dict[int, YearFigures] = field(default_factory=dict)
     recognitions: tuple[tuple[str, int], ...] = ()  # (Recognition.*, year)
     project: ProjectFigures | None = None  # None when no application is in hand
+    # Read live where the firm is about to apply; empty where a past application is shown.
+    standing: Standing = field(default_factory=Standing)
 
     @property
     def region_code(self) -> str:
