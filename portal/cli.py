@@ -14,6 +14,7 @@ from portal.accounts.models import Role
 from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.uploads import human_size
+from portal.demo_post_award import seed_post_award
 from portal.letters.cli import jobs_cli, letters_cli
 from portal.reporting.file_sweep import sweep_files
 from portal.review.cli import publicity_cli
@@ -65,9 +66,12 @@ def seed_demo(migrate: bool) -> None:
         flask_migrate.upgrade()
     result = demo_applications.seed_demo(log=click.echo)
     db.session.commit()
-    if result.records or result.applications:
+    post_award = seed_post_award(log=click.echo)
+    db.session.commit()
+    if result.records or result.applications or post_award:
         click.echo(
-            f"Demo data: {result.records} new records, {result.applications} new applications."
+            f"Demo data: {result.records} new records, {result.applications} new applications,"
+            f" {post_award} post-award records."
         )
     else:
         click.echo("Demo data already present.")
