@@ -162,6 +162,31 @@ def _objection(event, objection) -> None:
     notify(_officers(), "objection_received", params, path_for("decisions.objections"))
 
 
+def _sign_off_requested(event, proposal) -> None:
+    """Every active approver but the proposer learns that a proposal awaits their sign-off."""
+    from portal.programs.models import Program
+
+    with db.session.no_autoflush:
+        program = db.session.get(Program, proposal.program_id)
+        approvers = list(
+            db.session.scalars(
+                select(User.id).where(
+                    User.role == Role.APPROVER,
+                    User.disabled_at.is_(None),
+                    User.id != proposal.proposed_by_id,
+                )
+            )
+        )
+    params = {
+        "kind": proposal.kind.value,
+        "program_zh": program.name_zh if program else "",
+        "program_en": program.name_en if program else "",
+        "reference": event.summary.get("reference", ""),
+    }
+    link = path_for("sign_off.show", proposal_id=proposal.id)
+    notify(approvers, "sign_off_requested", params, link)
+
+
 HANDLERS: dict[str, Handler] = {
     "application.submit": _to_firm("submitted", _submitted_at),
     "application.resubmit": _to_firm("resubmitted", _submitted_at),
@@ -182,6 +207,7 @@ HANDLERS: dict[str, Handler] = {
     "letter.issued": _letter("letter_issued"),
     "letter.reissued": _letter("letter_reissued"),
     "publicity.objection_received": _objection,
+    "sign_off.proposed": _sign_off_requested,
 }
 
 

@@ -9,11 +9,8 @@ reviewers; the commands that use them (assigning, unassigning) are in ``assignme
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -164,40 +161,25 @@ def conflicts_of(
     return result
 
 
-def totals_by_reviewer(program_id: int) -> dict[int, list]:
-    """Submitted review totals in a programme, by reviewer (for z-scores)."""
-    rows = db.session.execute(
-        select(Assignment.reviewer_id, Assignment.total)
-        .join(Application, Application.id == Assignment.application_id)
-        .where(
-            Application.program_id == program_id,
-            Application.status != Status.WITHDRAWN,
-            Assignment.status == AssignmentStatus.SUBMITTED,
-            Assignment.total.is_not(None),
-        )
-    ).all()
-    totals: dict[int, list] = defaultdict(list)
-    for reviewer_id, total in rows:
-        totals[reviewer_id].append(total)
-    return dict(totals)
-
-
 def calibration(program_id: int) -> list[dict[str, Any]]:
-    """Each reviewer's mean total and z-score across the programme, highest |z| first."""
-    totals = totals_by_reviewer(program_id)
-    z = scoring_math.z_scores(totals)
-    names = {i: n["name"] for i, n in user_names(totals).items()}
+    """Each reviewer's mean total and z-score across the programme, highest |z| first: read
+    from the score tallies (migration 0020), one row per reviewer with a review in it."""
+    from portal.review.overview_tallies import program_sums, reviewer_sums
+
+    whole = program_sums(program_id)
+    sums = reviewer_sums(program_id)
+    names = {i: n["name"] for i, n in user_names(sums).items()}
     rows = []
-    for reviewer_id, values in totals.items():
-        mean = scoring_math.aggregate(values, spread_threshold=0).mean
+    for reviewer_id, mine in sums.items():
+        z = scoring_math.z_score(whole, mine)
         rows.append(
             {
                 "reviewer_id": reviewer_id,
                 "name": names.get(reviewer_id, f"#{reviewer_id}"),
-                "reviews": len(values),
-                "mean": mean,
-                "z": z.get(reviewer_id),
-                "outlier": z.get(reviewer_id) is not None and abs(z[reviewer_id]) >= 1,
+                "reviews": mine.count,
+                "mean": scoring_math.mean_of(mine),
+                "z": z,
+                "outlier": z is not None and abs(z) >= 1,
             }
         )
     rows.sort(key=lambda row: (-(abs(row["z"]) if row["z"] is not None else -1), row["name"]))
@@ -206,88 +188,36 @@ def calibration(program_id: int) -> list[dict[str, Any]]:
 
 @dataclass
 class ProgramWork:
-    """One reviewer's assignments in a programme (withdrawn applications excepted)."""
+    """One reviewer's assignments in a programme by status (withdrawn applications excepted)."""
 
     pending: int = 0
     submitted: int = 0
     declined: int = 0
-    totals: list[Decimal] = field(default_factory=list)  # submitted totals, for the mean
 
 
 def program_work(program_id: int, reviewer_ids: Collection[int]) -> dict[int, ProgramWork]:
-    """The listed reviewers' assignments in a programme: one query over those reviewers'
-    assignments only (ix_assignments_reviewer_queue), so a page of reviewers costs the same
-    however many applications the programme has."""
+    """The listed reviewers' assignments in a programme, counted by status in one query over
+    those reviewers' assignments only (ix_assignments_reviewer_queue): a row per reviewer and
+    status, so a page of reviewers costs the same however many applications there are."""
     work = {reviewer_id: ProgramWork() for reviewer_id in reviewer_ids}
     if not work:
         return work
     rows = db.session.execute(
-        select(Assignment.reviewer_id, Assignment.status, Assignment.total)
+        select(Assignment.reviewer_id, Assignment.status, func.count())
         .join(Application, Application.id == Assignment.application_id)
         .where(
             Assignment.reviewer_id.in_(list(work)),
             Application.program_id == program_id,
             Application.status != Status.WITHDRAWN,
         )
+        .group_by(Assignment.reviewer_id, Assignment.status)
     ).all()
-    for reviewer_id, status, total in rows:
+    for reviewer_id, status, count in rows:
         mine = work[reviewer_id]
         if status is AssignmentStatus.ASSIGNED:
-            mine.pending += 1
+            mine.pending = count
         elif status is AssignmentStatus.DECLINED:
-            mine.declined += 1
+            mine.declined = count
         elif status is AssignmentStatus.SUBMITTED:
-            mine.submitted += 1
-            if total is not None:
-                mine.totals.append(Decimal(total))
+            mine.submitted = count
     return work
-
-
-@dataclass(frozen=True)
-class ProgramSpread:
-    """The programme's submitted review totals summed up: count, mean and population variance,
-    exact (Fractions), so a z-score needs no list of every total."""
-
-    count: int
-    mean: Fraction
-    variance: Fraction
-
-    def z_of(self, totals: list[Decimal]) -> Decimal | None:
-        """A reviewer's z-score as ``scoring_math.z_scores`` gives it: (their mean − the
-        programme's) / its standard deviation, 2 decimals ROUND_HALF_UP; None without totals,
-        with fewer than 2 totals in the programme or no spread."""
-        if not totals or self.count < 2 or self.variance <= 0:
-            return None
-        difference = sum((Fraction(t) for t in totals), Fraction(0)) / len(totals) - self.mean
-        with localcontext() as context:
-            context.prec = 60
-            stdev = (
-                Decimal(self.variance.numerator).sqrt() / Decimal(self.variance.denominator).sqrt()
-            )
-            z = Decimal(difference.numerator) / Decimal(difference.denominator) / stdev
-        return z.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def program_spread(program_id: int) -> ProgramSpread:
-    """Count, sum and sum of squares of the programme's submitted totals (one aggregate row)."""
-    count, total, squares = db.session.execute(
-        select(
-            func.count(Assignment.total),
-            func.sum(Assignment.total),
-            func.sum(Assignment.total * Assignment.total),
-        )
-        .join(Application, Application.id == Assignment.application_id)
-        .where(
-            Application.program_id == program_id,
-            Application.status != Status.WITHDRAWN,
-            Assignment.status == AssignmentStatus.SUBMITTED,
-            Assignment.total.is_not(None),
-        )
-    ).one()
-    if not count:
-        return ProgramSpread(0, Fraction(0), Fraction(0))
-    # SQLite sums as floats: read them through their shortest text, cents are exact there.
-    exact_sum = Fraction(Decimal(str(total)))
-    exact_squares = Fraction(Decimal(str(squares)))
-    mean = exact_sum / count
-    return ProgramSpread(count, mean, exact_squares / count - mean * mean)

@@ -229,41 +229,65 @@ def _exact_sqrt(value: Fraction) -> Fraction | None:
     return None
 
 
+@dataclass(frozen=True)
+class Sums:
+    """Review totals summed up: how many, their sum and the sum of their squares (exact)."""
+
+    count: int
+    total: Fraction
+    squares: Fraction
+
+    @classmethod
+    def of(cls, totals: Sequence[Fraction]) -> Sums:
+        return cls(len(totals), sum(totals, Fraction(0)), sum((t * t for t in totals), Fraction(0)))
+
+
+def mean_of(sums: Sums) -> Decimal | None:
+    """The mean of summed-up totals, 2 decimals ROUND_HALF_UP (as ``aggregate`` gives it)."""
+    return _round2(sums.total / sums.count) if sums.count else None
+
+
+def z_score(program: Sums, reviewer: Sums) -> Decimal | None:
+    """One reviewer's z-score from the programme's sums and the reviewer's, 2 decimals
+    ROUND_HALF_UP: (the reviewer's mean − the programme's) / the programme's population
+    standard deviation. None when the reviewer has no totals, the programme fewer than 2 or
+    no spread."""
+    if reviewer.count == 0 or program.count < 2:
+        return None
+    mean = program.total / program.count
+    variance = program.squares / program.count - mean * mean
+    if variance <= 0:
+        return None
+    difference = reviewer.total / reviewer.count - mean
+    exact = _exact_sqrt(variance)
+    if exact is not None:
+        return _round2(difference / exact)
+    # Irrational stdev: the z-score cannot be exactly half a cent, so 60 digits round right.
+    with localcontext() as context:
+        context.prec = 60
+        stdev = (Decimal(variance.numerator) / Decimal(variance.denominator)).sqrt()
+        z = Decimal(difference.numerator) / Decimal(difference.denominator) / stdev
+        return _quantize(z)
+
+
 def z_scores(totals_by_reviewer: Mapping[R, Sequence[Decimal]]) -> dict[R, Decimal | None]:
     """Each reviewer's z-score across the programme, 2 decimals ROUND_HALF_UP.
 
     The programme mean and population standard deviation are taken over ALL review totals;
     a reviewer's z-score is (mean of their totals − programme mean) / stdev. Every value is
     None when there are fewer than 2 totals or the stdev is 0; a reviewer without totals
-    gets None.
+    gets None. (``z_score`` gives the same from running sums.)
     """
     by_reviewer = {
-        reviewer: [Fraction(_decimal(t, "review total")) for t in totals]
+        reviewer: Sums.of([Fraction(_decimal(t, "review total")) for t in totals])
         for reviewer, totals in totals_by_reviewer.items()
     }
-    everything = [t for totals in by_reviewer.values() for t in totals]
-    result: dict[R, Decimal | None] = dict.fromkeys(by_reviewer)
-    if len(everything) < 2:
-        return result
-    mean = sum(everything, Fraction(0)) / len(everything)
-    variance = sum(((t - mean) ** 2 for t in everything), Fraction(0)) / len(everything)
-    if variance == 0:
-        return result
-    exact = _exact_sqrt(variance)
-    for reviewer, totals in by_reviewer.items():
-        if not totals:
-            continue
-        difference = sum(totals, Fraction(0)) / len(totals) - mean
-        if exact is not None:
-            result[reviewer] = _round2(difference / exact)
-            continue
-        # Irrational stdev: the z-score cannot be exactly half a cent, so 60 digits round right.
-        with localcontext() as context:
-            context.prec = 60
-            stdev = (Decimal(variance.numerator) / Decimal(variance.denominator)).sqrt()
-            z = Decimal(difference.numerator) / Decimal(difference.denominator) / stdev
-            result[reviewer] = _quantize(z)
-    return result
+    program = Sums(
+        sum(s.count for s in by_reviewer.values()),
+        sum((s.total for s in by_reviewer.values()), Fraction(0)),
+        sum((s.squares for s in by_reviewer.values()), Fraction(0)),
+    )
+    return {reviewer: z_score(program, sums) for reviewer, sums in by_reviewer.items()}
 
 
 def rank(items: Sequence[tuple[K, Decimal | None]]) -> list[tuple[K, int | None]]:

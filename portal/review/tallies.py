@@ -121,11 +121,17 @@ def rebuild_review_tallies() -> None:
 
 
 def check_tallies() -> list[str]:
-    """Every tally (applications and reviews) against a full count; empty when they agree."""
-    return check_application_tallies() + check_review_tallies()
+    """Every tally (applications, reviews, the review overview's) against a full count; empty
+    when they agree."""
+    from portal.review.overview_tallies import check_overview_tallies
+
+    return check_application_tallies() + check_review_tallies() + check_overview_tallies()
 
 
 def rebuild_tallies() -> None:
     """Recount every tally from the applications and assignments."""
+    from portal.review.overview_tallies import rebuild_overview_tallies
+
     rebuild_application_tallies()
     rebuild_review_tallies()
+    rebuild_overview_tallies()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
-from portal.applications.models import Application, Status
+from portal.applications.models import Status
+from portal.applications.tallies import ApplicationTally
 from portal.core.access import ADMIN, OFFICER, allow
 from portal.core.extensions import db
 from portal.core.i18n import select_locale
@@ -19,11 +20,12 @@ bp = Blueprint("program_admin", __name__, url_prefix="/staff/programmes")
 @allow(OFFICER, ADMIN)
 def index():
     programs = services.list_programs()
+    # From the tallies (migration 0006): a few rows per programme, not one per application.
     counts = dict(
         db.session.execute(
-            select(Application.program_id, func.count())
-            .where(Application.status != Status.DRAFT)
-            .group_by(Application.program_id)
+            select(ApplicationTally.program_id, func.sum(ApplicationTally.applications))
+            .where(ApplicationTally.status != Status.DRAFT.value)
+            .group_by(ApplicationTally.program_id)
         ).all()
     )
     locale = select_locale()

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal.applications.models import Application, Status
 from portal.core.access import ADMIN, OFFICER, allow
 from portal.core.domain import DomainError
 from portal.core.extensions import db
@@ -25,7 +26,6 @@ from portal.core.inputs import query_int
 from portal.core.pagination import DEFAULT_PER_PAGE
 from portal.letters import export as exports
 from portal.letters.access import export_or_404
-from portal.letters.issuing import due_application_ids
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterStatus
 from portal.programs.models import Program
 from portal.web.shared import letter_presenters as presenters
@@ -34,6 +34,31 @@ from portal.web.shared.forms import ActionForm
 bp = Blueprint("letter_admin", __name__, url_prefix="/staff/letters")
 
 RECENT_EXPORTS = 5
+# The page says how many final decisions still lack a letter up to this many ("more than"
+# past it): counting further would read every one of a large programme's decisions.
+DUE_COUNT_CAP = 100
+
+
+def _due_count(program_id: int) -> int:
+    """Final decisions of the programme without a current letter (as ``due_application_ids``
+    lists them for the export), counted up to DUE_COUNT_CAP + 1 in one bounded query."""
+    has_letter = (
+        select(Letter.id)
+        .where(Letter.application_id == Application.id, Letter.status == LetterStatus.CURRENT)
+        .exists()
+    )
+    due = (
+        select(Application.id)
+        .where(
+            Application.program_id == program_id,
+            (Application.status == Status.AWARDED)
+            | ((Application.status == Status.REJECTED) & Application.released_at.is_not(None)),
+            ~has_letter,
+        )
+        .limit(DUE_COUNT_CAP + 1)
+        .subquery()
+    )
+    return int(db.session.scalar(select(func.count()).select_from(due)) or 0)
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,8 @@ def program_letters(program_id: int):
         program={"id": program.id, "name": program.name(locale), "code": program.code},
         letters=[presenters.letter_row(letter, locale) for letter in page.rows],
         page=page,
-        due=len(due_application_ids(program.id)),
+        due=_due_count(program.id),
+        due_cap=DUE_COUNT_CAP,
         exports=[exports.export_view(e) for e in recent],
         form=ActionForm(),
     )

@@ -42,7 +42,7 @@ def _actor():
 @bp.route("/reviewers")
 @allow(OFFICER, ADMIN)
 def reviewers():
-    page, count = review_pages.reviewers_page(_cursor_arg("after"))
+    page, count = review_pages.reviewers_page(_cursor_arg("after"), _cursor_arg("before"))
     return render_template(
         "review_admin/reviewers.html",
         rows=review_pages.reviewer_rows(page.rows),
@@ -373,7 +373,12 @@ def _render_program(program: Program, form: BulkAutoAssignForm, status: int = 20
     return render_template(
         "review_admin/program.html",
         view=review_pages.program_overview_view(
-            program, _cursor_arg("after"), _cursor_arg("reviewers_after"), select_locale()
+            program,
+            _cursor_arg("after"),
+            _cursor_arg("reviewers_after"),
+            select_locale(),
+            before=_cursor_arg("before"),
+            reviewers_before=_cursor_arg("reviewers_before"),
         ),
         form=form,
         chosen=chosen,
@@ -383,7 +388,12 @@ def _render_program(program: Program, form: BulkAutoAssignForm, status: int = 20
 
 def _back_to_program(program: Program):
     return redirect(
-        url_for("review_admin.program_overview", program_id=program.id, after=_cursor_arg("after"))
+        url_for(
+            "review_admin.program_overview",
+            program_id=program.id,
+            after=_cursor_arg("after"),
+            before=_cursor_arg("before"),
+        )
     )
 
 

@@ -22,6 +22,7 @@ from portal.programs.models import Program
 from portal.review import scoring_math
 from portal.review.assignment import REVIEW_STATES, choice_limit, fingerprint_of
 from portal.review.models import Assignment, AssignmentStatus, FlagReason, ReviewerProfile
+from portal.review.overview_tallies import program_sums, reviewer_sums, short_of_reviewers
 from portal.review.reviewer_pool import (
     DECLARED,
     ConflictKind,
@@ -31,7 +32,6 @@ from portal.review.reviewer_pool import (
     conflicts_of,
     open_loads,
     profiles_of,
-    program_spread,
     program_work,
     submitted_counts,
     user_names,
@@ -301,11 +301,13 @@ COUNT_CAP = 1000
 @dataclass(frozen=True)
 class KeysetPage:
     """One page of a list read from a cursor: its rows, the cursor of the next page (None on
-    the last) and whether it is the first page."""
+    the last), whether it is the first page, and the cursor of the previous page (its first
+    row's key, for ``?before=``; None on the first page)."""
 
     rows: list[Any]
     next_cursor: str | None
     is_first: bool
+    prev_cursor: str | None = None
 
 
 def _split_cursor(cursor: str | None) -> tuple[str, int] | None:
@@ -337,56 +339,122 @@ def bounded_count(query: Select[Any]) -> int:
     return int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
-def reviewers_page(cursor: str | None) -> tuple[KeysetPage, int]:
-    """A page of active reviewers by name after ``?after=<name>|<id>`` (ix_users_reviewers_by_
-    name, migration 0013), and how many there are, counted up to COUNT_CAP + 1."""
-    query = reviewers_query()
-    after = _split_cursor(cursor)
-    if after is not None:
-        query = query.where(tuple_(User.display_name, User.id) > after)
-    rows = list(db.session.execute(query.limit(REVIEWERS_PAGE_SIZE + 1)).all())
-    more = len(rows) > REVIEWERS_PAGE_SIZE
-    rows = rows[:REVIEWERS_PAGE_SIZE]
-    last = rows[-1][0] if rows else None
+def _reviewer_key(user: User) -> str:
+    return f"{user.display_name}|{user.id}"
+
+
+def reviewers_page(cursor: str | None, before: str | None = None) -> tuple[KeysetPage, int]:
+    """A page of active reviewers by name after ``?after=<name>|<id>`` or, going back, before
+    ``?before=<name>|<id>`` (ix_users_reviewers_by_name, migration 0013, read forwards or
+    backwards), and how many there are, counted up to COUNT_CAP + 1."""
+    key = tuple_(User.display_name, User.id)
+    back = _split_cursor(before)
+    after = None if back is not None else _split_cursor(cursor)
+    found: list[Any] = []
+    more_before = False
+    if back is not None:
+        found = list(
+            db.session.execute(
+                reviewers_query()
+                .where(key < back)
+                .order_by(None)
+                .order_by(User.display_name.desc(), User.id.desc())
+                .limit(REVIEWERS_PAGE_SIZE + 1)
+            ).all()
+        )
+        more_before = len(found) > REVIEWERS_PAGE_SIZE
+        found = list(reversed(found[:REVIEWERS_PAGE_SIZE]))
+    if back is None or not more_before:  # forwards, or back to the start: the first page
+        query = reviewers_query()
+        if after is not None:
+            query = query.where(key > after)
+        found = list(db.session.execute(query.limit(REVIEWERS_PAGE_SIZE + 1)).all())
+        more = len(found) > REVIEWERS_PAGE_SIZE
+        found = found[:REVIEWERS_PAGE_SIZE]
+        is_first = after is None
+    else:
+        more, is_first = True, False
+    rows = [tuple(row) for row in found]
     page = KeysetPage(
-        rows=[tuple(row) for row in rows],
-        next_cursor=f"{last.display_name}|{last.id}" if more and last else None,
-        is_first=after is None,
+        rows=rows,
+        next_cursor=_reviewer_key(rows[-1][0]) if more and rows else None,
+        is_first=is_first,
+        prev_cursor=_reviewer_key(rows[0][0]) if not is_first and rows else None,
     )
     return page, bounded_count(select(User.id).where(*_ACTIVE_REVIEWER))
 
 
-def _applications_page(program: Program, cursor: str | None) -> KeysetPage:
-    """A page of the programme's applications in review, oldest submission first, after the
-    cursor: one index range per review status (ix_applications_ranking_by_time leads with
-    program_id, status, first_submitted_at, id), merged here; each reads at most a page."""
-    after = time_cursor(cursor)
-    found: list[Any] = []
+def _time_key(application: Application) -> str | None:
+    if application.first_submitted_at is None:
+        return None
+    return f"{application.first_submitted_at.isoformat()}|{application.id}"
+
+
+def _application_keys(program: Program, bound: Any, *, backwards: bool) -> list[Any]:
+    """Up to a page and one of (first_submitted_at, id) of the programme's applications in
+    review after ``bound`` (before it, nearest first, when ``backwards``): one index range of
+    ix_applications_ranking_by_time (program_id, status, first_submitted_at, id) per review
+    status, merged here."""
+    key = tuple_(Application.first_submitted_at, Application.id)
+    order = (
+        (Application.first_submitted_at.desc(), Application.id.desc())
+        if backwards
+        else (Application.first_submitted_at, Application.id)
+    )
+    keys: list[Any] = []
     for status in REVIEW_STATES:
         query = (
-            select(Application, Enterprise.name, Enterprise.uscc)
-            .join(Enterprise, Enterprise.id == Application.enterprise_id)
+            select(Application.first_submitted_at, Application.id)
             .where(Application.program_id == program.id, Application.status == status)
-            .order_by(Application.first_submitted_at, Application.id)
+            .order_by(*order)
             .limit(OVERVIEW_PAGE_SIZE + 1)
         )
-        if after is not None:
-            query = query.where(tuple_(Application.first_submitted_at, Application.id) > after)
-        found.extend(tuple(row) for row in db.session.execute(query).all())
-    found.sort(
-        key=lambda row: (
-            row[0].first_submitted_at is None,
-            row[0].first_submitted_at or 0,
-            row[0].id,
-        )
+        if bound is not None:
+            query = query.where(key < bound if backwards else key > bound)
+        keys.extend(tuple(row) for row in db.session.execute(query))
+    keys.sort(key=lambda k: (k[0] is None, k[0] or 0, k[1]), reverse=backwards)
+    return keys
+
+
+def _applications_page(
+    program: Program, cursor: str | None, before: str | None = None
+) -> KeysetPage:
+    """A page of the programme's applications in review, oldest submission first, after the
+    cursor (or, going back, before ``before``): the keys of one index range per review status,
+    each read at most a page, then the page's rows by id, so that no more than a page of
+    applications is loaded."""
+    back = time_cursor(before)
+    after = None if back is not None else time_cursor(cursor)
+    more_before = False
+    if back is not None:
+        keys = _application_keys(program, back, backwards=True)
+        more_before = len(keys) > OVERVIEW_PAGE_SIZE
+        keys = list(reversed(keys[:OVERVIEW_PAGE_SIZE]))
+    if back is None or not more_before:  # forwards, or back to the start: the first page
+        keys = _application_keys(program, after, backwards=False)
+        more = len(keys) > OVERVIEW_PAGE_SIZE
+        keys = keys[:OVERVIEW_PAGE_SIZE]
+        is_first = after is None
+    else:
+        more, is_first = True, False
+    order = {application_id: position for position, (_at, application_id) in enumerate(keys)}
+    rows: list[Any] = sorted(
+        (
+            tuple(row)
+            for row in db.session.execute(
+                select(Application, Enterprise.name, Enterprise.uscc)
+                .join(Enterprise, Enterprise.id == Application.enterprise_id)
+                .where(Application.id.in_(list(order)))
+            )
+        ),
+        key=lambda row: order[row[0].id],
     )
-    more = len(found) > OVERVIEW_PAGE_SIZE
-    rows = found[:OVERVIEW_PAGE_SIZE]
-    last = rows[-1][0] if rows else None
-    next_cursor = None
-    if more and last is not None and last.first_submitted_at is not None:
-        next_cursor = f"{last.first_submitted_at.isoformat()}|{last.id}"
-    return KeysetPage(rows=rows, next_cursor=next_cursor, is_first=after is None)
+    return KeysetPage(
+        rows=rows,
+        next_cursor=_time_key(rows[-1][0]) if more and rows else None,
+        is_first=is_first,
+        prev_cursor=_time_key(rows[0][0]) if not is_first and rows else None,
+    )
 
 
 def _assignment_counts(application_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -441,50 +509,38 @@ def _overview_row(
 
 
 def _overview_counts(program: Program) -> dict[str, int]:
-    """Applications in review by status from the tallies (one query), and those still lacking
-    reviewers counted up to COUNT_CAP + 1 (one bounded query)."""
+    """Applications in review by status, and those still short of reviewers, from the tallies
+    (migrations 0006 and 0020): a few rows whatever the number of applications."""
     by_status = {
         status: count_applications(program_ids=[program.id], statuses=[status])
         for status in REVIEW_STATES
     }
-    active_count = (
-        select(func.count())
-        .where(
-            Assignment.application_id == Application.id,
-            Assignment.status != AssignmentStatus.DECLINED,
-        )
-        .correlate(Application)
-        .scalar_subquery()
-    )
-    lacking = bounded_count(
-        select(Application.id).where(
-            Application.program_id == program.id,
-            Application.status == Status.EXPERT_REVIEW,
-            active_count < program.reviewers_per_application,
-        )
-    )
     return {
         "in_review": sum(by_status.values()),
         "expert_review": by_status[Status.EXPERT_REVIEW],
         "moderation": by_status[Status.MODERATION],
         "decided": by_status[Status.DECIDED],
-        "lacking": lacking,
+        "lacking": short_of_reviewers(program.id, program.reviewers_per_application),
     }
 
 
-def _overview_reviewers(program: Program, cursor: str | None) -> KeysetPage:
+def _overview_reviewers(
+    program: Program, cursor: str | None, before: str | None = None
+) -> KeysetPage:
     """A page of active reviewers with their load, work in this programme and calibration
-    (four queries): the programme's spread of totals is one aggregate row, each reviewer's
-    work is read for the page's reviewers only."""
-    page, _count = reviewers_page(cursor)
+    (five queries): the z-scores come from the score tallies (migration 0020), one row for the
+    programme and one per reviewer on the page; each reviewer's work is read for the page's
+    reviewers only."""
+    page, _count = reviewers_page(cursor, before)
     reviewer_ids = [user.id for user, _profile in page.rows]
     loads = open_loads(reviewer_ids) if reviewer_ids else {}
     work = program_work(program.id, reviewer_ids)
-    spread = program_spread(program.id)
+    whole = program_sums(program.id)
+    sums = reviewer_sums(program.id, reviewer_ids)
     rows = []
     for user, _profile in page.rows:
         mine = work[user.id]
-        z = spread.z_of(mine.totals)
+        z = scoring_math.z_score(whole, sums[user.id]) if user.id in sums else None
         rows.append(
             {
                 "id": user.id,
@@ -493,23 +549,32 @@ def _overview_reviewers(program: Program, cursor: str | None) -> KeysetPage:
                 "pending": mine.pending,
                 "submitted": mine.submitted,
                 "declined": mine.declined,
-                "mean": scoring_math.aggregate(mine.totals, spread_threshold=0).mean
-                if mine.totals
-                else None,
+                "mean": scoring_math.mean_of(sums[user.id]) if user.id in sums else None,
                 "z": z,
                 "outlier": z is not None and abs(z) >= 1,
             }
         )
-    return KeysetPage(rows=rows, next_cursor=page.next_cursor, is_first=page.is_first)
+    return KeysetPage(
+        rows=rows,
+        next_cursor=page.next_cursor,
+        is_first=page.is_first,
+        prev_cursor=page.prev_cursor,
+    )
 
 
 def program_overview_view(
-    program: Program, cursor: str | None, reviewers_cursor: str | None, locale: str
+    program: Program,
+    cursor: str | None,
+    reviewers_cursor: str | None,
+    locale: str,
+    *,
+    before: str | None = None,
+    reviewers_before: str | None = None,
 ) -> dict[str, Any]:
     """A programme's applications in review with their progress, and its reviewers, each a
     keyset page: a fixed number of queries whatever the number of applications and reviewers,
     none reading more than a page (the programme's spread of totals excepted)."""
-    page = _applications_page(program, cursor)
+    page = _applications_page(program, cursor, before)
     stats = _assignment_counts([row[0].id for row in page.rows])
     rows = [
         _overview_row(application, firm, uscc, stats[application.id], program)
@@ -523,9 +588,11 @@ def program_overview_view(
         "needed": program.reviewers_per_application,
         "threshold": program.score_spread_threshold,
         "page": page,
-        "cursor": cursor if page.is_first is False else None,
+        # The page's own cursor, for the forms and "select all" to come back to it.
+        "cursor": cursor if not page.is_first and not before else None,
+        "before": before if not page.is_first and before else None,
         "rows": rows,
         "counts": counts,
         "count_cap": COUNT_CAP,
-        "reviewers": _overview_reviewers(program, reviewers_cursor),
+        "reviewers": _overview_reviewers(program, reviewers_cursor, reviewers_before),
     }
