@@ -117,6 +117,7 @@ def _insert(table, rows) -> int:
 def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
     from sqlalchemy import func, select
 
+    from benchmarks.seed_post_award import seed_post_award
     from portal.accounts.models import Enterprise, Role, User
     from portal.accounts.passwords import hash_password
     from portal.accounts.uscc import with_check_character
@@ -324,6 +325,8 @@ def seed(app, applications: int, rng: random.Random) -> dict[str, int]:
                     yield {**base, "action": action, "summary": {"old": "decided", "new": status}}
 
         counts["audit_events"] = _insert(AuditEvent.__table__, events())
+        # After the award: agreements, tranches and reports of the awarded applications.
+        counts |= seed_post_award(db.session, _insert, now, rng)
         _scale_budgets(db.session, programs)
         db.session.commit()
         _analyze(db.engine)

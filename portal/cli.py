@@ -16,6 +16,8 @@ from portal.core.extensions import db
 from portal.core.uploads import human_size
 from portal.demo_post_award import seed_post_award
 from portal.letters.cli import jobs_cli, letters_cli
+from portal.payments.cli import payments_cli
+from portal.payments.money import check_money_tallies, rebuild_money_tallies
 from portal.reporting.file_sweep import sweep_files
 from portal.review.cli import publicity_cli
 from portal.review.tallies import check_tallies, rebuild_tallies
@@ -77,14 +79,16 @@ def seed_demo(migrate: bool) -> None:
         click.echo("Demo data already present.")
 
 
-tallies_cli = AppGroup("tallies", help="The running counts of applications and reviews.")
+tallies_cli = AppGroup(
+    "tallies", help="The running counts of applications, reviews and money after the award."
+)
 
 
 @tallies_cli.command("check")
 @with_appcontext
 def check_tallies_command() -> None:
     """Compare the tallies with a full count; exit 1 when they differ."""
-    problems = check_tallies()
+    problems = check_tallies() + check_money_tallies()
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
@@ -95,8 +99,9 @@ def check_tallies_command() -> None:
 @tallies_cli.command("rebuild")
 @with_appcontext
 def rebuild_tallies_command() -> None:
-    """Recount every tally from the applications and assignments."""
+    """Recount every tally from the applications, assignments and tranches."""
     rebuild_tallies()
+    rebuild_money_tallies()
     db.session.commit()
     click.echo("Tallies recounted.")
 
@@ -150,3 +155,4 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(letters_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(payments_cli)

@@ -228,6 +228,18 @@ def _letter_settings(env: Mapping[str, str]) -> dict[str, Any]:
             "registered name; once the funds arrive, report their use through this portal by "
             "31 December each year.",
         ),
+        # A recovery notice (追回通知书): the account the firm repays to.
+        "RECOVERY_ACCOUNT_ZH": env.get(
+            "PORTAL_RECOVERY_ACCOUNT_ZH",
+            "户名：阜新市财政局；开户行：中国工商银行阜新分行营业部；账号：0706 0000 0000 0000 000"
+            "（汇款时请注明“追回资金”及通知书文号）",
+        ),
+        "RECOVERY_ACCOUNT_EN": env.get(
+            "PORTAL_RECOVERY_ACCOUNT_EN",
+            "Account name: Fuxin Municipal Finance Bureau; bank: Industrial and Commercial Bank "
+            "of China, Fuxin Branch business department; account number: 0706 0000 0000 0000 "
+            "000 (state “recovered funds” and the notice's number with the transfer)",
+        ),
     }
 
 

@@ -6,6 +6,8 @@ from portal.applications.tallies import ApplicationTally
 from portal.core.audit import AuditEvent
 from portal.letters.models import Letter, LetterExport, LetterSequence
 from portal.notifications.models import Notification
+from portal.payments.acceptance_models import AcceptanceAssignment, AcceptanceReview
+from portal.payments.batch_models import PaymentBatch
 from portal.payments.models import (
     Agreement,
     BankAccount,
@@ -13,6 +15,9 @@ from portal.payments.models import (
     PostAwardPlan,
     Tranche,
 )
+from portal.payments.money import MoneyTally, PaymentDaysTally
+from portal.payments.recovery_models import CreditRecord, RecoveryCase, RecoveryFile, Repayment
+from portal.payments.report_models import ProgressReport, ReportFile
 from portal.profiles.models import EnterpriseRecognition, EnterpriseYear
 from portal.programs.models import Program, ProgramVersion
 from portal.review.models import (
@@ -24,43 +29,62 @@ from portal.review.models import (
     PublicityNotice,
     ReviewerProfile,
 )
+from portal.review.overview_tallies import (
+    ProgramScoreTally,
+    ReviewerScoreTally,
+    ReviewShortfallTally,
+)
 from portal.review.release_record_models import ReleaseRecord, ReleaseRecordEntry
 from portal.review.sign_off import Proposal
 from portal.review.tallies import ReviewDueTally, ReviewTally
 
 __all__ = [
+    "AcceptanceAssignment",
+    "AcceptanceReview",
     "Agreement",
-    "BankAccount",
-    "PostAwardDocument",
-    "PostAwardPlan",
-    "Tranche",
     "Application",
     "ApplicationSubmission",
     "ApplicationTally",
     "Assignment",
     "Attachment",
     "AuditEvent",
+    "BankAccount",
     "ConflictDeclaration",
+    "CreditRecord",
     "Enterprise",
     "EnterpriseRecognition",
     "EnterpriseYear",
     "Letter",
     "LetterExport",
     "LetterSequence",
+    "MoneyTally",
     "Notification",
     "Objection",
     "ObjectionEvidence",
     "ObjectorChallenge",
+    "PaymentBatch",
+    "PaymentDaysTally",
+    "PostAwardDocument",
+    "PostAwardPlan",
     "Program",
+    "ProgramScoreTally",
     "ProgramVersion",
+    "ProgressReport",
     "Proposal",
     "PublicityNotice",
+    "RecoveryCase",
+    "RecoveryFile",
     "ReleaseRecord",
     "ReleaseRecordEntry",
+    "Repayment",
+    "ReportFile",
     "ReviewDueTally",
+    "ReviewShortfallTally",
     "ReviewTally",
     "ReviewerProfile",
+    "ReviewerScoreTally",
     "Role",
     "SignInThrottle",
+    "Tranche",
     "User",
 ]

@@ -1,4 +1,5 @@
-"""agreements and bank accounts (placeholder until filled)
+"""no schema change: agreements and bank accounts needed nothing beyond 0014 (kept so that
+the chain of revisions stays as numbered)
 
 Revision ID: 0015
 Revises: 0014

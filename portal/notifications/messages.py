@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from portal.applications.award_terms import short_day
@@ -306,6 +306,276 @@ def _registration_attempt(p, _program_name, url) -> Message:
     )
 
 
+def _acceptance_assigned(p, program, url) -> Message:
+    title = _("Acceptance panel: %(reference)s", reference=p["reference"])
+    return Message(
+        title,
+        [
+            _(
+                "You are on the acceptance panel of %(firm)s's project under “%(program)s”. "
+                "Read the project and give your conclusion with comments.",
+                firm=p.get("firm", ""),
+                program=program,
+            )
+        ],
+        _("Open your acceptance panels"),
+        url,
+    )
+
+
+def _acceptance_concluded(p, program, url) -> Message:
+    outcome = p.get("outcome")
+    words = {
+        "passed": _("passed"),
+        "fix": _("to be fixed by a deadline"),
+        "failed": _("failed"),
+    }.get(outcome, outcome or "")
+    title = _("Acceptance of %(reference)s: %(outcome)s", reference=p["reference"], outcome=words)
+    paragraphs = [
+        _(
+            "The acceptance of your project under “%(program)s” is concluded: %(outcome)s. "
+            "The acceptance notice %(number)s is on the application's page.",
+            program=program,
+            outcome=words,
+            number=p.get("number", ""),
+        )
+    ]
+    if outcome == "fix" and p.get("fix_deadline"):
+        paragraphs.append(
+            _(
+                "Fix the points in the notice by %(date)s; the bureau then forms a new panel.",
+                date=short_day(date.fromisoformat(p["fix_deadline"])),
+            )
+        )
+    return Message(title, paragraphs, _("Open the application"), url)
+
+
+def _agreement_offered(p, program, url) -> Message:
+    title = _("Your funding agreement for %(reference)s is ready", reference=p["reference"])
+    return Message(
+        title,
+        [
+            _(
+                "Your award of %(amount)s yuan for “%(program)s” is final. Its funding "
+                "agreement is ready: read it, enter the bank account the award is paid into and "
+                "accept the agreement on the portal.",
+                amount=format_money(p.get("amount")),
+                program=program,
+            ),
+            _("The award is paid only after you have accepted the agreement."),
+        ],
+        _("Open the agreement"),
+        url,
+    )
+
+
+def _bank_account_sent_back(p, program, url) -> Message:
+    title = _("Please check the bank account for %(reference)s", reference=p["reference"])
+    return Message(
+        title,
+        [
+            _(
+                "The bureau could not confirm the bank account you entered for your award for "
+                "“%(program)s”.",
+                program=program,
+            ),
+            _("The bureau's reason: %(reason)s", reason=p.get("reason", "")),
+            _("Enter the account again on the agreement's page."),
+        ],
+        _("Open the agreement"),
+        url,
+    )
+
+
+def _payment_made(p, program, url) -> Message:
+    return Message(
+        _("Paid %(amount)s yuan, %(date)s", amount=format_money(p["amount"]), date=p["paid_on"]),
+        [
+            _(
+                "The bureau paid %(amount)s yuan of the award for “%(program)s” (%(reference)s, "
+                "payment %(position)s) into your confirmed bank account on %(date)s.",
+                amount=format_money(p["amount"]),
+                program=program,
+                reference=p["reference"],
+                position=p.get("position", 1),
+                date=p["paid_on"],
+            )
+        ],
+        _("Open the application"),
+        url,
+    )
+
+
+def _report_title(p) -> str:
+    """The report's name in the message's language (compose forces it)."""
+    locale = get_locale()
+    return p.get("title_en" if locale is not None and locale.language == "en" else "title_zh", "")
+
+
+def _report_due(p, program, url) -> Message:
+    title_of = _report_title(p)
+    due = short_day(date.fromisoformat(p["due_on"])) if p.get("due_on") else ""
+    days = int(p.get("days") or 0)
+    if days > 0:
+        title = _("%(report)s is due on %(date)s", report=title_of, date=due)
+        first = _(
+            "Your %(report)s on the award under “%(program)s” is due in %(days)d days, on "
+            "%(date)s.",
+            report=title_of,
+            program=program,
+            days=days,
+            date=due,
+        )
+    else:
+        title = _("%(report)s is due today", report=title_of)
+        first = _(
+            "Your %(report)s on the award under “%(program)s” was due on %(date)s. Until it is "
+            "submitted your enterprise cannot start new applications.",
+            report=title_of,
+            program=program,
+            date=due,
+        )
+    return Message(
+        title,
+        [first, _("Fill in the figures and the text, attach the files and submit.")],
+        _("Open the report"),
+        url,
+    )
+
+
+def _report_returned(p, program, url) -> Message:
+    title_of = _report_title(p)
+    return Message(
+        _("%(report)s returned: please change it", report=title_of),
+        [
+            _("The bureau returned your %(report)s.", report=title_of),
+            _("The bureau's reason: %(reason)s", reason=p.get("reason", "")),
+            _("Change the report and submit it again."),
+        ],
+        _("Open the report"),
+        url,
+    )
+
+
+def _report_accepted(p, program, url) -> Message:
+    title_of = _report_title(p)
+    return Message(
+        _("%(report)s accepted", report=title_of),
+        [_("The bureau accepted your %(report)s. Nothing more is needed.", report=title_of)],
+        _("Open the report"),
+        url,
+    )
+
+
+# --- recovery (追回) ----------------------------------------------------------------------------
+
+
+def _recovery_opened(p, program, url) -> Message:
+    title = _(
+        "The bureau opened a recovery case on your award %(reference)s", reference=p["reference"]
+    )
+    return Message(
+        title,
+        [
+            _(
+                "The bureau has found facts that may lead it to recover the support for "
+                "“%(program)s”. The grounds, the facts and the evidence are on the case page.",
+                program=program,
+            ),
+            _(
+                "You may state your case (陈述申辩) with files until %(day)s. After that day the "
+                "bureau decides on what it has.",
+                day=p.get("due", ""),
+            ),
+        ],
+        _("Open the case"),
+        url,
+    )
+
+
+def _recovery_decided(p, program, url) -> Message:
+    if p.get("decision") == "recover":
+        title = _("Recovery decided on your award %(reference)s", reference=p["reference"])
+        paragraphs = [
+            _(
+                "The bureau has decided to recover %(amount)s yuan of the support for "
+                "“%(program)s”. The recovery notice with the last day to repay follows.",
+                amount=format_money(p.get("amount")),
+                program=program,
+            )
+        ]
+        if p.get("ban_until"):
+            paragraphs.append(
+                _(
+                    "Your enterprise may not apply for the bureau's support until %(day)s.",
+                    day=p["ban_until"],
+                )
+            )
+    else:
+        title = _("No recovery on your award %(reference)s", reference=p["reference"])
+        paragraphs = [
+            _(
+                "The bureau has closed the recovery case on the support for “%(program)s” "
+                "without recovering anything.",
+                program=program,
+            )
+        ]
+    return Message(title, paragraphs, _("Open the case"), url)
+
+
+def _recovery_notice_issued(p, program, url) -> Message:
+    title = _("Recovery notice %(number)s", number=p.get("number", ""))
+    return Message(
+        title,
+        [
+            _(
+                "Repay %(amount)s yuan of the support for “%(program)s” by %(day)s. The notice "
+                "says where to repay and how to appeal.",
+                amount=format_money(p.get("amount")),
+                program=program,
+                day=p.get("due", ""),
+            )
+        ],
+        _("Open the case"),
+        url,
+    )
+
+
+def _recovery_settled(p, program, url) -> Message:
+    title = _("Recovery settled on your award %(reference)s", reference=p["reference"])
+    return Message(
+        title,
+        [
+            _(
+                "The bureau has received the %(amount)s yuan to be repaid of the support for "
+                "“%(program)s”. The case is settled.",
+                amount=format_money(p.get("amount")),
+                program=program,
+            )
+        ],
+        _("Open the case"),
+        url,
+    )
+
+
+def _sign_off_requested(p, program, url) -> Message:
+    from portal.review.sign_off import Kind
+
+    what = str(Kind(p["kind"]).label) if p.get("kind") in Kind._value2member_map_ else ""
+    paragraphs = [
+        _(
+            "An officer proposed it for “%(program)s”. It takes effect once an approver signs "
+            "it off; you may also send it back with a reason.",
+            program=program,
+        )
+    ]
+    if p.get("reference"):
+        paragraphs.append(_("Application: %(reference)s", reference=p["reference"]))
+    return Message(
+        _("Awaiting your sign-off: %(what)s", what=what), paragraphs, _("Open the proposal"), url
+    )
+
+
 _WRITERS = {
     "submitted": _submitted,
     "resubmitted": _resubmitted,
@@ -321,5 +591,17 @@ _WRITERS = {
     "password_reset": _password_reset,
     "registration_confirmation": _registration_confirmation,
     "registration_attempt": _registration_attempt,
+    "payment_made": _payment_made,
+    "acceptance_assigned": _acceptance_assigned,
+    "acceptance_concluded": _acceptance_concluded,
+    "report_due_soon": _report_due,
+    "report_due_today": _report_due,
+    "report_returned": _report_returned,
+    "report_accepted": _report_accepted,
+    "recovery_opened": _recovery_opened,
+    "recovery_decided": _recovery_decided,
+    "recovery_notice_issued": _recovery_notice_issued,
+    "recovery_settled": _recovery_settled,
+    "sign_off_requested": _sign_off_requested,
 }
 KINDS = frozenset(_WRITERS)

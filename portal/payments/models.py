@@ -96,7 +96,7 @@ class PostAwardDocument(Model):
 
 class AgreementStatus(LabelledEnum):
     OFFERED = "offered", _l("Waiting for the firm")
-    ACCEPTED = "accepted", _l("Accepted")
+    ACCEPTED = "accepted", _l("Agreement accepted")
 
 
 class Agreement(Model):
@@ -177,6 +177,11 @@ class Tranche(Model):
     __tablename__ = "tranches"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        # Paid means finance confirmed it: a day and the bank's reference (payments.tranches).
+        CheckConstraint(
+            "status <> 'paid' OR (paid_on IS NOT NULL AND bank_reference IS NOT NULL)",
+            name="paid_has_reference",
+        ),
         UniqueConstraint("application_id", "position", name="uq_tranches_application_position"),
         Index("ix_tranches_status_due", "status", "due_at", "id"),
         Index("ix_tranches_program_status", "program_id", "status"),
@@ -197,6 +202,8 @@ class Tranche(Model):
         str_enum_column_type(TrancheStatus, "tranche_status", 20), default=TrancheStatus.PLANNED
     )
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The payment batch it is in, or was paid from (payments.batch_models.PaymentBatch).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("payment_batches.id"), index=True)
     # Set once, when finance's confirmation is recorded (by hand or from the bank's file).
     paid_on: Mapped[date | None]
     bank_reference: Mapped[str | None] = mapped_column(String(60), unique=True)

@@ -41,7 +41,12 @@ def _criterion(key: str, zh: str, en: str, weight: int, scale_max: int = 10) -> 
     }
 
 
-COMMON_RULES = [_rule("registered_in_region", prefix="2109"), _rule("not_on_risk_lists")]
+COMMON_RULES = [
+    _rule("registered_in_region", prefix="2109"),
+    _rule("not_on_risk_lists"),
+    _rule("no_overdue_reports"),
+    _rule("no_credit_ban"),
+]
 
 DEMO_PROGRAMS: list[dict[str, Any]] = [
     {

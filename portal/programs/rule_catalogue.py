@@ -32,7 +32,9 @@ from portal.programs.rule_checks import (
     in_fluorine_park,
     ip_class_i_at_least,
     ip_class_ii_at_least,
+    no_credit_ban,
     no_other_public_funding,
+    no_overdue_reports,
     not_branch_or_trading_company,
     not_on_risk_lists,
     project_accepted,
@@ -250,6 +252,20 @@ _KINDS = (
         (),
         True,
         no_other_public_funding,
+    ),
+    RuleKind(
+        "no_overdue_reports",
+        _l("No report overdue on earlier awards"),
+        (),
+        False,
+        no_overdue_reports,
+    ),
+    RuleKind(
+        "no_credit_ban",
+        _l("No ban in the credit record (recovery of earlier support)"),
+        (),
+        False,
+        no_credit_ban,
     ),
 )
 

@@ -14,10 +14,11 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.core.money import format_amount, format_money
-from portal.programs.facts import FirmFacts, Recognition
+from portal.programs.facts import FirmFacts, OverdueReport, Recognition
 from portal.programs.parameters import Text, format_number
 
 RECOGNITION_CHOICES: tuple[tuple[str, Text], ...] = (
@@ -444,4 +445,51 @@ def no_other_public_funding(facts: FirmFacts, params: dict[str, Any]) -> Outcome
         unknown=_l(
             "Whether the project has other public funding is not stated in the application yet."
         ),
+    )
+
+
+def _overdue_explanation(reports: tuple[OverdueReport, ...]) -> str:
+    """The overdue reports said in the page's language, read when shown: "中期进展报告 (…)
+    was due on 2026-11-20; …"."""
+    locale = get_locale()
+    english = locale is not None and locale.language == "en"
+    said = "; ".join(
+        str(
+            _l(
+                "%(title)s was due on %(date)s",
+                title=report.title_en if english else report.title_zh,
+                date=report.due_on.isoformat(),
+            )
+        )
+        for report in reports
+    )
+    return str(_l("%(reports)s. Submit the overdue report first, then apply.", reports=said))
+
+
+def no_overdue_reports(facts: FirmFacts, params: dict[str, Any]) -> Outcome:
+    overdue = facts.standing.overdue_reports
+    if not overdue:
+        return Outcome(Status.PASS, _l("No report overdue."))
+    return Outcome(Status.FAIL, LazyString(_overdue_explanation, overdue))
+
+
+def no_credit_ban(facts: FirmFacts, params: dict[str, Any]) -> Outcome:
+    """A ban in the credit record (written by a decision to recover) stops the firm applying
+    until its last day; the latest-ending ban explains it, with its recovery notice."""
+    bans = facts.standing.bans
+    if not bans:
+        return Outcome(Status.PASS, _l("No ban in the credit record."))
+    ban = max(bans, key=lambda b: b.until)
+    until = ban.until.isoformat()
+    if ban.notice_number:
+        return Outcome(
+            Status.FAIL,
+            _l(
+                "Barred until %(until)s: recovery notice %(number)s",
+                until=until,
+                number=ban.notice_number,
+            ),
+        )
+    return Outcome(
+        Status.FAIL, _l("Barred until %(until)s by a decision to recover support", until=until)
     )

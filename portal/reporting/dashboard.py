@@ -1,11 +1,12 @@
 """What the officers' dashboard reads: every programme of a year with its applications, money
 and expert reviews.
 
-The page loads in six queries whatever the number of programmes, applications and
+The page loads in nine queries whatever the number of programmes, applications and
 assignments: the span of years that have programmes, the year's programmes, the tallies of
 applications by programme, status and decision and of assignments by programme and status
-(kept by the database, see ``portal.applications.tallies``), and the overdue reviews by day
-and from earlier today.
+(kept by the database, see ``portal.applications.tallies``), the overdue reviews by day
+and from earlier today, and the money after the award (``portal.payments.money``: the money
+tallies, the days to payment and the overdue reports).
 Everything returned is plain values (the templates never touch the ORM).
 """
 
@@ -24,6 +25,7 @@ from portal.applications.tallies import ApplicationTally
 from portal.core.extensions import db
 from portal.core.money import sum_from_db as money
 from portal.core.timeutil import BUREAU_ZONE, to_bureau_time, utcnow
+from portal.payments.money import programme_money
 from portal.programs import calendar
 from portal.programs.models import Program
 from portal.review.decision_rules import APPROVE
@@ -254,6 +256,18 @@ def _totals(programmes: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return totals
 
 
+def _money_totals(programmes: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Awarded, paid, due and recovered across the year's programmes, and their overdue
+    reports (the days to payment are per programme only: a median does not add up)."""
+    totals: dict[str, Any] = dict.fromkeys(("awarded", "paid", "due", "recovered"), ZERO)
+    totals["overdue_reports"] = 0
+    for programme in programmes:
+        for key in ("awarded", "paid", "due", "recovered"):
+            totals[key] += programme["money"][key]
+        totals["overdue_reports"] += programme["money"]["overdue_reports"]
+    return totals
+
+
 def dashboard(year: int | None, locale: str, now: datetime | None = None) -> dict[str, Any]:
     """The programmes of ``year`` (this year when None or out of range) with their figures,
     the totals across them, and the years that can be chosen."""
@@ -268,13 +282,16 @@ def dashboard(year: int | None, locale: str, now: datetime | None = None) -> dic
     program_ids = [row.id for row in rows]
     apps = _application_figures(program_ids)
     reviews = _review_figures(program_ids, now)
+    money_figures = programme_money(program_ids, to_bureau_time(now).date())
     programmes = [_programme(row, apps[row.id], reviews[row.id], locale, now) for row in rows]
+    for programme in programmes:
+        programme["money"] = money_figures[programme["id"]]
     return {
         "year": year,
         "years": years,
         "as_of": now,
         "programmes": programmes,
-        "totals": _totals(programmes),
+        "totals": _totals(programmes) | {"money": _money_totals(programmes)},
         # The words for the award figures, the same as on the exports page and in mails.
         "terms": {
             "proposed": AwardTerm.PROPOSED.label,

@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    type_coerce,
     union_all,
 )
 
@@ -41,8 +42,9 @@ from portal.applications.models import Application, Status
 from portal.applications.tallies import ApplicationTally
 from portal.core.audit import Action, AuditEvent
 from portal.core.extensions import db
-from portal.core.timeutil import UTCDateTime, utcnow
+from portal.core.timeutil import BUREAU_ZONE, UTCDateTime, utcnow
 from portal.letters.models import ExportStatus, Letter, LetterExport, LetterStatus
+from portal.payments.report_models import ProgressReport, ReportStatus
 from portal.review.decision_rules import APPROVE, REJECT
 from portal.review.models import Assignment, AssignmentStatus, Objection, ObjectionStatus
 from portal.review.tallies import ReviewDueTally
@@ -58,6 +60,8 @@ AWAITING_RELEASE = "awaiting_release"  # a decision recorded, not yet released
 OBJECTIONS = "objections"  # objections received in publicity, not yet upheld or dismissed
 LETTERS_NOT_ISSUED = "letters_not_issued"  # a final decision whose letter never came out
 EXPORTS_READY = "exports_ready"  # the officer's own letters exports, finished
+REPORTS_OVERDUE = "reports_overdue"  # firms' progress reports past their due date
+REPORTS_TO_CHECK = "reports_to_check"  # progress reports submitted, not yet accepted/returned
 
 KINDS = (
     WAITING_FORMAL_CHECK,
@@ -70,6 +74,8 @@ KINDS = (
     OBJECTIONS,
     LETTERS_NOT_ISSUED,
     EXPORTS_READY,
+    REPORTS_OVERDUE,
+    REPORTS_TO_CHECK,
 )
 
 # A letter is issued by a background job seconds after its decision becomes final; one still
@@ -345,6 +351,29 @@ def _exports_ready(user_id: int, now: datetime) -> Select[Any]:
     )
 
 
+def _reports(now: datetime) -> list[Select[Any]]:
+    """Progress reports overdue (counted down the (status, due_on) index; the oldest is the
+    earliest due, from the day after it) and submitted ones waiting for an officer's check."""
+    today = now.astimezone(BUREAU_ZONE).date()
+    owed = ProgressReport.status.in_([ReportStatus.DUE, ReportStatus.RETURNED])
+    return [
+        select(
+            *_row(
+                REPORTS_OVERDUE,
+                items=func.count(),
+                oldest_at=type_coerce(func.min(ProgressReport.due_on), UTCDateTime()),
+            )
+        ).where(owed, ProgressReport.due_on < today),
+        select(
+            *_row(
+                REPORTS_TO_CHECK,
+                items=func.count(),
+                oldest_at=func.min(ProgressReport.submitted_at),
+            )
+        ).where(ProgressReport.status == ReportStatus.SUBMITTED),
+    ]
+
+
 def todo_statement(user_id: int, now: datetime) -> Any:
     """Every kind of work in one statement: rows of (kind, programme, items, oldest moment,
     last id), several per kind, merged by ``desk_todo``."""
@@ -354,6 +383,7 @@ def todo_statement(user_id: int, now: datetime) -> Any:
         _open_objections(),
         *_letters_not_issued(),
         _exports_ready(user_id, now),
+        *_reports(now),
         _tallied_counts(),
     )
 

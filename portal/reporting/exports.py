@@ -23,6 +23,7 @@ from portal.applications.award_terms import (
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from portal.letters.models import Letter, LetterStatus
+from portal.payments.models import Tranche, TrancheStatus
 from portal.programs.models import Program
 from portal.reporting.formats import COUNT, DATE, DATETIME, MONEY, SCORE, Column
 
@@ -55,6 +56,23 @@ APPLICATION_COLUMNS: tuple[Column, ...] = (
     Column("publicity_ends_on", _l("Publicity ends"), DATE),
     Column("awarded_at", _l("Final since (UTC+8)"), DATETIME),
     Column("letter_number", _l("Notice number")),
+)
+
+
+# Money after the award per programme and bureau year (portal.payments.money): each figure in
+# the year of its own event (awarded: agreement offered; due: fell due; paid; recovered).
+MONEY_COLUMNS: tuple[Column, ...] = (
+    Column("program_code", _l("Programme code")),
+    Column("program_name", _l("Programme")),
+    Column("year", _l("Year"), COUNT),
+    Column("awarded", _l("Awarded (yuan)"), MONEY),
+    Column("paid", _l("Paid (yuan)"), MONEY),
+    Column("tranches_paid", _l("Payments made"), COUNT),
+    Column("due", _l("Due for payment (yuan)"), MONEY),
+    Column("tranches_due", _l("Payments due"), COUNT),
+    Column("recovered", _l("Recovered (yuan)"), MONEY),
+    Column("days_median", _l("Days from final award to first payment (median)"), SCORE),
+    Column("days_worst", _l("Days from final award to first payment (worst)"), COUNT),
 )
 
 
@@ -117,8 +135,20 @@ def award_rows(program_id: int | None) -> list[dict[str, Any]]:
     """Final awards for open data (OPEN_DATA_STATUSES), in one query.
 
     Only what the bureau already makes public is read: programme, enterprise and USCC, the
-    amount and dates. The firm's own project texts are not published.
+    amount and dates, and what has been paid of it (``disbursed``: the paid tranches, with the
+    day of the last payment). The firm's own project texts are not published.
     """
+    paid = (
+        select(
+            Tranche.application_id,
+            func.sum(Tranche.amount).label("disbursed"),
+            func.max(Tranche.paid_on).label("last_paid_on"),
+            func.max(Tranche.paid_recorded_at).label("paid_recorded_at"),
+        )
+        .where(Tranche.status == TrancheStatus.PAID)
+        .group_by(Tranche.application_id)
+        .subquery()
+    )
     query = (
         select(
             Application.reference,
@@ -133,10 +163,14 @@ def award_rows(program_id: int | None) -> list[dict[str, Any]]:
             Enterprise.name.label("enterprise_name"),
             Enterprise.uscc,
             Letter.number.label("letter_number"),
+            paid.c.disbursed,
+            paid.c.last_paid_on,
+            paid.c.paid_recorded_at,
         )
         .join(Program, Program.id == Application.program_id)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .outerjoin(Letter, _current_letter_join())
+        .outerjoin(paid, paid.c.application_id == Application.id)
         .where(Application.status.in_(OPEN_DATA_STATUSES))
         .order_by(Program.code, Application.reference)
     )

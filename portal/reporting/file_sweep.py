@@ -26,6 +26,7 @@ from portal.core.extensions import db
 from portal.core.files import StoredEntry, file_store
 from portal.core.timeutil import utcnow
 from portal.letters.models import Letter, LetterExport
+from portal.payments.report_models import ReportFile
 
 #: Files younger than this are never swept (their transaction may still be running).
 DEFAULT_GRACE = timedelta(hours=24)
@@ -57,6 +58,7 @@ def referenced_keys() -> set[str]:
     are kept on record, so their files count too)."""
     statement = union(
         select(Attachment.storage_key),
+        select(ReportFile.storage_key),  # progress reports' files (removed ones too)
         select(Letter.pdf_key),
         select(Letter.pdf_en_key),
         select(LetterExport.file_key).where(LetterExport.file_key.is_not(None)),

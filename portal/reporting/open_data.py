@@ -2,7 +2,11 @@
 
 The file is a 360Giving data package: ``{"grants": [...]}``, one grant per final award, with
 the standard's required fields (id, title, description, currency, amountAwarded, awardDate,
-recipientOrganization, fundingOrganization) plus grantProgramme and dateModified.
+recipientOrganization, fundingOrganization) plus grantProgramme, dateModified and
+amountDisbursed: what has been paid of the award (the tranches finance confirmed as paid), as
+the standard defines it, "the total amount disbursed (paid) to this grantee when this record
+was last updated". The standard's plannedDates and actualDates describe the funded activity's
+period, not payments, so they are left out rather than filled with payment days.
 
 Only what the bureau already publishes is put in: the programme, the enterprise and its
 unified social credit code, the amount and the date. Firms' project titles and summaries were
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from portal.core.timeutil import to_bureau_time
@@ -55,19 +60,24 @@ def grant(
     programme = {"code": row["program_code"], "title": row["program_name"]}
     if base_url:
         programme["url"] = f"{base_url.rstrip('/')}/programmes/{row['program_code']}"
+    modified = row["updated_at"]
+    paid_recorded = row.get("paid_recorded_at")
+    if paid_recorded is not None and paid_recorded > modified:
+        modified = paid_recorded
     return {
         "id": grant_id(prefix, row["reference"]),
         "title": f"{row['program_name']}：{row['enterprise_name']}",
         "description": row["program_summary"] or row["program_name"],
         "currency": CURRENCY,
         "amountAwarded": row["decided_amount"],
+        "amountDisbursed": row.get("disbursed") or Decimal("0.00"),
         "awardDate": _bureau_date(awarded),
         "recipientOrganization": [
             {"id": recipient_id(row["uscc"]), "name": row["enterprise_name"]}
         ],
         "fundingOrganization": [dict(funder)],
         "grantProgramme": [programme],
-        "dateModified": _bureau_datetime(row["updated_at"]),
+        "dateModified": _bureau_datetime(modified),
     }
 
 

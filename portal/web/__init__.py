@@ -31,6 +31,7 @@ from portal.web.desk.release_records import bp as release_records_bp
 from portal.web.desk.reports import bp as desk_reports_bp
 from portal.web.desk.review import bp as review_admin_bp
 from portal.web.desk.sign_off import bp as sign_off_bp
+from portal.web.firm.acceptance import bp as firm_acceptance_bp
 from portal.web.firm.agreements import bp as firm_agreements_bp
 from portal.web.firm.applications import bp as applications_bp
 from portal.web.firm.profile import bp as profiles_bp
@@ -76,6 +77,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(desk_reports_bp)
     app.register_blueprint(desk_acceptance_bp)
     app.register_blueprint(acceptance_panel_bp)
+    app.register_blueprint(firm_acceptance_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(firm_recovery_bp)
     app.register_blueprint(post_award_plans_bp)

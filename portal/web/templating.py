@@ -63,6 +63,8 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
     Role.APPROVER: [
         ("accounts.home", _l("Leadership desk")),
         ("sign_off.index", _l("Sign-off")),
+        ("payments.batch_list", _l("Payment batches")),
+        ("recovery.index", _l("Recovery")),
     ],
 }
 

@@ -8,4 +8,6 @@ EXPECTED = {
     "exports.applications_csv": {OFFICER, ADMIN},
     "exports.applications_xlsx": {OFFICER, ADMIN},
     "exports.awards_json": {OFFICER, ADMIN},
+    "exports.money_csv": {OFFICER, ADMIN},
+    "exports.money_xlsx": {OFFICER, ADMIN},
 }

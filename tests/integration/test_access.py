@@ -91,6 +91,15 @@ SAMPLE_VALUES = {
     "record_id": 1,
     "token": "not-a-token",
     "proposal_id": 1,
+    "agreement_id": 1,
+    "account_id": 1,
+    "document_id": 1,
+    "review_id": 1,
+    "report_id": 1,
+    "file_id": 1,
+    "case_id": 1,
+    "batch_id": 1,
+    "tranche_id": 1,
 }
 
 

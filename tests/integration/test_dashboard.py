@@ -296,6 +296,8 @@ def test_summary_row_totals_every_programme(app, demo):
         "700,000.25",
         "1,200,000.00",
         "23,000,000.00",
+        "0.00",  # paid
+        "0.00",  # due for payment
         "3 / 7",
         "2",
     ]
@@ -308,6 +310,8 @@ def test_summary_row_totals_every_programme(app, demo):
         KEY_PUBLICITY,
         KEY_FINAL,
         "9,000,000.00",
+        "0.00",  # paid
+        "0.00",  # due for payment
         "3 / 7",
         "2",
     ]
@@ -615,7 +619,7 @@ def test_query_count_is_fixed(app, demo):
     build_key_programme(app)
     client.get(URL)  # warm-up: first-request work is not the page's
     small = sql_statements(app, client, URL)
-    assert _service_statements(app) == 6
+    assert _service_statements(app) == 9
 
     _add_programmes(app, 6)
     for code, status in (
@@ -633,8 +637,9 @@ def test_query_count_is_fixed(app, demo):
 
     assert len(large) == len(small)
     # Of them, the dashboard's own: the span of years, the programmes, the application
-    # tallies, the review tallies and the overdue reviews (by day, and from earlier today).
-    assert _service_statements(app) == 6
+    # tallies, the review tallies, the overdue reviews (by day, and from earlier today), the
+    # money tallies, the days to payment and the overdue reports.
+    assert _service_statements(app) == 9
     page = page_text(client)
     assert stat(page, "Programmes") == "10"
     assert stat(page, "Applications received") == str(KEY_RECEIVED + 125)

@@ -17,10 +17,15 @@ from portal.applications.models import Application, Status
 from portal.core.audit import AuditEvent
 from portal.core.extensions import db
 from portal.programs import services
+from portal.programs.demo import COMMON_RULES
 from portal.programs.models import Program, ProgramVersion
 from tests.helpers import english_client, use_english
 
 NEW_URL = "/staff/programmes/new"
+
+# Where the key above-size programme's own rules start: after the rules every demo programme
+# shares (region, risk lists, overdue reports, credit bans).
+ABOVE_SIZE = len(COMMON_RULES)
 
 
 def _edit_url(program_id: int) -> str:
@@ -509,8 +514,8 @@ def test_a_demo_programme_saved_unchanged_stays_as_it_was(app, officer, code):
 def test_editing_without_submitted_applications_updates_version_1_in_place(app, officer):
     program_id = _program_id(app, "key-above-size-2026")
     fields = _demo_form(officer, program_id)
-    assert fields["rules-2-kind"] == "above_designated_size"
-    fields["rules-2-p-min_revenue"] = "30000000"
+    assert fields[f"rules-{ABOVE_SIZE}-kind"] == "above_designated_size"
+    fields[f"rules-{ABOVE_SIZE}-p-min_revenue"] = "30000000"
     fields["name_en"] = "Key enterprise selection"
     response = officer.post(_edit_url(program_id), data=fields)
     assert response.status_code == 302
@@ -518,11 +523,11 @@ def test_editing_without_submitted_applications_updates_version_1_in_place(app, 
 
     [version] = _versions(app, program_id)
     assert version.number == 1
-    assert version.eligibility["all"][2] == {
+    assert version.eligibility["all"][ABOVE_SIZE] == {
         "rule": "above_designated_size",
         "params": {"min_revenue": "30000000"},
     }
-    assert version.eligibility["all"][4] == {  # the alternative group is kept
+    assert version.eligibility["all"][ABOVE_SIZE + 2] == {  # the alternative group is kept
         "any": [
             {"rule": "ip_class_i_at_least", "params": {"count": 1}},
             {"rule": "has_rd_institution", "params": {}},
@@ -703,7 +708,7 @@ def test_a_save_over_an_edit_made_meanwhile_is_refused_then_saved_knowingly(app,
     # The officer's save, from the page drawn before: refused, nothing written, what was
     # typed kept, and who saved meanwhile named.
     officer_fields["name_en"] = "Key enterprise selection (revised)"
-    officer_fields["rules-2-p-min_revenue"] = "30000000"
+    officer_fields[f"rules-{ABOVE_SIZE}-p-min_revenue"] = "30000000"
     response = officer.post(_edit_url(program_id), data=officer_fields)
     assert response.status_code == 422
     page = _text(response)
@@ -721,7 +726,7 @@ def test_a_save_over_an_edit_made_meanwhile_is_refused_then_saved_knowingly(app,
     assert len(_events(app, "program.updated", program_id)) == 1
     redrawn = _form_fields(page)
     assert redrawn["name_en"] == "Key enterprise selection (revised)"
-    assert redrawn["rules-2-p-min_revenue"] == "30000000"
+    assert redrawn[f"rules-{ABOVE_SIZE}-p-min_revenue"] == "30000000"
     # The redrawn page carries the version now current: Save again saves over the edit.
     assert redrawn["lock_version"] == "2"
     redrawn["action"] = "save"

@@ -14,7 +14,15 @@ from flask_babel import Babel
 from flask_babel.speaklater import LazyString
 
 from portal.core.money import format_amount, format_money
-from portal.programs.facts import FirmFacts, ProjectFigures, Recognition, YearFigures
+from portal.programs.facts import (
+    CreditBan,
+    FirmFacts,
+    OverdueReport,
+    ProjectFigures,
+    Recognition,
+    Standing,
+    YearFigures,
+)
 from portal.programs.parameters import InvalidParams, ParamSpec
 from portal.programs.rule_catalogue import RULE_KINDS
 from portal.programs.rule_checks import Status
@@ -619,7 +627,48 @@ LEAF_CASES = [
         ("not stated",),
         project=project(other_public_funding=None),
     ),
+    # 20 no_overdue_reports: the firm's standing is always known (read live), never missing
+    case("no-report-overdue", "no_overdue_reports", P, ("No report overdue",)),
+    case(
+        "report-overdue",
+        "no_overdue_reports",
+        F,
+        ("Progress report (Digital transformation) was due on 2026-11-20", "Submit the overdue"),
+        standing=Standing(
+            overdue_reports=(
+                OverdueReport(
+                    "中期进展报告 (数字化转型后补助)",
+                    "Progress report (Digital transformation)",
+                    date(2026, 11, 20),
+                ),
+            )
+        ),
+    ),
+    # 21 no_credit_ban: a ban written by a decision to recover, explained with its notice
+    case("no-credit-ban", "no_credit_ban", P, ("No ban in the credit record",)),
+    case(
+        "credit-ban",
+        "no_credit_ban",
+        F,
+        ("Barred until 2029-12-20: recovery notice 阜科追〔2026〕3号",),
+        standing=Standing(
+            bans=(
+                CreditBan(date(2028, 1, 5), "阜科追〔2025〕1号"),
+                CreditBan(date(2029, 12, 20), "阜科追〔2026〕3号"),
+            )
+        ),
+    ),
+    case(
+        "credit-ban-before-its-notice",
+        "no_credit_ban",
+        F,
+        ("Barred until 2029-12-20 by a decision to recover support",),
+        standing=Standing(bans=(CreditBan(date(2029, 12, 20), ""),)),
+    ),
 ]
+
+# Kinds whose facts are never missing: the firm's standing after earlier awards is read live.
+NEVER_MISSING = {"no_overdue_reports", "no_credit_ban"}
 
 
 @pytest.mark.parametrize(("kind", "params", "facts", "status", "fragments"), LEAF_CASES)
@@ -637,7 +686,12 @@ def test_rule_kind(kind, params, facts, status, fragments):
 
 def test_every_rule_kind_is_tested_passing_failing_and_missing():
     tested = {(case.values[0], case.values[3]) for case in LEAF_CASES}
-    assert tested == {(kind, status) for kind in RULE_KINDS for status in Status}
+    assert tested == {
+        (kind, status)
+        for kind in RULE_KINDS
+        for status in Status
+        if not (kind in NEVER_MISSING and status is Status.MISSING)
+    }
 
 
 def test_registry_order_and_project_kinds():
@@ -661,6 +715,8 @@ def test_registry_order_and_project_kinds():
         "eligible_investment_at_least",
         "digital_level_at_least",
         "no_other_public_funding",
+        "no_overdue_reports",
+        "no_credit_ban",
     ]
     assert {key for key, kind in RULE_KINDS.items() if kind.reads_project} == {
         "project_accepted",

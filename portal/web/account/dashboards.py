@@ -16,6 +16,7 @@ from portal.core.audit import AuditEvent
 from portal.core.extensions import db
 from portal.core.i18n import select_locale
 from portal.core.timeutil import utcnow
+from portal.payments import payment_queries
 from portal.reporting import desk_todo as desk
 from portal.review import sign_off
 from portal.review.reviewer_queue import queue_summary
@@ -132,6 +133,12 @@ def _todo_text(kind: str, n: int) -> str:
             "%(num)d exports of letters ready to download",
             n,
         ),
+        desk.REPORTS_OVERDUE: lambda: ngettext(
+            "%(num)d progress report overdue", "%(num)d progress reports overdue", n
+        ),
+        desk.REPORTS_TO_CHECK: lambda: ngettext(
+            "%(num)d progress report to check", "%(num)d progress reports to check", n
+        ),
     }
     return str(texts[kind]())
 
@@ -139,6 +146,9 @@ def _todo_text(kind: str, n: int) -> str:
 def _todo_age(kind: str, days: int) -> str:
     """How long the oldest has waited ("oldest 4 days"); overdue reviews count from their
     due day."""
+    if kind == desk.REPORTS_OVERDUE:
+        # Counted from the due day: a report due yesterday is one day overdue.
+        return str(ngettext("longest %(num)d day overdue", "longest %(num)d days overdue", days))
     if kind == desk.REVIEWS_OVERDUE:
         if days == 0:
             return str(_("due earlier today"))
@@ -180,6 +190,10 @@ def _todo_link(line: desk.TodoLine) -> str:
         return _per_programme("decisions.ranked", "decisions.index", programs)
     if line.kind == desk.OBJECTIONS:
         return url_for("decisions.objections")
+    if line.kind == desk.REPORTS_OVERDUE:
+        return url_for("desk_reports.index", view="overdue")
+    if line.kind == desk.REPORTS_TO_CHECK:
+        return url_for("desk_reports.index", view="submitted")
     if line.kind == desk.EXPORTS_READY and line.only_id is not None:
         return url_for("letter_admin.export_page", export_id=line.only_id)
     # Several exports: their programme's letters page, or the list of programmes' letters.
@@ -197,14 +211,17 @@ def _todo_line(line: desk.TodoLine, now: datetime) -> dict[str, Any]:
         "oldest_at": line.oldest_at,
         "url": _todo_link(line),
         # Past their time, or failed: shown as alerts.
-        "alert": line.kind in (desk.REVIEWS_OVERDUE, desk.LETTERS_NOT_ISSUED),
+        "alert": line.kind in (desk.REVIEWS_OVERDUE, desk.LETTERS_NOT_ISSUED, desk.REPORTS_OVERDUE),
     }
 
 
 def _approver_home(user: User) -> tuple[str, dict[str, Any]]:
     """The approver's proposals awaiting sign-off, oldest first (one query)."""
     waiting = sign_off.proposal_rows(pending=True, locale=select_locale())
-    return "accounts/home_approver.html", {"waiting": list(reversed(waiting))}
+    return "accounts/home_approver.html", {
+        "waiting": list(reversed(waiting)),
+        "payment_batches_waiting": payment_queries.waiting_count(),
+    }
 
 
 def _reviewer_home(user: User) -> tuple[str, dict[str, Any]]:

@@ -26,6 +26,7 @@ from portal.core.extensions import db
 from portal.core.i18n import select_locale
 from portal.core.inputs import parse_int
 from portal.core.timeutil import bureau_today
+from portal.payments.money import money_by_year
 from portal.programs.models import Program
 from portal.reporting import exports as services
 from portal.reporting import formats, open_data
@@ -130,7 +131,7 @@ def _file_name(kind: str, program: Program | None, extension: str) -> str:
     return f"{kind}-{scope}-{bureau_today():%Y%m%d}.{extension}"
 
 
-def _audit(fmt: str, program: Program | None, rows: int) -> None:
+def _audit(fmt: str, program: Program | None, rows: int, kind: str = "applications") -> None:
     audit.record(
         Action.EXPORT_DOWNLOADED,
         actor=current_user,
@@ -138,6 +139,7 @@ def _audit(fmt: str, program: Program | None, rows: int) -> None:
         format=fmt,
         program_id=program.id if program else None,
         rows=rows,
+        **({"export": kind} if kind != "applications" else {}),
     )
 
 
@@ -176,6 +178,37 @@ def applications_xlsx():
     )
     _audit("xlsx", program, len(rows))
     return _download(body, XLSX_MIMETYPE, _file_name("applications", program, "xlsx"))
+
+
+def _money_headers() -> list[str]:
+    return [str(column.label) for column in services.MONEY_COLUMNS]
+
+
+@bp.route("/money.csv", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def money_csv():
+    """Awarded, paid, due and recovered per programme and year (from the money tallies)."""
+    program = _checked_program()
+    rows = money_by_year(program.id if program else None)
+    body = formats.csv_bytes(services.MONEY_COLUMNS, rows, _money_headers())
+    _audit("csv", program, len(rows), "money")
+    return _download(body, CSV_MIMETYPE, _file_name("money", program, "csv"))
+
+
+@bp.route("/money.xlsx", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def money_xlsx():
+    program = _checked_program()
+    rows = money_by_year(program.id if program else None)
+    body = formats.xlsx_bytes(
+        services.MONEY_COLUMNS,
+        rows,
+        _money_headers(),
+        title=_("Money by year"),
+        creator=current_app.config["BUREAU_NAME_ZH"],
+    )
+    _audit("xlsx", program, len(rows), "money")
+    return _download(body, XLSX_MIMETYPE, _file_name("money", program, "xlsx"))
 
 
 @bp.route("/awards.json", methods=["POST"])

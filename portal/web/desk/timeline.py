@@ -24,6 +24,7 @@ from portal.applications.models import Application, Status
 from portal.core.audit import Action, AuditEvent, action_label
 from portal.core.extensions import db
 from portal.core.money import format_money
+from portal.payments.recovery_models import RecoveryGrounds
 from portal.review.decision_rules import reason_label
 from portal.review.models import DeclineReason
 from portal.web.shared.application_presenters import COUNT_FIGURE_LABELS, YEAR_FIGURE_LABELS
@@ -239,6 +240,52 @@ def _amount_before(s: dict[str, Any], _c: Context) -> str | None:
     return _("Previous amount: %(amount)s yuan", amount=_money(s["amount_before"]))
 
 
+def _recovery_grounds(s: dict[str, Any], _c: Context) -> str | None:
+    if not s.get("grounds"):
+        return None
+    try:
+        grounds = str(RecoveryGrounds(s["grounds"]).label)
+    except ValueError:
+        grounds = str(s["grounds"])
+    return _("Grounds: %(grounds)s", grounds=grounds)
+
+
+def _statement_due(s: dict[str, Any], _c: Context) -> str | None:
+    if not s.get("statement_due_on"):
+        return None
+    return _("Statement due by %(day)s", day=_day(s["statement_due_on"]))
+
+
+def _recovery_decision(s: dict[str, Any], _c: Context) -> str | None:
+    if not s.get("decision"):
+        return None
+    return _("Decision: recover") if s["decision"] == "recover" else _("Decision: no recovery")
+
+
+def _ban_until(s: dict[str, Any], _c: Context) -> str | None:
+    return _("Barred until %(day)s", day=_day(s["ban_until"])) if s.get("ban_until") else None
+
+
+def _opened_decided(s: dict[str, Any], _c: Context) -> str | None:
+    if not s.get("decided_by_name"):
+        return None
+    return _(
+        "Opened by %(opener)s, decided by %(approver)s",
+        opener=s.get("opened_by_name") or "?",
+        approver=s["decided_by_name"],
+    )
+
+
+def _outstanding(s: dict[str, Any], _c: Context) -> str | None:
+    if s.get("outstanding") is None:
+        return None
+    return _("Outstanding: %(amount)s yuan", amount=_money(s["outstanding"]))
+
+
+def _number(s: dict[str, Any], _c: Context) -> str | None:
+    return _("Number: %(number)s", number=s["number"]) if s.get("number") else None
+
+
 # What each action's event shows besides its reason; actions not named show only their label.
 FACTS: dict[Action, tuple[Fact, ...]] = {
     Action.APPLICATION_SECTION_SAVED: (_section, _figures_changed, _requested),
@@ -267,7 +314,30 @@ FACTS: dict[Action, tuple[Fact, ...]] = {
     Action.SIGN_OFF_PROPOSED: (_amount, _amount_before),
     Action.SIGN_OFF_APPROVED: (_four_eyes,),
     Action.SIGN_OFF_SENT_BACK: (_sent_back_by,),
+    Action.RECOVERY_OPENED: (_recovery_grounds, _statement_due),
+    Action.RECOVERY_DECIDED: (_recovery_decision, _amount, _ban_until, _opened_decided),
+    Action.RECOVERY_REPAYMENT_RECORDED: (_amount, _outstanding),
+    Action.RECOVERY_SETTLED: (_amount,),
+    Action.CREDIT_BAN_RECORDED: (_ban_until,),
 }
+# Facts of events other parts record too (several documents share one action).
+FACTS.setdefault(Action.POST_AWARD_DOCUMENT_ISSUED, (_number, _amount))
+FACTS.setdefault(Action.AGREEMENT_OFFERED, (_amount,))
+FACTS.setdefault(Action.AGREEMENT_ACCEPTED, (_number, _amount))
+
+
+def _paid(s: dict[str, Any], _c: Context) -> str | None:
+    if not s.get("paid_on"):
+        return None
+    return _(
+        "Paid on %(date)s, bank reference %(reference)s",
+        date=_day(s["paid_on"]),
+        reference=s.get("bank_reference", ""),
+    )
+
+
+FACTS.setdefault(Action.TRANCHE_DUE, (_amount,))
+FACTS.setdefault(Action.PAYMENT_CONFIRMED, (_amount, _paid))
 # Actions whose "reason" key is not text for a person (a code a fact above words instead).
 REASON_IS_A_CODE = frozenset({Action.REVIEW_DECLINED})
 

@@ -21,7 +21,9 @@ from portal.core.forms import INVALID_FORM_STATUS, attach_domain_error
 from portal.core.i18n import select_locale
 from portal.core.sandbox import SandboxLimits, check_in_sandbox
 from portal.core.uploads import DetectedFile, UploadRejected
+from portal.payments.tranches import payments_of
 from portal.review.access import application_or_404
+from portal.web.firm.acceptance import firm_view as acceptance_view
 from portal.web.firm.application_forms import (
     AmountForm,
     DeclarationForm,
@@ -78,6 +80,8 @@ def show(application_id: int):
         "applications/show.html",
         app=presenters.status_page(application, locale),
         letters=application_letters(application, locale),
+        acceptance=acceptance_view(application.id),
+        payments=payments_of(application.id),
     )
 
 

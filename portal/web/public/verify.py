@@ -13,6 +13,7 @@ from portal.core.forms import INVALID_FORM_STATUS
 from portal.core.i18n import select_locale
 from portal.letters import publicity_notice, release_record_pdf, verification
 from portal.letters.numbering import normalise_code
+from portal.payments import documents
 from portal.web.public.verify_forms import VerifyCodeForm, VerifyFileForm
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
@@ -67,6 +68,9 @@ def by_code(code: str):
         record = release_record_pdf.record_by_code(code)
         if record is not None:
             return _record_page(record, by_file=None)
+        document = documents.document_by_code(code)
+        if document is not None:
+            return _document_page(document, by_file=None)
         return render_template("verify/not_found.html"), 404
     return render_template(
         "verify/result.html",
@@ -92,6 +96,9 @@ def by_file():
         record_match = release_record_pdf.record_by_file(data) if small_enough else None
         if record_match is not None:
             return _record_page(record_match[0], by_file=record_match[1])
+        document_match = documents.document_by_file(data) if small_enough else None
+        if document_match is not None:
+            return _document_page(document_match[0], by_file=document_match[1])
         return render_template("verify/file_unknown.html"), 200
     letter, lang = match
     return render_template(
@@ -113,5 +120,14 @@ def _record_page(record, *, by_file: str | None):
     return render_template(
         "verify/record_result.html",
         record=release_record_pdf.public_view(record, select_locale()),
+        by_file=by_file,
+    )
+
+
+def _document_page(document, *, by_file: str | None):
+    """An agreement, acceptance notice or recovery notice of the post-award stage."""
+    return render_template(
+        "verify/document.html",
+        document=documents.public_view(document, select_locale()),
         by_file=by_file,
     )

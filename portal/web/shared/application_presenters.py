@@ -217,6 +217,17 @@ FIRM_EVENT_LABELS = {
     "finish_publicity": _l("Publicity ended: the award is final"),
 }
 
+# A recovery case's steps (portal/payments/recovery.py): both timelines show them.
+RECOVERY_TIMELINE_ACTIONS = (
+    "recovery.opened",
+    "recovery.statement_submitted",
+    "recovery.decided",
+    "recovery.repayment_recorded",
+    "recovery.settled",
+    "credit.ban_recorded",
+    "credit.repaired",
+)
+
 FIRM_TIMELINE_ACTIONS = frozenset(
     {
         "started",
@@ -239,6 +250,7 @@ FIRM_TIMELINE_ACTIONS = frozenset(
         "finish_publicity",
         "letter.issued",
         "letter.reissued",
+        *RECOVERY_TIMELINE_ACTIONS,
     }
 )
 
@@ -256,6 +268,7 @@ TIMELINE_ACTIONS = (
     *(f"application.{a}" for a in lifecycle.TRANSITIONS),
     "letter.issued",
     "letter.reissued",
+    *RECOVERY_TIMELINE_ACTIONS,
 )
 
 

@@ -1,0 +1,20 @@
+"""``flask --app portal reports remind``: send today's report reminders (run it daily, e.g.
+from cron at 08:00 Asia/Shanghai; each reminder goes once, so running it twice is harmless)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from portal.core.jobs import commit
+from portal.payments.report_queries import send_reminders
+
+reports_cli = AppGroup("reports", help="Progress reports owed on awards.")
+
+
+@reports_cli.command("remind")
+def remind() -> None:
+    """Remind firms of reports due in 14 days, in 3 days and today (in-app and mail)."""
+    sent = send_reminders()
+    commit()
+    click.echo(f"{sent} reminder(s) sent.")
