@@ -5,10 +5,11 @@ PostgreSQL, and the ratio between the sizes.
         [--postgresql-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_pages]
         [--no-postgresql]
 
-For each database and size it fills a fresh database with ``seed_large.py``, signs in as an
+For each database it fills a fresh database per size with ``seed_large.py``, signs in as an
 officer, a reviewer and a firm through the real sign-in form, requests each page ``--repeat``
-times through Flask's test client (no network, so the figure is the server's own time), and
-prints the median milliseconds and the number of SQL statements of one request. The ratio
+times at every size through Flask's test client (no network, so the figure is the server's
+own time), the sizes' requests interleaved so that the machine's load weighs on both alike,
+and prints the median milliseconds and the number of SQL statements of one request. The ratio
 column is the median at the largest size over the median at the smallest: a page whose cost
 does not grow with the data stays near 1.0. It prints figures; it asserts nothing.
 """
@@ -235,61 +236,102 @@ def _routed(app, url: str) -> bool:
     return True
 
 
-def measure(app, repeat: int) -> dict[str, tuple[float, int]]:
-    from sqlalchemy import event
+class Site:
+    """One seeded database of one size, with its app, signed-in clients and the ids its pages
+    name."""
 
-    from portal.core.extensions import db
+    def __init__(self, app) -> None:
+        from portal.core.extensions import db
 
-    with app.app_context():
-        engine = db.engine
-    clients = {role: _client(app, email) for role, email in ACCOUNTS.items()}
-    ids = _ids(app)
-    ids["half"] = _half_way_pages(clients, ids)
-    results = {}
-    for name, role, url_of in PAGES:
-        client, url = clients[role], url_of(ids)
-        if not _routed(app, url):
-            print(f"  skipped {name}: no page at {url} yet", file=sys.stderr)
-            continue
+        self.app = app
+        with app.app_context():
+            self.engine = db.engine
+        self.clients = {role: _client(app, email) for role, email in ACCOUNTS.items()}
+        self.ids = _ids(app)
+        self.ids["half"] = _half_way_pages(self.clients, self.ids)
+
+    def statements_of(self, role: str, url: str) -> int:
+        from sqlalchemy import event
+
         statements: list[str] = []
 
         def count(_conn, _cursor, statement, *_args, into=statements):
             into.append(statement)
 
-        assert client.get(url).status_code == 200, (name, url)  # warm caches once
-        event.listen(engine, "before_cursor_execute", count)
+        client = self.clients[role]
+        assert client.get(url).status_code == 200, url  # warm caches once
+        event.listen(self.engine, "before_cursor_execute", count)
         try:
             client.get(url)
         finally:
-            event.remove(engine, "before_cursor_execute", count)
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (name, url)
-        results[name] = (statistics.median(times), len(statements))
+            event.remove(self.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    def time_once(self, role: str, url: str) -> float:
+        started = time.perf_counter()
+        response = self.clients[role].get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (url, response.status_code)
+        return elapsed
+
+    def close(self) -> None:
+        from portal.core.extensions import db
+
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def measure(sites: dict[int, Site], repeat: int) -> dict[int, dict[str, tuple[float, int]]]:
+    """Each page at every size, the sizes' requests interleaved (small, large, large, small,
+    ...), so that whatever else the machine is doing weighs on every size alike: measured one
+    size after the other, minutes apart, a busy spell makes a flat page look as if it grew."""
+    results: dict[int, dict[str, tuple[float, int]]] = {size: {} for size in sites}
+    for name, role, url_of in PAGES:
+        urls = {size: url_of(site.ids) for size, site in sites.items()}
+        if not all(_routed(site.app, urls[size]) for size, site in sites.items()):
+            print(f"  skipped {name}: no such page yet", file=sys.stderr)
+            continue
+        counts = {size: site.statements_of(role, urls[size]) for size, site in sites.items()}
+        times: dict[int, list[float]] = {size: [] for size in sites}
+        order = list(sites)
+        for round_ in range(repeat):
+            for size in order if round_ % 2 == 0 else reversed(order):
+                times[size].append(sites[size].time_once(role, urls[size]))
+        for size in sites:
+            results[size][name] = (statistics.median(times[size]), counts[size])
     return results
+
+
+def _url_of_size(url: str, size: int) -> str:
+    """A database of its own for each size, so that all sizes are there at once."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return f"sqlite:///{path.with_name(f'{path.stem}-{size}{path.suffix}')}"
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    return given.set(database=f"{given.database}_{size}").render_as_string(hide_password=False)
 
 
 def run(url: str, sizes: list[int], repeat: int) -> dict[int, dict[str, tuple[float, int]]]:
     import random
 
-    by_size = {}
+    sites = {}
     for size in sizes:
         print(f"  seeding {size:,} applications into {url.split('://')[0]} ...", file=sys.stderr)
-        database = seed_large.prepare_database(url)
+        database = seed_large.prepare_database(_url_of_size(url, size))
         app = seed_large.make_app(database)
         started = time.perf_counter()
         seed_large.seed(app, size, random.Random(2026))
-        print(f"  seeded in {time.perf_counter() - started:.0f} s; measuring", file=sys.stderr)
-        by_size[size] = measure(app, repeat)
-        with app.app_context():
-            from portal.core.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-    return by_size
+        print(f"  seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        sites[size] = Site(app)
+    print("  measuring, the sizes interleaved", file=sys.stderr)
+    try:
+        return measure(sites, repeat)
+    finally:
+        for site in sites.values():
+            site.close()
 
 
 def print_table(database: str, sizes: list[int], by_size) -> None:
