@@ -79,7 +79,7 @@ PAGES = (
     ("acceptance", "officer", lambda ids: "/staff/acceptance"),
     ("recovery", "officer", lambda ids: "/staff/recovery"),
     ("dashboard, with money", "officer", lambda ids: f"/staff/dashboard?year={ids['year']}"),
-    ("post-award plan", "admin", lambda ids: f"/admin/post-award-plans/{ids['key_program']}"),
+    ("post-award plan", "admin", lambda ids: f"/staff/post-award-plans/{ids['key_program']}"),
 )
 # Paginated lists (?page=): the deep entry requests the page half-way down, read from the
 # "page 1 of N" line of the first page as the account sees it.

@@ -3,8 +3,9 @@
 The applications' stories made some awards final, and each was offered its agreement then
 (older databases: offered here). Of those, the demo firms accept about half: the firm enters
 its bank account and accepts a few working days later, an officer confirms the account the day
-after; with three or more, one firm has entered its account and waits for the officer; the rest
-are still offered.
+after; with two or more, one firm has entered its account and waits for the officer (its
+agreement still offered); the rest are still offered. Last year's awards (``last_year``) were
+accepted there and are left alone.
 Safe to run again: an agreement that has a bank account is left as it is.
 """
 
@@ -19,9 +20,11 @@ from portal.accounts.models import Enterprise, User
 from portal.core.extensions import db
 from portal.core.timeutil import to_bureau_time
 from portal.demo_applications import Cast, DemoClock
+from portal.demo_post_award import last_year
 from portal.payments import agreements, bank_accounts
 from portal.payments.bank_account_rules import BankAccountInput
 from portal.payments.models import Agreement, AgreementStatus, BankAccount
+from portal.programs.models import Program
 
 # (bank, branch, account number) of the demo firms' accounts, by firm in turn.
 _BANKS = (
@@ -64,14 +67,21 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
     made = len(agreements.offer_missing())
     firms_by_enterprise = {user.enterprise_id: user for user in cast.firms.values()}
     candidates = [a for a in _open_agreements() if a.enterprise_id in firms_by_enterprise]
-    if not candidates or db.session.scalar(select(BankAccount.id).limit(1)) is not None:
+    this_year = (
+        select(BankAccount.id)
+        .join(Agreement, Agreement.id == BankAccount.agreement_id)
+        .join(Program, Program.id == Agreement.program_id)
+        .where(Program.code != last_year.CODE)
+        .limit(1)
+    )
+    if not candidates or db.session.scalar(this_year) is not None:
         # Seeded before (or the bureau is already at work): leave the agreements as they are.
         if made:
             log(f"Agreements: {made} offered for earlier final awards.")
         return made
     to_accept = candidates[: max(1, len(candidates) // 2)]
     # An account waiting for the officer only when an offered agreement remains besides it.
-    waiting = candidates[len(to_accept) : len(to_accept) + 1] if len(candidates) >= 3 else []
+    waiting = candidates[len(to_accept) : len(to_accept) + 1] if len(candidates) >= 2 else []
     for index, agreement in enumerate([*to_accept, *waiting]):
         firm: User = firms_by_enterprise[agreement.enterprise_id]
         enterprise = db.session.get(Enterprise, agreement.enterprise_id)
@@ -92,7 +102,8 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         bank_accounts.confirm_account(account, actor=cast.officer)
         made += 2
     log(
-        f"Agreements: {len(to_accept)} accepted with confirmed accounts, {len(waiting)} account "
-        f"waiting for the officer, {len(candidates) - len(to_accept) - len(waiting)} offered."
+        f"Agreements: {len(to_accept)} accepted with confirmed accounts, {len(waiting)} offered "
+        f"with an account waiting for the officer, "
+        f"{len(candidates) - len(to_accept) - len(waiting)} offered without an account."
     )
     return made

@@ -1,10 +1,11 @@
 """Demo states of the post-award stage: payments.
 
 After the agreements part, the tranches of accepted agreements with confirmed accounts are due.
-Of those, the officer (officer@example.com) batches about half and the leader
-(leader@example.com) approves the batch, and finance's confirmation is recorded: paid. With
-two or more, a second batch is approved and waits for finance's confirmation; the rest stay
-due, to be batched on the page. Safe to run again: once a batch exists nothing is done.
+Of those, the officer (officer@example.com) batches the older half soon after they fell due
+and the leader (leader@example.com) approves the batch, and finance's confirmation is recorded:
+paid (last year's awards, months ago). With two or more, a second batch, made these days, is
+approved and waits for finance's confirmation; the rest stay due, to be batched on the page.
+Safe to run again: once a batch exists nothing is done.
 """
 
 from __future__ import annotations
@@ -41,16 +42,21 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
     due = _due()
     if not due:
         return 0
+    # The oldest are paid (a batch made soon after they fell due), the next waits in an
+    # approved batch for finance, the newest stays due.
+    due.sort(key=lambda t: (t.due_at is None, t.due_at, t.id))
     to_pay = due[: max(1, len(due) // 2)]
     waiting = due[len(to_pay) : len(to_pay) + 1]
-    latest = max(to_bureau_time(t.due_at).date() for t in due if t.due_at is not None)
-    made_on = min(clock.next_working_day(latest), clock.today)
-    approved_on = min(clock.next_working_day(made_on), clock.today)
-    paid_on = min(clock.next_working_day(approved_on), clock.today)
     made = 0
     for group in (to_pay, waiting):
         if not group:
             continue
+        latest = max(to_bureau_time(t.due_at).date() for t in group if t.due_at is not None)
+        made_on = min(clock.next_working_day(latest), clock.today)
+        if group is waiting:  # finance has it these days
+            made_on = max(made_on, clock.working_day(-2))
+        approved_on = min(clock.next_working_day(made_on), clock.today)
+        paid_on = min(clock.next_working_day(approved_on), clock.today)
         clock.set(made_on, "09:40")
         batch = batches.create_batch([t.id for t in group], actor=cast.officer)
         clock.set(approved_on, "16:20")

@@ -1,11 +1,10 @@
 """Demo states of the post-award stage: recovery.
 
-One case on ent2's R&D post-subsidy (its only final award; its other application, in the key
-above-size selection, is already submitted, so the ban stops no other demo story): opened by the
-officer for duplicate funding with evidence, the firm's statement, the approver's decision to
-recover part of what was paid, the recovery notice, one repayment of half, and the ban in the
-firm's credit record. Runs last; when no payment of that award is recorded yet (the payments
-part left it due), its first tranche is recorded as paid here.
+One case on ent4's 2025 fluorine-park award (``last_year``), whose first tranche the payments
+part paid through an approved batch: opened by the officer for duplicate funding with evidence,
+the firm's statement, the approver's decision to recover part of what was paid, the recovery
+notice, one repayment of half, and the ban in the firm's credit record (ent4 has no other demo
+story the ban would stop). Runs last; nothing is done when that award has no payment.
 """
 
 from __future__ import annotations
@@ -20,15 +19,14 @@ from portal.accounts.services import find_user_by_email
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from portal.core.money import to_cents
-from portal.core.timeutil import bureau_today, utcnow
-from portal.demo_applications import RD, DemoClock, DemoDocument
-from portal.payments import agreements, recovery, recovery_notice
-from portal.payments.models import Tranche, TrancheStatus
+from portal.demo_applications import DemoClock, DemoDocument
+from portal.demo_post_award import last_year
+from portal.payments import recovery, recovery_notice
 from portal.payments.recovery_models import RecoveryCase, RecoveryDecision, RecoveryGrounds
 from portal.payments.tranches import paid_total
 from portal.programs.models import Program
 
-FIRM = "ent2@example.com"
+FIRM = "ent4@example.com"
 
 
 def _award(firm: User) -> Application | None:
@@ -36,35 +34,11 @@ def _award(firm: User) -> Application | None:
         select(Application)
         .join(Program, Program.id == Application.program_id)
         .where(
-            Program.code == RD,
+            Program.code == last_year.CODE,
             Application.enterprise_id == firm.enterprise_id,
             Application.status == Status.AWARDED,
         )
     )
-
-
-def _make_paid(application: Application, officer: User) -> int:
-    """Record the award's first tranche as paid (finance's confirmation), if none is."""
-    if paid_total(application.id) > 0:
-        return 0
-    agreement = agreements.offer_agreement(application, actor=officer)
-    if agreement is None:
-        return 0
-    tranche = db.session.scalar(
-        select(Tranche)
-        .where(Tranche.application_id == application.id, Tranche.status != TrancheStatus.PAID)
-        .order_by(Tranche.position)
-        .limit(1)
-    )
-    if tranche is None:
-        return 0
-    tranche.status = TrancheStatus.PAID
-    tranche.paid_on = bureau_today()
-    tranche.bank_reference = f"DEMO-PAY-{application.id}-{tranche.position}"
-    tranche.paid_recorded_at = utcnow()
-    tranche.paid_recorded_by_id = officer.id
-    db.session.flush()
-    return 1
 
 
 def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
@@ -76,18 +50,16 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         return 0
     application = _award(firm)
     if application is None:
-        log("Demo recovery skipped: ent2 has no final R&D award.")
+        log("Demo recovery skipped: ent4 has no final 2025 award.")
         return 0
     if db.session.scalar(
         select(RecoveryCase.id).where(RecoveryCase.application_id == application.id)
     ):
         return 0
-    clock.set(-9, "09:30")
-    made = _make_paid(application, officer)
     paid = paid_total(application.id)
     if paid <= 0:
-        log("Demo recovery skipped: nothing was paid on ent2's award.")
-        return made
+        log("Demo recovery skipped: nothing was paid on ent4's 2025 award.")
+        return 0
     data, detected = DemoDocument.get()
     evidence = recovery.CheckedFile("重复申报核查情况.pdf", data, detected)
     clock.set(-8, "10:00")
@@ -95,7 +67,7 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         application,
         grounds=RecoveryGrounds.DUPLICATE_FUNDING,
         description=(
-            "经核查，该企业以同一研发投入（智能装备研发投入）于同年度向省级研发费用后补助"
+            "经核查，该企业以同一改造项目（包装生产线自动化改造）于同年度向省级智能制造专项"
             "项目重复申报并获得支持，违反本项目“同一事项不得重复申报”的规定。"
         ),
         evidence=[evidence],
@@ -105,7 +77,7 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
     recovery.submit_statement(
         case,
         text=(
-            "我单位申报省级项目时使用的是上一年度研发投入，两者口径不同，"
+            "我单位申报省级项目时使用的是二期改造的投资，两者范围不同，"
             "恳请核实。如确属重复，我单位愿意按规定缴回资金。"
         ),
         files=[],
@@ -118,7 +90,7 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         decision=RecoveryDecision.RECOVER,
         amount=amount,
         reason=(
-            "经复核，两项申报所列研发投入存在重叠，重叠部分对应的支持资金应予追回；"
+            "经复核，两项申报所列投资存在重叠，重叠部分对应的支持资金应予追回；"
             "企业陈述的口径差异已予考虑。"
         ),
         approver=approver,
@@ -134,4 +106,4 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         actor=officer,
     )
     log(f"Demo recovery: case {case.id} on {application.reference}, half repaid, ban recorded.")
-    return made + 4
+    return 4

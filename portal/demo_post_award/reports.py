@@ -1,7 +1,9 @@
 """Demo states of the post-award stage: reports.
 
-Accepting an agreement made its reports (due months later). So that every report page has
-something to show, the demo moves some of them into the past: one report accepted by the
+Accepting an agreement made its reports (due months later). Last year's awards (``last_year``)
+have progress reports that fell due in July 2026: ent3's was handed in and accepted, ent4's
+handed in late and waits for the officer's check, ent5's is overdue. Without them, the demo
+moves some recent reports into the past: one report accepted by the
 officer, one submitted and waiting for the officer's check, and one overdue, which blocks its
 firm's new applications (the programme pages explain why). The overdue one goes, where there
 is a choice, to a firm other than ent1, whose demo journeys start new applications. With fewer
@@ -16,8 +18,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.core.extensions import db
 from portal.core.timeutil import to_bureau_time
 from portal.demo_applications import Cast, DemoClock
@@ -45,13 +48,29 @@ _FIGURES = (
     ),
 )
 
+# Last year's projects (``last_year``): the report accepted, and the one handed in late.
+_LAST_YEAR_FIGURES = ReportFigures(
+    rd_spend=Decimal("640000.00"),
+    revenue=Decimal("8600000.00"),
+    patents_filed=1,
+    patents_granted=1,
+    jobs_created=4,
+    narrative="设备远程运维平台已上线运行，接入设备126台，故障平均处理时间缩短约30%。",
+)
+_LATE_FIGURES = ReportFigures(
+    rd_spend=Decimal("210000.00"),
+    revenue=Decimal("5100000.00"),
+    patents_filed=0,
+    patents_granted=0,
+    jobs_created=2,
+    narrative="两条包装生产线改造完成，数据采集系统试运行；因设备调试延期，报告逾期提交。",
+)
 
-def _seeded_before(today: date) -> bool:
+
+def _seeded_before() -> bool:
     return (
         db.session.scalar(
-            select(ProgressReport.id)
-            .where(or_(ProgressReport.status != ReportStatus.DUE, ProgressReport.due_on < today))
-            .limit(1)
+            select(ProgressReport.id).where(ProgressReport.status != ReportStatus.DUE).limit(1)
         )
         is not None
     )
@@ -119,15 +138,51 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         return 0
     firms_by_enterprise = {user.enterprise_id: user for user in cast.firms.values()}
     pool, made = _pool(set(firms_by_enterprise))
-    if not pool or _seeded_before(clock.today):
+    if not pool or _seeded_before():
         return made
+    today = clock.today
+    main_firm = cast.firms["ent1"].enterprise_id
+    # Not ent1's: its journeys start applications, which an overdue report would block.
+    past = [r for r in pool if r.due_on < today and r.enterprise_id != main_firm]
+    if len(past) >= 3:
+        # Last year's awards (``last_year``): their progress reports fell due months ago.
+        # The first was handed in on time and accepted, the second handed in late and waits
+        # for the officer, the rest are overdue.
+        accepted, waiting = past[0], past[1]
+        clock.set(accepted.due_on - timedelta(days=3), "15:20")
+        reports.submit_report(
+            accepted, _LAST_YEAR_FIGURES, actor=firms_by_enterprise[accepted.enterprise_id]
+        )
+        clock.set(clock.next_working_day(accepted.due_on), "10:05")
+        reports.accept_report(accepted, actor=cast.officer)
+        clock.set(today - timedelta(days=2), "16:40")
+        reports.submit_report(
+            waiting, _LATE_FIGURES, actor=firms_by_enterprise[waiting.enterprise_id]
+        )
+        db.session.flush()
+        log(
+            "Reports: 3 put in their demo states (accepted, waiting for the officer, and one "
+            "overdue that blocks its firm's new applications)."
+        )
+        return made + 2
+    return made + _recent_story(clock, cast, pool, firms_by_enterprise, log)
+
+
+def _recent_story(
+    clock: DemoClock,
+    cast: Cast,
+    pool: list[ProgressReport],
+    firms_by_enterprise: dict[int | None, User],
+    log: Callable[[str], None],
+) -> int:
+    """Without last year's awards: the dates of recent reports are moved into the past."""
+    today = clock.today
     extra = _extra_reports(pool, 3) if len(pool) < 3 else []
     pool = [*extra, *pool]
     main_firm = cast.firms["ent1"].enterprise_id
     others = [r for r in pool if r.enterprise_id != main_firm]
     overdue = (others or pool)[-1]
     accepted, waiting = [r for r in pool if r is not overdue][:2]
-    today = clock.today
     # The story runs between the agreement's acceptance and today (where there is room).
     start = max(
         min(_accepted_on(r) for r in (overdue, accepted, waiting)) + timedelta(days=1),
@@ -150,4 +205,4 @@ def seed(clock: DemoClock, *, log: Callable[[str], None] = print) -> int:
         f"Reports: {len(extra)} added, 3 put in their demo states (accepted, waiting for the "
         "officer, and one overdue that blocks its firm's new applications)."
     )
-    return made + len(extra) + 3
+    return len(extra) + 3

@@ -591,6 +591,8 @@ _WRITERS = {
     "password_reset": _password_reset,
     "registration_confirmation": _registration_confirmation,
     "registration_attempt": _registration_attempt,
+    "agreement_offered": _agreement_offered,
+    "bank_account_sent_back": _bank_account_sent_back,
     "payment_made": _payment_made,
     "acceptance_assigned": _acceptance_assigned,
     "acceptance_concluded": _acceptance_concluded,

@@ -47,7 +47,7 @@ def test_officer_downloads_a_programmes_applications_as_csv_and_xlsx(
     expect(page.locator("#count-applications")).to_have_text("3")
     expect(page.locator("#count-awards")).to_have_text("2")
 
-    page.get_by_label("Programme").select_option(label=RD_NAME)
+    page.get_by_label("Programme", exact=True).select_option(label=RD_NAME)
     page.get_by_role("button", name="Choose").click()
     expect(page).to_have_url(re.compile(r"/staff/exports\?program=\d+$"))
     expect(page.locator("#scope")).to_contain_text(RD_NAME)

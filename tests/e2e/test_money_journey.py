@@ -60,7 +60,7 @@ def test_admin_edits_a_plan_and_the_officer_reads_the_money(
     sign_in(page, ADMIN)
     page.goto("/staff/programmes")
     use_english(page)
-    page.locator(f"a[href='/admin/post-award-plans/{program_id}']").click()
+    page.locator(f"a[href='/staff/post-award-plans/{program_id}']").click()
     expect(page.locator("h1")).to_contain_text("Post-award plan")
     expect(page.locator("[data-note=agreements]")).to_contain_text("keep the terms")
     expect(page.locator("#tranches-0-share")).to_have_value("60")
@@ -108,7 +108,7 @@ def test_admin_edits_a_plan_and_the_officer_reads_the_money(
     screenshot(phone, "money-dashboard-phone")
 
     # The officer reads the plan, on the phone too, and cannot change it.
-    phone.goto(f"/admin/post-award-plans/{program_id}")
+    phone.goto(f"/staff/post-award-plans/{program_id}")
     expect(phone.get_by_text("Only an administrator can change the plan.")).to_be_visible()
     expect(phone.get_by_role("button", name="Save the plan")).to_have_count(0)
     _fits(phone)

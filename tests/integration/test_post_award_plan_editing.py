@@ -66,7 +66,7 @@ def _events(app) -> list[AuditEvent]:
 
 def test_shares_not_adding_up_to_100_are_refused_and_the_input_kept(app, demo):
     program_id = _program_id(app)
-    url = f"/admin/post-award-plans/{program_id}"
+    url = f"/staff/post-award-plans/{program_id}"
     client = _client(app, "admin@example.com")
     response = client.post(url, data=_form(client, url, **{"tranches-1-share": "30"}))
     assert response.status_code == 422
@@ -80,7 +80,7 @@ def test_shares_not_adding_up_to_100_are_refused_and_the_input_kept(app, demo):
 
 def test_acceptance_tranche_needs_acceptance_and_bad_numbers_sit_beside_their_field(app, demo):
     program_id = _program_id(app)
-    url = f"/admin/post-award-plans/{program_id}"
+    url = f"/staff/post-award-plans/{program_id}"
     client = _client(app, "admin@example.com")
     data = _form(client, url, acceptance_required=None, repayment_days="400")
     response = client.post(url, data=data)
@@ -104,7 +104,7 @@ def test_acceptance_tranche_needs_acceptance_and_bad_numbers_sit_beside_their_fi
 
 def test_a_saved_plan_records_old_and_new_values(app, demo):
     program_id = _program_id(app)
-    url = f"/admin/post-award-plans/{program_id}"
+    url = f"/staff/post-award-plans/{program_id}"
     client = _client(app, "admin@example.com")
     data = _form(
         client,
@@ -145,25 +145,25 @@ def test_a_saved_plan_records_old_and_new_values(app, demo):
 )
 def test_officers_read_only_admins_edit(app, demo, email, get, post):
     program_id = _program_id(app)
-    url = f"/admin/post-award-plans/{program_id}"
+    url = f"/staff/post-award-plans/{program_id}"
     client = _client(app, email)
     response = client.get(url)
     assert response.status_code == get
     if email == "officer@example.com":
         html = response.get_data(as_text=True)
         assert "Only an administrator can change the plan." in html
-        assert '<form method="post" action="/admin/post-award-plans' not in html
+        assert '<form method="post" action="/staff/post-award-plans' not in html
     if post:
         assert client.post(url, data={"ban_years": "1"}).status_code == post
     assert (
-        _client(app, "admin@example.com").get("/admin/post-award-plans/999999").status_code == 404
+        _client(app, "admin@example.com").get("/staff/post-award-plans/999999").status_code == 404
     )
 
 
 def test_programme_list_links_to_the_plan(app, demo):
     client = _client(app, "officer@example.com")
     html = client.get("/staff/programmes").get_data(as_text=True)
-    assert f"/admin/post-award-plans/{_program_id(app)}" in html
+    assert f"/staff/post-award-plans/{_program_id(app)}" in html
 
 
 def _terms(shares, *, acceptance=True, **numbers) -> PlanTerms:

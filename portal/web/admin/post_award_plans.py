@@ -29,7 +29,7 @@ from portal.payments.models import PostAwardPlan, TrancheCondition
 from portal.payments.plan import PlanTerms, ReportTerm, TrancheTerm, default_plan, plan_for
 from portal.programs.models import Program
 
-bp = Blueprint("post_award_plans", __name__, url_prefix="/admin/post-award-plans")
+bp = Blueprint("post_award_plans", __name__, url_prefix="/staff/post-award-plans")
 
 REPORT_KIND_LABELS = {"progress": _l("Progress report"), "final": _l("Final report")}
 
