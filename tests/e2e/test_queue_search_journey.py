@@ -6,6 +6,7 @@ page is looked at too (its new words come with the translations' merge)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -65,8 +66,12 @@ def _seed(app) -> None:
         db.session.commit()
 
 
+def _reference_links(page: Page):
+    return page.locator("table.desk-queue tbody td.desk-ref a")
+
+
 def _references(page: Page) -> list[str]:
-    return page.locator("table.desk-queue tbody td.desk-ref a").all_inner_texts()
+    return _reference_links(page).all_inner_texts()
 
 
 def test_officer_finds_an_application_by_part_of_a_firm_name(app, demo, browser, live_server):
@@ -85,7 +90,9 @@ def test_officer_finds_an_application_by_part_of_a_firm_name(app, demo, browser,
     # English part of the same name, any case; then combined with a status filter.
     search.fill("fluoro MATERIALS")
     page.get_by_role("button", name="Show").click()
-    assert _references(page) == ["2026-T-000009"]
+    # Waits for the new page: reading the list at once could catch the old one mid-navigation.
+    expect(page).to_have_url(re.compile(r"q=fluoro"))
+    expect(_reference_links(page)).to_have_text(["2026-T-000009"])
     search.fill("有限公司")
     page.locator("#status").select_option("formal_check")
     page.get_by_role("button", name="Show").click()
@@ -97,13 +104,14 @@ def test_officer_finds_an_application_by_part_of_a_firm_name(app, demo, browser,
     search.fill("20")
     page.get_by_role("button", name="Show").click()
     expect(page.locator(".queue-note")).to_contain_text("shorter than 3 characters")
-    assert len(_references(page)) == 25
+    expect(_reference_links(page)).to_have_count(25)
     shot(page, "queue-search-short-desktop")
 
     # The next page keeps the search.
     page.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
     expect(page.get_by_label("Search")).to_have_value("20")
-    assert len(_references(page)) == 15
+    expect(_reference_links(page)).to_have_count(15)
 
     # Syntax is text: nothing matches, the box keeps it, no error page.
     page.get_by_label("Search").fill('"% OR *_')
