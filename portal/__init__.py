@@ -30,6 +30,7 @@ from portal.core.security import init_security
 from portal.letters import init_letters
 from portal.notifications import init_notifications
 from portal.payments import init_payments
+from portal.tasks import init_tasks
 from portal.web import init_web
 
 # Everything the portal writes (the database and its WAL, uploads, letters, the outbox's mails
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_letters(app)
     init_notifications(app)
     init_payments(app)
+    init_tasks(app)
     init_jobs(app)  # after every domain has declared its jobs
     init_web(app)
     register_cli(app)

@@ -15,6 +15,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.uploads import human_size
 from portal.demo_post_award import seed_post_award
+from portal.demo_tasks import seed_demo as seed_wall_map
 from portal.letters.cli import jobs_cli, letters_cli
 from portal.payments.cli import payments_cli
 from portal.payments.money import check_money_tallies, rebuild_money_tallies
@@ -69,6 +70,8 @@ def seed_demo(migrate: bool) -> None:
     result = demo_applications.seed_demo(log=click.echo)
     db.session.commit()
     post_award = seed_post_award(log=click.echo)
+    db.session.commit()
+    seed_wall_map()
     db.session.commit()
     if result.records or result.applications or post_award:
         click.echo(

@@ -1,6 +1,6 @@
 """Imports every model so that the metadata (and Alembic) sees them all."""
 
-from portal.accounts.models import Enterprise, Role, SignInThrottle, User
+from portal.accounts.models import Department, Enterprise, Role, SignInThrottle, User
 from portal.applications.models import Application, ApplicationSubmission, Attachment
 from portal.applications.tallies import ApplicationTally
 from portal.core.audit import AuditEvent
@@ -37,6 +37,17 @@ from portal.review.overview_tallies import (
 from portal.review.release_record_models import ReleaseRecord, ReleaseRecordEntry
 from portal.review.sign_off import Proposal
 from portal.review.tallies import ReviewDueTally, ReviewTally
+from portal.tasks.models import (
+    GoalTile,
+    IndicatorReport,
+    KeyTask,
+    Milestone,
+    SlipStep,
+    SupervisionSlip,
+    TaskFile,
+    TaskIndicator,
+    TaskStatusMonth,
+)
 
 __all__ = [
     "AcceptanceAssignment",
@@ -51,12 +62,17 @@ __all__ = [
     "BankAccount",
     "ConflictDeclaration",
     "CreditRecord",
+    "Department",
     "Enterprise",
     "EnterpriseRecognition",
     "EnterpriseYear",
+    "GoalTile",
+    "IndicatorReport",
+    "KeyTask",
     "Letter",
     "LetterExport",
     "LetterSequence",
+    "Milestone",
     "MoneyTally",
     "Notification",
     "Objection",
@@ -85,6 +101,11 @@ __all__ = [
     "ReviewerScoreTally",
     "Role",
     "SignInThrottle",
+    "SlipStep",
+    "SupervisionSlip",
+    "TaskFile",
+    "TaskIndicator",
+    "TaskStatusMonth",
     "Tranche",
     "User",
 ]

@@ -31,10 +31,19 @@ class Role(LabelledEnum):
     REVIEWER = access.REVIEWER, _l("Expert reviewer")
     ADMIN = access.ADMIN, _l("Administrator")
     APPROVER = access.APPROVER, _l("Approver")
+    SUPERVISOR = access.SUPERVISOR, _l("Supervisor")
+    DEPARTMENT = access.DEPARTMENT, _l("Department member")
 
     @classmethod
     def staff_roles(cls) -> tuple[Role, ...]:
-        return (cls.OFFICER, cls.REVIEWER, cls.ADMIN, cls.APPROVER)
+        return (
+            cls.OFFICER,
+            cls.REVIEWER,
+            cls.ADMIN,
+            cls.APPROVER,
+            cls.SUPERVISOR,
+            cls.DEPARTMENT,
+        )
 
     @property
     def is_staff(self) -> bool:
@@ -42,6 +51,22 @@ class Role(LabelledEnum):
 
 
 role_type = str_enum_column_type(Role, "role", 20)
+
+
+class Department(Model):
+    """A department (科室) of the bureau: it leads key tasks of the wall map, and its members
+    (staff accounts with a ``department_id``) report on them and answer their slips."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def display_name(self, locale: str) -> str:
+        return self.name_en if locale.startswith("en") and self.name_en else self.name
 
 
 class Enterprise(Model):
@@ -110,6 +135,11 @@ class User(UserMixin, Model):
     # signing in, or the language registration was done in); "" while none was chosen, so that
     # the browser's language applies (core/i18n.py). Mails need one: see ``mail_locale``.
     locale: Mapped[str] = mapped_column(String(10), default="")
+    # The department (科室) a staff member works in, for the wall map's responsibility view and
+    # the slips a department member may answer; None for firms and outside reviewers.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the owner proved the address by the emailed link. Accounts made by staff, the CLI or
     # the demo seed are confirmed as they are made (the default); only self-registration starts

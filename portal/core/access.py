@@ -23,8 +23,14 @@ REVIEWER = "reviewer"
 ADMIN = "admin"
 # The bureau's leadership (分管领导): signs off what an officer proposes and cannot be undone.
 APPROVER = "approver"
-SIGNED_IN = (ENTERPRISE, OFFICER, REVIEWER, ADMIN, APPROVER)
-STAFF = (OFFICER, REVIEWER, ADMIN, APPROVER)
+# The key-task wall map (挂图作战): the supervisor (督查) keeps the tasks and runs the slips; a
+# department member (科室人员) reports on the tasks and answers the slips of their department.
+SUPERVISOR = "supervisor"
+DEPARTMENT = "department"
+SIGNED_IN = (ENTERPRISE, OFFICER, REVIEWER, ADMIN, APPROVER, SUPERVISOR, DEPARTMENT)
+STAFF = (OFFICER, REVIEWER, ADMIN, APPROVER, SUPERVISOR, DEPARTMENT)
+# Who sees the wall map: the bureau's own staff (not the outside expert reviewers).
+WALL_READERS = (OFFICER, ADMIN, APPROVER, SUPERVISOR, DEPARTMENT)
 
 AUDIENCES = {PUBLIC, ANONYMOUS, *SIGNED_IN}
 ACCESS_ATTRIBUTE = "_portal_access"

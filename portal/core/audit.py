@@ -148,6 +148,22 @@ class Action(LabelledEnum):
     CREDIT_REPAIRED = "credit.repaired", _l("Credit repaired: ban ended early")
     # verifiable documents of the post-award stage
     POST_AWARD_DOCUMENT_ISSUED = "post_award.document_issued", _l("Post-award document issued")
+    # the key-task wall map (挂图作战)
+    DEPARTMENT_SAVED = "department.saved", _l("Department saved")
+    TASK_CREATED = "task.created", _l("Key task created")
+    TASK_EDITED = "task.edited", _l("Key task edited")
+    TASK_INDICATOR_REPORTED = "task.indicator_reported", _l("Indicator value reported")
+    TASK_MILESTONE_DONE = "task.milestone_done", _l("Milestone marked done")
+    TASK_STATUS_CHANGED = "task.status_changed", _l("Key task status changed by the rules")
+    TASK_MILESTONE_REMINDED = "task.milestone_reminded", _l("Reminder of a milestone sent")
+    SLIP_ISSUED = "slip.issued", _l("Supervision slip issued")
+    SLIP_SIGNED = "slip.signed", _l("Supervision slip signed for")
+    SLIP_ANSWERED = "slip.answered", _l("Supervision slip answered")
+    SLIP_RETURNED = "slip.returned", _l("Supervision slip sent back")
+    SLIP_CLOSED = "slip.closed", _l("Supervision slip closed")
+    SLIP_REMINDED = "slip.reminded", _l("Reminder of a supervision slip sent")
+    GOAL_TILE_SAVED = "goal_tile.saved", _l("Goal tile saved")
+    DISPATCH_SENT = "task.dispatch_sent", _l("Weekly dispatch report sent")
 
 
 class AuditEvent(Model):

@@ -607,3 +607,9 @@ _WRITERS = {
     "sign_off_requested": _sign_off_requested,
 }
 KINDS = frozenset(_WRITERS)
+
+
+def register_writer(kind: str, writer: Any) -> None:
+    """A higher domain (the wall map) brings the writers of its own kinds; it registers them
+    when the app starts (``tasks.init_tasks``), before any notification is read."""
+    _WRITERS[kind] = writer

@@ -47,6 +47,11 @@ from portal.web.shared.downloads import bp as files_bp
 from portal.web.shared.letters import bp as letters_bp
 from portal.web.shared.notifications import bp as notifications_bp
 from portal.web.templating import init_templating
+from portal.web.wall.prints import bp as task_prints_bp
+from portal.web.wall.settings import bp as task_settings_bp
+from portal.web.wall.slips import bp as slips_bp
+from portal.web.wall.task_pages import bp as key_tasks_bp
+from portal.web.wall.wall import bp as wall_bp
 
 
 def init_web(app: Flask) -> None:
@@ -75,6 +80,11 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(firm_reports_bp)
     app.register_blueprint(desk_reports_bp)
+    app.register_blueprint(wall_bp, url_prefix="/tasks")
+    app.register_blueprint(key_tasks_bp, url_prefix="/tasks")
+    app.register_blueprint(slips_bp, url_prefix="/tasks/slips")
+    app.register_blueprint(task_prints_bp, url_prefix="/tasks")
+    app.register_blueprint(task_settings_bp, url_prefix="/tasks/settings")
     app.register_blueprint(desk_acceptance_bp)
     app.register_blueprint(acceptance_panel_bp)
     app.register_blueprint(firm_acceptance_bp)

@@ -59,12 +59,26 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("letter_admin.index", _l("Letters")),
         ("exports.index", _l("Exports")),
         ("admin.audit_log", _l("Audit log")),
+        ("wall.index", _l("Wall map")),
     ],
     Role.APPROVER: [
         ("accounts.home", _l("Leadership desk")),
         ("sign_off.index", _l("Sign-off")),
         ("payments.batch_list", _l("Payment batches")),
         ("recovery.index", _l("Recovery")),
+        ("wall.index", _l("Wall map")),
+    ],
+    Role.SUPERVISOR: [
+        ("accounts.home", _l("Supervision desk")),
+        ("wall.index", _l("Wall map")),
+        ("wall.timeline", _l("Timeline")),
+        ("wall.responsibility", _l("Responsibility")),
+        ("slips.index", _l("Supervision slips")),
+    ],
+    Role.DEPARTMENT: [
+        ("accounts.home", _l("My key tasks")),
+        ("wall.index", _l("Wall map")),
+        ("slips.index", _l("Supervision slips")),
     ],
 }
 

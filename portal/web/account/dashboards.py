@@ -34,6 +34,8 @@ def home_context(user: User) -> tuple[str, dict[str, Any]]:
         Role.REVIEWER: _reviewer_home,
         Role.ADMIN: _admin_home,
         Role.APPROVER: _approver_home,
+        Role.SUPERVISOR: _wall_home,
+        Role.DEPARTMENT: _wall_home,
     }
     return builders[user.role](user)
 
@@ -246,3 +248,8 @@ def _admin_home(user: User) -> tuple[str, dict[str, Any]]:
         "role_counts": {role.value: counts.get(role, 0) for role in Role},
         "recent_events": [row._asdict() for row in recent],
     }
+
+
+def _wall_home(user: User) -> tuple[str, dict[str, Any]]:
+    """The supervisor's and the department member's desk (the wall's helper fills it in)."""
+    return "accounts/home_wall.html", {}
