@@ -259,11 +259,11 @@ class SupervisionSlip(Model):
 
 
 class SlipStepKind(LabelledEnum):
-    ISSUED = "issued", _l("Issued")
+    ISSUED = "issued", _l("Slip issued")
     SIGNED = "signed", _l("Signed for")
     ANSWERED = "answered", _l("Answered")
     RETURNED = "returned", _l("Sent back")
-    CLOSED = "closed", _l("Closed")
+    CLOSED = "closed", _l("Slip closed")
     REMINDED = "reminded", _l("Reminder sent")
 
 
