@@ -71,12 +71,12 @@ def seed_demo(migrate: bool) -> None:
     db.session.commit()
     post_award = seed_post_award(log=click.echo)
     db.session.commit()
-    seed_wall_map()
+    wall_map = seed_wall_map(log=click.echo)
     db.session.commit()
-    if result.records or result.applications or post_award:
+    if result.records or result.applications or post_award or wall_map:
         click.echo(
             f"Demo data: {result.records} new records, {result.applications} new applications,"
-            f" {post_award} post-award records."
+            f" {post_award} post-award records, {wall_map} wall-map records."
         )
     else:
         click.echo("Demo data already present.")

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from portal.accounts import services
-from portal.accounts.models import Role
+from portal.accounts.models import Department, Role
 from portal.core.extensions import db
 from portal.core.timeutil import bureau_today
 from portal.profiles.services import update_profile
@@ -24,6 +25,27 @@ DEMO_STAFF = [
     ("reviewer3@example.com", Role.REVIEWER, "陈专家 Expert Chen"),
     # Last, so that the accounts made before the approver role keep their ids.
     ("leader@example.com", Role.APPROVER, "周领导 Leader Zhou"),
+]
+
+# The bureau's departments (科室) for the key-task wall map: (name, English name).
+DEMO_DEPARTMENTS = [
+    ("办公室", "General Office"),
+    ("高新技术科", "High-Tech Department"),
+    ("资源配置与管理科", "Resource Allocation Department"),
+    ("成果转化科", "Technology Transfer Department"),
+    ("人才科", "Talent Department"),
+    ("区域创新科", "Regional Innovation Department"),
+]
+
+# The wall map's staff, after the others (their ids come later): (email, role, name, department).
+DEMO_WALL_STAFF = [
+    ("supervisor@example.com", Role.SUPERVISOR, "赵督查 Supervisor Zhao", "办公室"),
+    ("hightech@example.com", Role.DEPARTMENT, "孙高新 Sun Gaoxin", "高新技术科"),
+    ("funds@example.com", Role.DEPARTMENT, "钱资源 Qian Ziyuan", "资源配置与管理科"),
+    ("transfer@example.com", Role.DEPARTMENT, "吴转化 Wu Zhuanhua", "成果转化科"),
+    ("talent@example.com", Role.DEPARTMENT, "郑人才 Zheng Rencai", "人才科"),
+    ("region@example.com", Role.DEPARTMENT, "冯区域 Feng Quyu", "区域创新科"),
+    ("leader2@example.com", Role.APPROVER, "何副局长 Deputy Director He", None),
 ]
 
 # Valid Fuxin codes (region 2109xx); the 18th character is the GB 32100 check character.
@@ -178,6 +200,7 @@ def seed_demo_data(*, schedule: tuple | None = None) -> int:
         if services.find_user_by_email(email) is None:
             services.create_staff(email, role, name, password)
             created += 1
+    created += _seed_departments_and_wall_staff(password)
     for firm in DEMO_ENTERPRISES:
         if (
             services.find_user_by_email(firm["email"]) is None
@@ -191,6 +214,28 @@ def seed_demo_data(*, schedule: tuple | None = None) -> int:
     created += _seed_profiles()
     created += _seed_reviewer_profiles()
     created += seed_demo_programs(schedule=schedule)
+    return created
+
+
+def _seed_departments_and_wall_staff(password: str) -> int:
+    created = 0
+    departments = {d.name: d for d in db.session.scalars(select(Department))}
+    for position, (name, name_en) in enumerate(DEMO_DEPARTMENTS, start=1):
+        if name not in departments:
+            departments[name] = Department(name=name, name_en=name_en, position=position)
+            db.session.add(departments[name])
+            created += 1
+    db.session.flush()
+    for email, role, display_name, department in DEMO_WALL_STAFF:
+        if services.find_user_by_email(email) is None:
+            services.create_staff(
+                email,
+                role,
+                display_name,
+                password,
+                department_id=departments[department].id if department else None,
+            )
+            created += 1
     return created
 
 

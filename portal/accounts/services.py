@@ -15,7 +15,7 @@ from sqlalchemy import func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import confirmation, throttle
-from portal.accounts.models import Enterprise, Role, User
+from portal.accounts.models import Department, Enterprise, Role, User
 from portal.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     Weakness,
@@ -274,20 +274,42 @@ def set_locale(user: User, locale: str) -> None:
 # --- staff --------------------------------------------------------------------------------
 
 
-def create_staff(email: str, role: Role, display_name: str, password: str, *, actor=None) -> User:
+def create_staff(
+    email: str,
+    role: Role,
+    display_name: str,
+    password: str,
+    *,
+    actor=None,
+    department_id: int | None = None,
+) -> User:
     if not role.is_staff:
         raise DomainError(_l("Staff accounts are officers, reviewers or admins."), field="role")
     if find_user_by_email(email) is not None:
         raise DomainError(DUPLICATE_EMAIL, field="email")
+    if department_id is not None and db.session.get(Department, department_id) is None:
+        raise DomainError(_l("Choose one of the departments."), field="department")
+    if role is Role.DEPARTMENT and department_id is None:
+        raise DomainError(
+            _l("A department member needs a department: choose one."), field="department"
+        )
     check_new_password(password, email, field="password")
     user = User(
         email=normalise_email(email),
         password_hash=hash_password(password),
         role=role,
         display_name=display_name.strip() or normalise_email(email),
+        department_id=department_id,
     )
     db.session.add(user)
-    audit.record(Action.STAFF_CREATED, user, actor=actor, role=role.value, email=user.email)
+    audit.record(
+        Action.STAFF_CREATED,
+        user,
+        actor=actor,
+        role=role.value,
+        email=user.email,
+        **({"department_id": department_id} if department_id else {}),
+    )
     return user
 
 

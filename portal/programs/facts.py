@@ -15,7 +15,9 @@ class Recognition:
     YOUNG_EAGLE = "young_eagle"
     GAZELLE = "gazelle"
     UNICORN = "unicorn"
-    ALL = (YOUNG_EAGLE, GAZELLE, UNICORN)
+    HIGH_TECH = "high_tech"  # 高新技术企业
+    TECH_SME = "tech_sme"  # 科技型中小企业
+    ALL = (YOUNG_EAGLE, GAZELLE, UNICORN, HIGH_TECH, TECH_SME)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ RECOGNITION_CHOICES: tuple[tuple[str, Text], ...] = (
     (Recognition.YOUNG_EAGLE, _l("Young eagle")),
     (Recognition.GAZELLE, _l("Gazelle")),
     (Recognition.UNICORN, _l("Unicorn")),
+    (Recognition.HIGH_TECH, _l("High-tech enterprise")),
+    (Recognition.TECH_SME, _l("Technology-based SME")),
 )
 RECOGNITION_LABELS = dict(RECOGNITION_CHOICES)
 RECOGNITION_WITHIN_LABEL = _l("Years counted (0 = this year only, 1 = this year or last)")

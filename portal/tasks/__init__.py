@@ -17,3 +17,16 @@ def init_tasks(app: Flask) -> None:
     from portal.tasks.slip_messages import register_slip_writers
 
     register_slip_writers()
+    # Prints: the weekly dispatch report's notification and `flask --app portal dispatch send`.
+    from portal.tasks.dispatch_cli import dispatch_cli
+    from portal.tasks.dispatch_messages import register_dispatch_writers
+
+    register_dispatch_writers()
+    app.cli.add_command(dispatch_cli)
+    # Evaluation and reminders: `flask --app portal tasks evaluate|remind|daily` (daily, from
+    # cron) and the notifications they send.
+    from portal.tasks.cli import tasks_cli
+    from portal.tasks.reminder_messages import register_reminder_writers
+
+    register_reminder_writers()
+    app.cli.add_command(tasks_cli)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core.audit import Action, AuditEvent
 from portal.core.extensions import db
 from portal.tasks import indicator_kinds
 from portal.tasks.models import GoalTile, KeyTask, Milestone, TaskIndicator, TaskStatus
@@ -65,7 +66,9 @@ def load_progress(
     tasks: Sequence[KeyTask], today: date, locale: str = "zh_CN"
 ) -> dict[int, TaskProgress]:
     """The progress of ``tasks`` on ``today``; the status rule's "previous" is each task's
-    stored status (the last evaluation's). Reasons name things in ``locale``."""
+    stored status (the last evaluation's), or red when the task was red at an evaluation
+    earlier today (so that it goes red -> yellow -> green over two days, however often it is
+    evaluated on the day). Reasons name things in ``locale``."""
     if not tasks:
         return {}
     ids = [t.id for t in tasks]
@@ -91,6 +94,7 @@ def load_progress(
         today,
     )
     value_of = {i.id: v for i, v in zip(flat, values, strict=True)}
+    red_today = red_earlier_today(tasks, today)
 
     result: dict[int, TaskProgress] = {}
     for task in tasks:
@@ -113,7 +117,7 @@ def load_progress(
                 for m in milestones[task.id]
             ],
             today,
-            previous=task.status,
+            previous=TaskStatus.RED if task.id in red_today else task.status,
         )
         result[task.id] = TaskProgress(
             task=task,
@@ -125,6 +129,30 @@ def load_progress(
             verdict=verdict,
         )
     return result
+
+
+def red_earlier_today(tasks: Sequence[KeyTask], today: date) -> set[int]:
+    """The tasks evaluated today that are yellow now but were red at an evaluation earlier
+    today (the evaluation records each change with the day it judged, ``on``). Reads the audit
+    trail only when some task was evaluated today and is yellow: one query, or none."""
+    candidates = [
+        str(t.id) for t in tasks if t.evaluated_on == today and t.status is TaskStatus.YELLOW
+    ]
+    if not candidates:
+        return set()
+    rows = db.session.execute(
+        select(AuditEvent.object_id, AuditEvent.summary).where(
+            AuditEvent.action == Action.TASK_STATUS_CHANGED.value,
+            AuditEvent.object_type == KeyTask.__tablename__,
+            AuditEvent.object_id.in_(candidates),
+        )
+    ).all()
+    day = today.isoformat()
+    return {
+        int(object_id)
+        for object_id, summary in rows
+        if (summary or {}).get("on") == day and (summary or {}).get("from") == TaskStatus.RED.value
+    }
 
 
 def load_goals(tiles: Sequence[GoalTile], today: date) -> list[GoalProgress]:

@@ -19,6 +19,7 @@ from portal.core import audit
 from portal.core.audit import Action
 from portal.core.extensions import db
 from portal.core.timeutil import bureau_today, utcnow
+from portal.core.urls import path_for
 from portal.notifications.services import notify
 from portal.tasks.models import (
     KeyTask,
@@ -110,7 +111,7 @@ def issue_slip(
         people_named_on(task),
         "slip_issued",
         slip_params(slip, task),
-        f"/tasks/slips/{slip.id}",
+        path_for("slips.show", slip_id=slip.id),
     )
     return slip
 

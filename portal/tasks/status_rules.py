@@ -7,6 +7,9 @@ milestones on a given day. Pure: no database, no clock.
 - **Green**: otherwise.
 - A task that was red stays red while it is behind, and returns to **yellow**, never straight
   to green, once it has caught up; the next evaluation on a later day may make it green.
+  ``previous`` is the status before today: the last evaluation's, or red when the task was red
+  at any evaluation earlier today (``progress.red_earlier_today``), so that evaluating several
+  times a day never takes a task from red to green on one day.
 
 The expected value of an "at least" indicator runs in a straight line from its baseline on
 1 January to its target on 31 December (time-proportional progress); an "at most" indicator

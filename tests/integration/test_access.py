@@ -75,6 +75,8 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
 # loaded (a missing one is a 404, which still proves the role got past the access rule).
 SAMPLE_VALUES = {
     "code": "rd-post-subsidy-2026",
+    "department_id": 1,
+    "tile_id": 1,
     "application_id": 1,
     "attachment_id": 1,
     "assignment_id": 1,
@@ -100,6 +102,10 @@ SAMPLE_VALUES = {
     "case_id": 1,
     "batch_id": 1,
     "tranche_id": 1,
+    "task_id": 1,
+    "indicator_id": 1,
+    "milestone_id": 1,
+    "slip_id": 1,
 }
 
 
@@ -125,6 +131,8 @@ ROLE_ACCOUNTS = {
     "reviewer": "reviewer1@example.com",
     "admin": "admin@example.com",
     "approver": "leader@example.com",
+    "supervisor": "supervisor@example.com",
+    "department": "hightech@example.com",
 }
 
 

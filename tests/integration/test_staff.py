@@ -208,6 +208,7 @@ def test_seed_demo_twice_changes_nothing(app, demo):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "already present" in result.output
     with app.app_context():
-        # admin, officer, leader (approver), 3 reviewers, 5 firms
-        assert db.session.scalar(select(func.count()).select_from(User)) == before == 11
+        # admin, officer, leader (approver), 3 reviewers, 5 firms; the wall map's supervisor,
+        # five department members and a second leader
+        assert db.session.scalar(select(func.count()).select_from(User)) == before == 18
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events

@@ -15,11 +15,12 @@ from portal.applications.models import Application, Status
 from portal.core.audit import AuditEvent
 from portal.core.extensions import db
 from portal.core.i18n import select_locale
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import bureau_today, utcnow
 from portal.payments import payment_queries
 from portal.reporting import desk_todo as desk
 from portal.review import sign_off
 from portal.review.reviewer_queue import queue_summary
+from portal.tasks import wall_queries
 from portal.web.shared import application_presenters as presenters
 
 RECENT_ROWS = 10
@@ -251,5 +252,10 @@ def _admin_home(user: User) -> tuple[str, dict[str, Any]]:
 
 
 def _wall_home(user: User) -> tuple[str, dict[str, Any]]:
-    """The supervisor's and the department member's desk (the wall's helper fills it in)."""
-    return "accounts/home_wall.html", {}
+    """The supervisor's desk (slips to review, red tasks, overdue slips) and the department
+    member's (their tasks, and the slips on them to sign or answer), in a fixed number of
+    queries (``tasks.wall_queries.desk_of``)."""
+    return "accounts/home_wall.html", {
+        "desk": wall_queries.desk_of(user, bureau_today(), select_locale()),
+        "link": url_for,
+    }

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, func, literal, select, tuple_
 
 from portal.accounts import services
-from portal.accounts.models import Enterprise, Role, User
+from portal.accounts.models import Department, Enterprise, Role, User
 from portal.core.access import ADMIN, allow
 from portal.core.domain import DomainError
 from portal.core.extensions import db
@@ -61,8 +62,9 @@ def _account_page(kind: str, per_page: int = DEFAULT_PER_PAGE) -> AccountPage:
     is_staff = User.role != Role.ENTERPRISE if kind == "staff" else User.role == Role.ENTERPRISE
     key, descending = _account_key(kind)
     query: Select[Any] = (
-        select(User, Enterprise.name, Enterprise.uscc)
+        select(User, Enterprise.name, Enterprise.uscc, Department)
         .outerjoin(Enterprise, Enterprise.id == User.enterprise_id)
+        .outerjoin(Department, Department.id == User.department_id)
         .where(is_staff)
     )
     after = query_int("after", None, minimum=1)
@@ -112,6 +114,7 @@ def accounts():
     if kind not in ACCOUNT_KINDS:
         kind = "staff"
     page = _account_page(kind)
+    locale = str(get_locale() or "zh_CN")
     rows = [
         {
             "id": user.id,
@@ -124,8 +127,9 @@ def accounts():
             "active": user.is_active,
             "last_sign_in_at": user.last_sign_in_at,
             "is_self": user.id == current_user.id,
+            "department": department.display_name(locale) if department else "",
         }
-        for user, company, uscc in page.rows
+        for user, company, uscc, department in page.rows
     ]
     return render_template(
         "admin/accounts.html",
@@ -150,6 +154,7 @@ def create_staff():
                 form.display_name.data,
                 form.password.data,
                 actor=current_user,
+                department_id=_department_id(form.department.data),
             )
         except DomainError as error:
             attach_domain_error(form, error)
@@ -158,6 +163,14 @@ def create_staff():
             return redirect(url_for("admin.accounts"))
     status = INVALID_FORM_STATUS if form.errors or form.form_errors else 200
     return render_template("admin/staff_new.html", form=form), status
+
+
+def _department_id(value: str | None) -> int | None:
+    """The chosen department's id; an id that is no number names no department (-1), which
+    the service refuses beside the field."""
+    if not value:
+        return None
+    return int(value) if value.isdigit() and len(value) < 10 else -1
 
 
 def _account_or_404(user_id: int) -> User:

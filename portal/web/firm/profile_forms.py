@@ -33,6 +33,8 @@ RECOGNITION_LABELS = {
     Recognition.YOUNG_EAGLE: _l("Young eagle enterprise (雏鹰)"),
     Recognition.GAZELLE: _l("Gazelle enterprise (瞪羚)"),
     Recognition.UNICORN: _l("Unicorn enterprise (独角兽)"),
+    Recognition.HIGH_TECH: _l("High-tech enterprise (高新技术企业)"),
+    Recognition.TECH_SME: _l("Technology-based SME (科技型中小企业)"),
 }
 NOT_NEGATIVE = NumberRange(min=0, message=_l("Enter zero or more."))
 # Counts (employees, patents) are stored in integer columns: a 30-digit number is a typing
