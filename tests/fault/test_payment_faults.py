@@ -9,6 +9,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.core import audit
 from portal.core.audit import Action, AuditEvent
 from portal.core.extensions import db
@@ -85,9 +86,11 @@ def second_approver(app, demo):
     from portal.accounts.models import Role
     from tests.helpers import DEMO_PASSWORD
 
+    # The demo seeds a second leader in charge since the wall map; older seeds did not.
     with app.app_context():
-        services.create_staff(SECOND_APPROVER, Role.APPROVER, "副领导 Deputy", DEMO_PASSWORD)
-        db.session.commit()
+        if not db.session.scalar(select(User.id).where(User.email == SECOND_APPROVER)):
+            services.create_staff(SECOND_APPROVER, Role.APPROVER, "副领导 Deputy", DEMO_PASSWORD)
+            db.session.commit()
     return client_for(app, SECOND_APPROVER)
 
 

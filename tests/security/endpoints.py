@@ -27,6 +27,8 @@ ACCOUNTS = {
     "reviewer": w.ASSIGNED_REVIEWER,
     "admin": w.ADMIN,
     "approver": w.APPROVER,
+    "supervisor": w.SUPERVISOR,
+    "department": w.DEPARTMENT_MEMBER,
 }
 ROLES = tuple(ACCOUNTS)
 

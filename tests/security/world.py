@@ -36,6 +36,9 @@ OTHER_REVIEWER = "reviewer3@example.com"
 OFFICER = "officer@example.com"
 ADMIN = "admin@example.com"
 APPROVER = "leader@example.com"
+# The wall map's roles (seeded by portal/demo.py with the other demo accounts).
+SUPERVISOR = "supervisor@example.com"
+DEPARTMENT_MEMBER = "hightech@example.com"
 
 
 @dataclass
