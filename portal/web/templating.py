@@ -59,7 +59,6 @@ NAVIGATION: dict[str | None, list[tuple[str, object]]] = {
         ("letter_admin.index", _l("Letters")),
         ("exports.index", _l("Exports")),
         ("admin.audit_log", _l("Audit log")),
-        ("wall.index", _l("Wall map")),
     ],
     Role.APPROVER: [
         ("accounts.home", _l("Leadership desk")),
