@@ -85,6 +85,16 @@ class DetectedFile:
     page_count: int | None  # PDFs only
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """An uploaded file already checked in the sandbox (``detected``), ready for a service to
+    store: evidence of recovery cases, supervision slips and reported indicator values."""
+
+    filename: str
+    data: bytes
+    detected: DetectedFile
+
+
 class UploadRejected(Exception):
     """An upload refused for a reason the user can act on.
 

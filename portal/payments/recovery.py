@@ -18,7 +18,6 @@ they reach it. The firm is told at the opening, the decision, the notice and the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -36,7 +35,7 @@ from portal.core.extensions import db
 from portal.core.files import safe_download_name, save_in_transaction
 from portal.core.money import format_money
 from portal.core.timeutil import bureau_today, utcnow
-from portal.core.uploads import DetectedFile
+from portal.core.uploads import CheckedFile
 from portal.core.urls import path_for
 from portal.notifications.services import notify
 from portal.payments import credit_record
@@ -79,15 +78,6 @@ REFERENCE_MAX = 60
 
 class RecoveryRefused(DomainError):
     pass
-
-
-@dataclass(frozen=True)
-class CheckedFile:
-    """A file attached to a case, already checked (``detected``) in the sandbox."""
-
-    filename: str
-    data: bytes
-    detected: DetectedFile
 
 
 def _move(case: RecoveryCase, move: str) -> RecoveryStatus:

@@ -18,7 +18,6 @@ the rules raised), a send-back and a closing go to the people named on the task.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -33,7 +32,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import safe_download_name, save_in_transaction
 from portal.core.timeutil import bureau_today, utcnow
-from portal.core.uploads import DetectedFile
+from portal.core.uploads import CheckedFile
 from portal.core.urls import path_for
 from portal.notifications.services import notify
 from portal.tasks import slip_issue
@@ -64,15 +63,6 @@ TEXT_MAX = 4000
 
 class SlipRefused(DomainError):
     pass
-
-
-@dataclass(frozen=True)
-class CheckedFile:
-    """An evidence file, already checked (``detected``) in the sandbox."""
-
-    filename: str
-    data: bytes
-    detected: DetectedFile
 
 
 # --- who may do what --------------------------------------------------------------------------

@@ -9,7 +9,6 @@ A value is as of a day of the task's year, not after today, with at least one ev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,7 +23,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import safe_download_name, save_in_transaction
 from portal.core.timeutil import bureau_today, utcnow
-from portal.core.uploads import DetectedFile
+from portal.core.uploads import CheckedFile
 from portal.tasks.indicator_kinds import MANUAL
 from portal.tasks.models import IndicatorReport, KeyTask, Milestone, TaskFile, TaskIndicator
 
@@ -37,15 +36,6 @@ VALUE_MAX = Decimal("999999999999")
 
 class ReportRefused(DomainError):
     pass
-
-
-@dataclass(frozen=True)
-class CheckedFile:
-    """An evidence file, already checked (``detected``) in the sandbox."""
-
-    filename: str
-    data: bytes
-    detected: DetectedFile
 
 
 def may_report(task: KeyTask, user: Any) -> bool:

@@ -3,7 +3,6 @@ supervisor's review; and the evidence files, checked in the sandbox like every u
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,11 +16,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.core.extensions import db
-from portal.core.sandbox import SandboxLimits, check_in_sandbox
-from portal.core.uploads import UploadRejected
 from portal.tasks import slips
 from portal.tasks.models import SlipColour
+from portal.web.shared import evidence_files
 
 FILES_HINT = _l(
     "Up to %(count)d files, PDF or images (JPEG, PNG), 10 MB each.", count=slips.FILES_MAX
@@ -110,29 +107,11 @@ def version_of(form: FlaskForm) -> int | None:
 
 
 def checked_files(field: MultipleFileField) -> list[slips.CheckedFile]:
-    """The attached files, each checked in the sandbox.
-
-    The request's read-only transaction ends first, so that no write lock (SQLite) or
-    connection (PostgreSQL) is held while an untrusted file is parsed; the service reads (and
-    locks) the slip again afterwards. ``SlipRefused`` (too many) or ``UploadRejected`` (a file
-    refused, named in the message)."""
-    files = [f for f in (field.data or []) if getattr(f, "filename", "")]
-    if len(files) > slips.FILES_MAX:
-        raise slips.SlipRefused(
-            _l("Attach at most %(count)d files.", count=slips.FILES_MAX), field="files"
-        )
-    if not files:
-        return []
-    db.session.rollback()
-    limits = SandboxLimits.from_config(current_app.config)
-    checked = []
-    for upload in files:
-        data = upload.read()
-        try:
-            detected = check_in_sandbox(data, slips.FILE_KINDS, slips.FILE_MAX_BYTES, limits)
-        except UploadRejected as rejected:
-            raise UploadRejected(
-                rejected.code, f"{upload.filename}: {rejected.message}", **rejected.params
-            ) from None
-        checked.append(slips.CheckedFile(upload.filename, data, detected))
-    return checked
+    """The answer's evidence files, checked (``SlipRefused`` when too many)."""
+    return evidence_files.checked_files(
+        field,
+        kinds=slips.FILE_KINDS,
+        max_bytes=slips.FILE_MAX_BYTES,
+        max_files=slips.FILES_MAX,
+        too_many=slips.SlipRefused,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import MultipleFileField
@@ -21,13 +21,13 @@ from portal.core.extensions import db
 from portal.core.files import send_stored_file
 from portal.core.forms import INVALID_FORM_STATUS
 from portal.core.i18n import select_locale
-from portal.core.sandbox import SandboxLimits, check_in_sandbox
 from portal.core.timeutil import bureau_today
 from portal.core.uploads import UploadRejected
 from portal.tasks import task_editing, task_queries, task_reporting
 from portal.tasks.indicator_kinds import KINDS, MANUAL
 from portal.tasks.models import KeyTask, Milestone
 from portal.tasks.progress import reason_text
+from portal.web.shared import evidence_files
 from portal.web.wall.task_forms import (
     MilestoneDoneForm,
     ReportForm,
@@ -177,31 +177,14 @@ def edit(task_id: int):
 
 
 def _checked_files(field: MultipleFileField) -> list[task_reporting.CheckedFile]:
-    """The attached files, each checked in the sandbox, after the request's read-only
-    transaction has ended (no lock or connection is held while an untrusted file is parsed;
-    the service reads and locks the task again)."""
-    files = [f for f in (field.data or []) if getattr(f, "filename", "")]
-    if len(files) > task_reporting.FILES_MAX:
-        raise task_reporting.ReportRefused(
-            _("Attach at most %(count)d files.", count=task_reporting.FILES_MAX), field="files"
-        )
-    if not files:
-        return []
-    db.session.rollback()
-    limits = SandboxLimits.from_config(current_app.config)
-    checked = []
-    for upload in files:
-        data = upload.read()
-        try:
-            detected = check_in_sandbox(
-                data, task_reporting.FILE_KINDS, task_reporting.FILE_MAX_BYTES, limits
-            )
-        except UploadRejected as rejected:
-            raise UploadRejected(
-                rejected.code, f"{upload.filename}: {rejected.message}", **rejected.params
-            ) from None
-        checked.append(task_reporting.CheckedFile(upload.filename, data, detected))
-    return checked
+    """The reported value's evidence files, checked (``ReportRefused`` when too many)."""
+    return evidence_files.checked_files(
+        field,
+        kinds=task_reporting.FILE_KINDS,
+        max_bytes=task_reporting.FILE_MAX_BYTES,
+        max_files=task_reporting.FILES_MAX,
+        too_many=task_reporting.ReportRefused,
+    )
 
 
 def _indicator_or_404(task: KeyTask, indicator_id: int):
