@@ -1,6 +1,6 @@
 """What the wall map's three views read: the wall (12 cards, the goal tiles and the totals), the
-timeline of milestones against today (进度图) and the responsibility view (责任图), and the
-desk of a supervisor or a department member.
+timeline of milestones against today (进度图) and the responsibility view (责任图); the desks
+of supervisors and department members are in ``desk_queries``.
 
 Each reads the year's tasks and their progress (``progress.load_progress``), the names of the
 people and departments, and the open slips counted per task and colour in one grouped query,
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
-from portal.accounts.models import Department, Role, User
+from portal.accounts.models import Department, User
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
 from portal.tasks.models import (
@@ -50,8 +50,6 @@ OPEN_STATES = (SlipState.ISSUED, SlipState.SIGNED, SlipState.ANSWERED, SlipState
 # Slips that wait for the responsible side (to sign, to answer, to answer again).
 NEED_ACTION = (SlipState.ISSUED, SlipState.SIGNED, SlipState.RETURNED)
 STATUS_ORDER = (TaskStatus.GREEN, TaskStatus.YELLOW, TaskStatus.RED)
-# The desk lists this many slips per panel, the nearest deadlines first.
-DESK_ROWS = 20
 
 
 # --- pieces shared by the views -----------------------------------------------------------------
@@ -194,7 +192,7 @@ def _people(ids: Iterable[int | None]) -> dict[int, str]:
     return {uid: name or "" for uid, name in rows}
 
 
-def _departments() -> list[Department]:
+def all_departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.position, Department.id)))
 
 
@@ -222,7 +220,7 @@ def slip_counts(task_ids: Sequence[int], today: date) -> dict[int, SlipCounts]:
     }
 
 
-def _cards(
+def cards_of(
     tasks: Sequence[KeyTask], today: date, locale: str, departments: dict[int, str]
 ) -> list[Card]:
     progress = load_progress(tasks, today, locale)
@@ -266,9 +264,9 @@ def wall_of(
 ) -> Wall:
     """The year's wall: every task's card (filtered by lead department and status), the goal
     tiles and the totals of the three colours over the whole year."""
-    departments = _departments()
+    departments = all_departments()
     names = {d.id: d.display_name(locale) for d in departments}
-    cards = _cards(tasks_of(year), today, locale, names)
+    cards = cards_of(tasks_of(year), today, locale, names)
     tiles = db.session.scalars(
         select(GoalTile).where(GoalTile.year == year).order_by(GoalTile.position, GoalTile.id)
     ).all()
@@ -345,9 +343,9 @@ def marker_state(milestone: Milestone, today: date, near_days: int) -> str:
 
 
 def timeline_of(year: int, today: date, locale: str) -> Timeline:
-    names = {d.id: d.display_name(locale) for d in _departments()}
+    names = {d.id: d.display_name(locale) for d in all_departments()}
     tasks = tasks_of(year)
-    cards = _cards(tasks, today, locale, names)
+    cards = cards_of(tasks, today, locale, names)
     history: dict[tuple[int, int], TaskStatus] = {}
     if tasks:
         for task_id, month, status in db.session.execute(
@@ -463,10 +461,10 @@ def _people_lines(cards: Iterable[Card], key: str, names: dict[int, str]) -> lis
 def responsibility_of(year: int, today: date, locale: str) -> Responsibility:
     """Per lead department (in the bureau's order), then per responsible person: their tasks,
     status, open and overdue slips and overdue milestones; then the leaders in charge."""
-    departments = _departments()
+    departments = all_departments()
     names = {d.id: d.display_name(locale) for d in departments}
     tasks = tasks_of(year)
-    cards = _cards(tasks, today, locale, names)
+    cards = cards_of(tasks, today, locale, names)
     people = _people([t.leader_id for t in tasks] + [t.owner_id for t in tasks])
     blocks = []
     for department in departments:
@@ -484,113 +482,4 @@ def responsibility_of(year: int, today: date, locale: str) -> Responsibility:
         departments=blocks,
         leaders=_people_lines(cards, "leader_id", people),
         totals=_totals(cards),
-    )
-
-
-# --- the desk ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlipRow:
-    slip: SupervisionSlip
-    task_title: str
-    task_number: int
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class Desk:
-    year: int
-    today: date
-    role: Role
-    cards: list[Card]  # the member's tasks; the supervisor's red tasks
-    to_act: list[SlipRow]  # the member's slips to sign / answer / answer again
-    to_review: list[SlipRow]  # the supervisor's slips answered, waiting for review
-    overdue: list[SlipRow]  # the supervisor's open slips past their deadline
-    to_review_count: int = 0
-    overdue_count: int = 0
-
-
-def _slip_rows(query, today: date, locale: str) -> list[SlipRow]:
-    rows = []
-    for slip, number, title, title_en in db.session.execute(query):
-        shown = title_en if locale.startswith("en") and title_en else title
-        rows.append(SlipRow(slip, shown, number, slip.deadline < today))
-    return rows
-
-
-def _slips_query(*conditions):
-    return (
-        select(SupervisionSlip, KeyTask.number, KeyTask.title, KeyTask.title_en)
-        .join(KeyTask, KeyTask.id == SupervisionSlip.task_id)
-        .where(*conditions)
-        .order_by(SupervisionSlip.deadline, SupervisionSlip.id)
-        .limit(DESK_ROWS)
-    )
-
-
-def desk_of(user: User, today: date, locale: str) -> Desk:
-    """A department member's tasks (responsible person, or of their department) and the slips
-    on them waiting for them; a supervisor's slips to review, red tasks and overdue slips."""
-    year = today.year
-    names = {d.id: d.display_name(locale) for d in _departments()}
-    if user.role is Role.SUPERVISOR:
-        tasks = tasks_of(year)
-        cards = [c for c in _cards(tasks, today, locale, names) if c.status is TaskStatus.RED]
-        waiting = (SupervisionSlip.state == SlipState.ANSWERED,)
-        late = (
-            SupervisionSlip.state.in_(OPEN_STATES),
-            SupervisionSlip.deadline < today,
-        )
-        counts = db.session.execute(
-            select(
-                func.sum(case((SupervisionSlip.state == SlipState.ANSWERED, 1), else_=0)),
-                func.sum(
-                    case(
-                        (
-                            (SupervisionSlip.state != SlipState.CLOSED)
-                            & (SupervisionSlip.deadline < today),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ),
-            ).where(SupervisionSlip.state != SlipState.CLOSED)
-        ).one()
-        return Desk(
-            year=year,
-            today=today,
-            role=user.role,
-            cards=cards,
-            to_act=[],
-            to_review=_slip_rows(_slips_query(*waiting), today, locale),
-            overdue=_slip_rows(_slips_query(*late), today, locale),
-            to_review_count=int(counts[0] or 0),
-            overdue_count=int(counts[1] or 0),
-        )
-    mine = [KeyTask.owner_id == user.id]
-    if user.department_id is not None:
-        mine.append(KeyTask.department_id == user.department_id)
-    tasks = list(
-        db.session.scalars(
-            select(KeyTask)
-            .where(KeyTask.year == year, or_(*mine))
-            .order_by(KeyTask.number, KeyTask.id)
-        )
-    )
-    cards = _cards(tasks, today, locale, names)
-    to_act = (
-        _slip_rows(
-            _slips_query(
-                SupervisionSlip.task_id.in_([t.id for t in tasks]),
-                SupervisionSlip.state.in_(NEED_ACTION),
-            ),
-            today,
-            locale,
-        )
-        if tasks
-        else []
-    )
-    return Desk(
-        year=year, today=today, role=user.role, cards=cards, to_act=to_act, to_review=[], overdue=[]
     )

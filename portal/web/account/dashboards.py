@@ -20,7 +20,7 @@ from portal.payments import payment_queries
 from portal.reporting import desk_todo as desk
 from portal.review import sign_off
 from portal.review.reviewer_queue import queue_summary
-from portal.tasks import wall_queries
+from portal.tasks import desk_queries
 from portal.web.shared import application_presenters as presenters
 
 RECENT_ROWS = 10
@@ -254,8 +254,8 @@ def _admin_home(user: User) -> tuple[str, dict[str, Any]]:
 def _wall_home(user: User) -> tuple[str, dict[str, Any]]:
     """The supervisor's desk (slips to review, red tasks, overdue slips) and the department
     member's (their tasks, and the slips on them to sign or answer), in a fixed number of
-    queries (``tasks.wall_queries.desk_of``)."""
+    queries (``tasks.desk_queries.desk_of``)."""
     return "accounts/home_wall.html", {
-        "desk": wall_queries.desk_of(user, bureau_today(), select_locale()),
+        "desk": desk_queries.desk_of(user, bureau_today(), select_locale()),
         "link": url_for,
     }
