@@ -59,7 +59,9 @@ def tab_to(page: Page, selector: str, *, backwards: bool = False, limit: int = 1
 
 def press_and_load(page: Page, key: str = "Enter") -> None:
     """Press a key that sends a form or follows a link; wait for the next page."""
-    with page.expect_navigation():
+    # A form whose service does real work can take longer than an assertion's wait on a busy
+    # CI machine (two suites at once); the page still has to come.
+    with page.expect_navigation(timeout=30_000):
         page.keyboard.press(key)
     page.wait_for_load_state()
 
