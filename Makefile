@@ -11,11 +11,12 @@ export FLASK_APP := portal
 # A test worker per core (pytest-xdist), whole files to each; `make test PYTEST_ARGS=` runs in one.
 PYTEST_ARGS ?= -n auto --dist loadfile
 
-# Debian packages: WeasyPrint's libraries and Chinese fonts to run; a browser and poppler to test.
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
+# Debian packages: WeasyPrint's libraries and Chinese fonts to run (unicode-data: the list of the
+# 通用规范汉字表 the letter fonts cover); a browser and poppler to test.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk unicode-data
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run test bench bench-letters load setup setup-test system-packages-run system-packages-test translations \
+.PHONY: run test bench bench-letters load setup setup-test system-packages-run system-packages-test translations letter-fonts \
 	migrate seed lint format extract-messages clean
 
 # A second `make run` with nothing to do starts in a few seconds: every step below skips what is
@@ -52,8 +53,8 @@ load: setup
 	@$(BIN)/python -c "import locust, gunicorn" 2>/dev/null || $(BIN)/pip install --quiet -e '.[load]'
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
-setup: system-packages-run $(VENV)/.installed translations
-setup-test: system-packages-test $(VENV)/.installed translations
+setup: system-packages-run $(VENV)/.installed translations letter-fonts
+setup-test: system-packages-test $(VENV)/.installed translations letter-fonts
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,10 +66,10 @@ $(VENV)/.installed: pyproject.toml
 DPKG_STATUS := $(wildcard /var/lib/dpkg/status)
 system-packages-run: $(VENV)/.system-packages-run
 system-packages-test: $(VENV)/.system-packages-test
-$(VENV)/.system-packages-run: $(DPKG_STATUS)
+$(VENV)/.system-packages-run: $(DPKG_STATUS) Makefile
 	@$(MAKE) --no-print-directory _system-packages PACKAGES="$(RUN_PACKAGES)"
 	@mkdir -p $(VENV) && touch $@
-$(VENV)/.system-packages-test: $(DPKG_STATUS)
+$(VENV)/.system-packages-test: $(DPKG_STATUS) Makefile
 	@$(MAKE) --no-print-directory _system-packages PACKAGES="$(TEST_PACKAGES)"
 	@mkdir -p $(VENV) && touch $@
 
@@ -88,6 +89,11 @@ _system-packages:
 	    exit 1; \
 	  fi; \
 	fi
+
+# The letters' fonts: subsets of the installed Noto CJK faces in instance/fonts, built once
+# (about 40 s) and again only when the faces or the tool change; the tool checks, in a blink.
+letter-fonts: system-packages-run $(VENV)/.installed
+	@$(BIN)/python tools/build_letter_fonts.py --quiet
 
 # Compiled catalogues are built here, never committed; each only when its .po is newer.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))

@@ -1,35 +1,36 @@
-"""How fast the portal makes decision letters, and how much memory a render worker needs.
+"""How fast the portal makes decision letters, against WeasyPrint used well, and how much
+memory a render worker needs.
 
-Run from the repository root::
+Run from the repository root (about 5 minutes at the defaults; on a quiet machine: it prints the
+load average with every figure)::
 
-    .venv/bin/python benchmarks/letters.py [--letters N] [--database-url URL]
+    .venv/bin/python benchmarks/letters.py [--letters N] [--rss-pdfs 500] [--database-url URL]
 
-It measures, in one run, and prints (it asserts nothing):
+It prints (it asserts nothing):
 
-1. Rendering: N letters through the portal's ``portal.letters.pdf.html_to_pdf``, which keeps
-   one ``FontConfiguration`` and one parsed stylesheet per process and fetches only ``data:``
-   URLs, against the same HTML through bare WeasyPrint with new objects per letter, as a naive
-   caller would write it. The naive caller loads the fonts and parses the stylesheet again
-   for every PDF, and a new ``FontConfiguration`` per letter grows the process (here by
-   over a gigabyte in 400 PDFs, until the garbage collector catches up); the ratio
-   shows what the sharing saves in time.
-2. The programme export (``portal.letters.export.run_export``) with 1 and 2 worker processes,
-   each from a fresh database holding N final decisions without letters: the export issues
-   (renders and stores) every missing letter, then packs them all into a ZIP with a CSV
-   manifest. The speed-up of 2 workers over 1 is what a second core buys.
-3. Peak memory (RSS) of a render worker of the 2-worker export, and of this process.
+1. **The portal path against a fair baseline, interleaved.** The same HTML (the portal's own
+   letters, Chinese and English) through ``portal.letters.pdf.html_to_pdf`` and through
+   WeasyPrint used well: one ``FontConfiguration``, the stylesheets parsed once, one layout per
+   letter (with the same one-pass page numbers), the installed Noto faces. The two alternate
+   document by document (which goes first alternating too), so that a change of load hits both.
+   ms per PDF for each language, their ratio (portal / fair; below 1 the portal is faster), and
+   the PDF sizes. The naive caller (new objects per letter, as the first version of this
+   benchmark compared against) is printed for reference, over fewer letters.
+2. **Throughput at 1 and 2 processes**: every PDF of the N letters through warmed workers (the
+   portal's own pool of ``render_many``; the fair path in a pool of forked processes, warmed
+   alike), in PDFs and letters per second. Then the **batch export** (``run_export``: issue
+   and number, render, store, ZIP with its manifest) with 1 and 2 render workers, each from a
+   fresh database holding N final decisions without letters.
+3. **A render worker's memory** over ``--rss-pdfs`` PDFs: its RSS after the warm-up, the peak
+   (VmHWM) and the steady RSS (the median of the last samples), read from ``/proc``: the
+   portal's render worker as ``render_many`` starts it (a script importing WeasyPrint, not
+   the portal).
 
-Every letter is two PDFs, the Chinese original and its English translation: all figures are
-per letter, that is per pair of PDFs.
+Every letter is two PDFs, the Chinese original and its English translation.
 
-Order: the portal path is timed first, so that its first render is a cold one (imports, fonts,
-stylesheet); then come the two exports, both starting with the fonts loaded; the bare path comes
-last, because the memory it leaves behind would otherwise be copied into the forked workers and
-inflate their peak RSS.
-
-The database is wiped: by default a fresh SQLite file per export in a temporary directory; with
+The database is wiped: by default a fresh SQLite file per step in a temporary directory; with
 ``--database-url postgresql+psycopg://...`` the database is created if missing and its
-``public`` schema dropped and recreated before each step (the HTML, each export).
+``public`` schema dropped and recreated before each step.
 """
 
 from __future__ import annotations
@@ -38,11 +39,10 @@ import argparse
 import logging
 import os
 import random
-import resource
+import re
 import secrets
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,12 +112,6 @@ def firm_name(rng: random.Random, index: int) -> str:
 def random_amount(rng: random.Random) -> Decimal:
     """Between 50 000 and 2 000 000 yuan, in hundreds (with cents, as the portal stores it)."""
     return Decimal(rng.randrange(500, 20_001) * 100).quantize(Decimal("0.01"))
-
-
-@dataclass
-class RenderTimes:
-    first_ms: float  # the warm-up letter (two PDFs)
-    per_letter_ms: float
 
 
 @dataclass
@@ -229,7 +223,7 @@ def demo_program() -> Program:
     return program
 
 
-# -- 1. portal code vs bare WeasyPrint --------------------------------------------------------
+# -- the letters' HTML ------------------------------------------------------------------------
 
 
 def letter_htmls(count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -265,39 +259,7 @@ def letter_htmls(count: int, rng: random.Random) -> list[tuple[str, str]]:
     return pairs
 
 
-def render_portal(html: str) -> bytes:
-    from portal.letters.pdf import html_to_pdf
-
-    return html_to_pdf(html)
-
-
-def render_bare(html: str) -> bytes:
-    import weasyprint
-
-    from portal.letters.pdf import LETTER_CSS_PATH
-
-    return weasyprint.HTML(string=html).write_pdf(
-        stylesheets=[weasyprint.CSS(filename=str(LETTER_CSS_PATH))]
-    )
-
-
-def time_renders(
-    render: Callable[[str], bytes], warm_up: tuple[str, str], pairs: list[tuple[str, str]]
-) -> RenderTimes:
-    """One warm-up letter (timed on its own), then every letter of ``pairs``."""
-    start = time.perf_counter()
-    for html in warm_up:
-        render(html)
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    for zh, en in pairs:
-        render(zh)
-        render(en)
-    elapsed = time.perf_counter() - start
-    return RenderTimes(first_ms=1000 * first, per_letter_ms=1000 * elapsed / len(pairs))
-
-
-# -- 2. the export ----------------------------------------------------------------------------
+# -- the export -------------------------------------------------------------------------------
 
 
 def add_decisions(app: Flask, count: int, rng: random.Random) -> None:
@@ -336,15 +298,13 @@ def time_export(
         db.session.commit()
         export_id = export.id
         log(f"export with {workers} worker(s): issuing and packing {due} letters")
-        if workers > 1 and threading.active_count() > 1:
-            log("other threads run: the pool uses forkserver, its workers' RSS goes unseen")
         rss_before_kib = current_rss_kib()
         start = time.perf_counter()
         try:
             run_export(export_id, workers=workers)
         finally:
             seconds = time.perf_counter() - start
-            shutdown_pools()  # joins the workers, so that RUSAGE_CHILDREN counts them
+            shutdown_pools()
         db.session.expire_all()
         export = db.session.get(LetterExport, export_id)
         if export.status is not ExportStatus.DONE:
@@ -358,24 +318,232 @@ def time_export(
         )
 
 
+@dataclass
+class Load:
+    """The load average (1 minute) at the start and the end of a measurement."""
+
+    start: float
+    end: float = 0.0
+
+    def __str__(self) -> str:
+        return f"load {self.start:.2f} -> {self.end:.2f}"
+
+
+def load_now() -> float:
+    return os.getloadavg()[0]
+
+
+@contextmanager
+def measuring(label: str, loads: dict[str, Load]) -> Iterator[None]:
+    load = Load(load_now())
+    log(f"{label} (load average {load.start:.2f})")
+    try:
+        yield
+    finally:
+        load.end = load_now()
+        loads[label] = load
+
+
+# -- 1. the fair baseline and the naive caller --------------------------------------------------
+
+_fair: dict[str, object] = {}
+
+
+def fair_resources() -> dict[str, object]:
+    """WeasyPrint used well: one FontConfiguration (the system's fonts), the stylesheets parsed
+    once, the same safe fetcher; nothing of the portal's own preparations."""
+    if not _fair:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
+
+        from portal.letters.pdf import LETTER_CSS_PATH, ONE_PASS_PAGE_NUMBER_CSS
+
+        fonts = FontConfiguration()
+        fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+        _fair["fetcher"] = fetcher
+        _fair["css"] = [
+            CSS(string=LETTER_CSS_PATH.read_text("utf-8"), font_config=fonts, url_fetcher=fetcher),
+            CSS(string=ONE_PASS_PAGE_NUMBER_CSS, font_config=fonts, url_fetcher=fetcher),
+        ]
+        _fair["fonts"] = fonts
+    return _fair
+
+
+def render_fair(html: str) -> bytes:
+    from weasyprint import HTML
+
+    shared = fair_resources()
+    return HTML(string=html, url_fetcher=shared["fetcher"]).write_pdf(
+        stylesheets=shared["css"], font_config=shared["fonts"]
+    )
+
+
+def warm_fair(samples: tuple[str, ...]) -> None:
+    """The fair pool's initializer, as warm as the portal's."""
+    for html in samples:
+        render_fair(html)
+
+
+def render_naive(html: str) -> bytes:
+    import weasyprint
+
+    from portal.letters.pdf import LETTER_CSS_PATH
+
+    return weasyprint.HTML(string=html).write_pdf(
+        stylesheets=[weasyprint.CSS(filename=str(LETTER_CSS_PATH))]
+    )
+
+
+@dataclass
+class Interleaved:
+    portal_ms: dict[str, list[float]]
+    fair_ms: dict[str, list[float]]
+    portal_bytes: dict[str, list[int]]
+    fair_bytes: dict[str, list[int]]
+    pages: dict[str, list[int]]
+
+
+def interleave(pairs: list[tuple[str, str]]) -> Interleaved:
+    """Each document through both paths, one after the other, alternating which goes first."""
+    from portal.letters.pdf import html_to_pdf
+
+    result = Interleaved(*({"zh": [], "en": []} for _ in range(5)))
+    paths = (("portal", html_to_pdf), ("fair", render_fair))
+    for index, (zh, en) in enumerate(pairs):
+        for lang, html in (("zh", zh), ("en", en)):
+            order = paths if (index + (lang == "en")) % 2 == 0 else paths[::-1]
+            for name, render in order:
+                start = time.perf_counter()
+                data = render(html)
+                elapsed = 1000 * (time.perf_counter() - start)
+                getattr(result, f"{name}_ms")[lang].append(elapsed)
+                getattr(result, f"{name}_bytes")[lang].append(len(data))
+                if name == "portal":
+                    result.pages[lang].append(pdf_pages(data))
+    return result
+
+
+def pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+# -- 2. throughput in pools of warmed workers -----------------------------------------------------
+
+
+def pool_of(workers: int, initializer: Callable[..., None], samples: tuple[str, ...]):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=initializer,
+        initargs=(samples,),
+    )
+    # Start and warm every worker before the clock runs (the portal's pool does so too).
+    list(pool.map(time.sleep, [0.3] * workers))
+    return pool
+
+
+def time_pool(pool, render: Callable[[str], bytes], htmls: list[str], workers: int) -> float:
+    """PDFs per second through ``pool``."""
+    start = time.perf_counter()
+    list(pool.map(render, htmls, chunksize=max(1, len(htmls) // (workers * 8))))
+    return len(htmls) / (time.perf_counter() - start)
+
+
+# -- 3. a render worker's memory ------------------------------------------------------------------
+
+
+def proc_status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class WorkerMemory:
+    after_warm_up_kib: int
+    peak_kib: int
+    steady_kib: int
+    samples_kib: list[int]
+    pdfs: int
+    pdfs_per_second: float
+
+
+def worker_memory(htmls: list[str], total: int, samples: tuple[str, ...]) -> WorkerMemory:
+    """One portal render worker (``render_many``'s, warmed by a letter of each language) over
+    ``total`` PDFs, its RSS read every 50; also the 1-process throughput over them."""
+    from portal.letters import pdf
+
+    pool = pdf._pool(1, samples)
+    pool.render(list(samples))  # the warm-up is done
+    (pid,) = pdf.worker_pids()
+    after_warm_up = proc_status_kib(pid, "VmRSS")
+    rss = []
+    done = 0
+    start = time.perf_counter()
+    while done < total:
+        batch = [htmls[(done + i) % len(htmls)] for i in range(min(50, total - done))]
+        pool.render(batch)
+        done += len(batch)
+        rss.append(proc_status_kib(pid, "VmRSS"))
+    elapsed = time.perf_counter() - start
+    peak = proc_status_kib(pid, "VmHWM")
+    pdf.shutdown_pools()
+    tail = sorted(rss[-5:])
+    return WorkerMemory(after_warm_up, peak, tail[len(tail) // 2], rss, done, done / elapsed)
+
+
+def portal_throughput(htmls: list[str], workers: int, samples: tuple[str, ...]) -> float:
+    """PDFs per second through the portal's own worker pool (``render_many``), warmed."""
+    from portal.letters import pdf
+
+    pool = pdf._pool(workers, samples)
+    try:
+        pool.render(list(samples) * workers)
+        start = time.perf_counter()
+        pool.render(htmls)
+        return len(htmls) / (time.perf_counter() - start)
+    finally:
+        pdf.shutdown_pools()
+
+
 # -- the run ----------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Time the portal's letter rendering and export; print the figures.",
+        description="Time the portal's letters against WeasyPrint used well; print the figures.",
     )
     parser.add_argument(
         "--letters",
         type=int,
-        default=200,
+        default=100,
         metavar="N",
-        help="letters per measurement, each a Chinese and an English PDF (default: 200)",
+        help="letters per measurement, each a Chinese and an English PDF (default: 100)",
     )
+    parser.add_argument(
+        "--rss-pdfs",
+        type=int,
+        default=500,
+        metavar="M",
+        help="PDFs through one render worker for its memory (default: 500)",
+    )
+    parser.add_argument(
+        "--naive",
+        type=int,
+        default=10,
+        metavar="K",
+        help="letters through the naive caller, for reference (default: 10; 0 to skip)",
+    )
+    parser.add_argument("--skip-export", action="store_true", help="skip the batch export")
     parser.add_argument(
         "--database-url",
         metavar="URL",
-        help="database to use, WIPED before each export (default: a fresh SQLite file in a "
+        help="database to use, WIPED before each step (default: a fresh SQLite file in a "
         "temporary directory), e.g. postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench",
     )
     args = parser.parse_args(argv)
@@ -384,64 +552,136 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     count: int = args.letters
+    loads: dict[str, Load] = {}
+    rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as scratch_name:
         scratch = Path(scratch_name)
         # Before the portal is imported: keep it away from instance/ and the developer's keys.
         os.environ["PORTAL_INSTANCE_DIR"] = str(scratch / "instance")
         os.environ["PORTAL_SECRET_KEY"] = secrets.token_hex(16)
         from portal.config import normalise_database_url
+        from portal.letters import pdf
 
+        pdf.letter_font_files()  # built now if missing (make setup builds them)
         base_url = normalise_database_url(args.database_url) if args.database_url else None
         rng = random.Random(SEED)
-
-        # 1a. HTML from the portal, then the portal path, cold first.
         url = fresh_database_url(base_url, scratch, "render")
         with portal_app(url, scratch / "files-render"):
             log(f"building the HTML of {count + 1} letters")
             warm_up, *pairs = letter_htmls(count + 1, rng)
-        log(f"rendering {count} letters through the portal code")
-        portal = time_renders(render_portal, warm_up, pairs)
+        htmls = [html for pair in pairs for html in pair]
 
-        # 2. The export, 1 worker then 2.
-        one = time_export(base_url, scratch, count, workers=1, seed=SEED + 1)
-        two = time_export(base_url, scratch, count, workers=2, seed=SEED + 2)
-        main_after_exports_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        # Memory and the 1-process throughput first: the worker forks from a process that has
+        # rendered nothing, as the jobs worker's pool does.
+        with measuring("render worker memory", loads):
+            memory = worker_memory(htmls, args.rss_pdfs, warm_up)
 
-        # 1b. Bare WeasyPrint last: the memory it leaves would be copied into forked workers.
-        log(f"rendering {count} letters through bare WeasyPrint")
-        bare = time_renders(render_bare, warm_up, pairs)
-        main_end_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        throughput: dict[tuple[str, int], float] = {}
+        for workers in (1, 2):
+            for name in ("portal", "fair"):
+                label = f"throughput {name}, {workers} process" + ("es" if workers > 1 else "")
+                with measuring(label, loads):
+                    if name == "portal":
+                        throughput[name, workers] = portal_throughput(htmls, workers, warm_up)
+                        continue
+                    pool = pool_of(workers, warm_fair, warm_up)
+                    try:
+                        throughput[name, workers] = time_pool(pool, render_fair, htmls, workers)
+                    finally:
+                        pool.shutdown()
 
-    database = base_url or "SQLite (fresh temporary files)"
-    worker_text = f"{mib(worker_kib):.0f} MiB" if worker_kib else "n/a (not a child process)"
-    rows = [
-        ("letters", f"{count} (each a Chinese and an English PDF; figures are per letter)"),
-        ("database", database),
-        ("first render, portal code", f"{portal.first_ms:.1f} ms (cold: imports, fonts, CSS)"),
-        ("first render, bare WeasyPrint", f"{bare.first_ms:.1f} ms"),
-        ("render, portal code", f"{portal.per_letter_ms:.1f} ms/letter"),
-        ("render, bare WeasyPrint", f"{bare.per_letter_ms:.1f} ms/letter"),
-        ("ratio portal / bare", f"{portal.per_letter_ms / bare.per_letter_ms:.2f}"),
-    ]
-    for export in (one, two):
+        with measuring("interleaved, 1 process", loads):
+            for html in warm_up:
+                pdf.html_to_pdf(html)
+                render_fair(html)
+            compared = interleave(pairs)
+
+        exports = []
+        if not args.skip_export:
+            for workers in (1, 2):
+                label = f"export, {workers} worker" + ("s" if workers > 1 else "")
+                with measuring(label, loads):
+                    exports.append(
+                        time_export(base_url, scratch, count, workers, seed=SEED + workers)
+                    )
+
+        naive_ms = 0.0
+        if args.naive:
+            with measuring("naive caller", loads):
+                some = htmls[: 2 * args.naive]
+                start = time.perf_counter()
+                for html in some:
+                    render_naive(html)
+                naive_ms = 1000 * (time.perf_counter() - start) / len(some)
+
+    rows.append(("letters", f"{count} (each a Chinese and an English PDF)"))
+    rows.append(("database", base_url or "SQLite (fresh temporary files)"))
+    rows.append(("cores", str(os.cpu_count())))
+    load = loads["interleaved, 1 process"]
+    for lang in ("zh", "en"):
+        portal_ms, fair_ms = mean(compared.portal_ms[lang]), mean(compared.fair_ms[lang])
+        pages = compared.pages[lang]
+        rows.append(
+            (
+                f"render {lang}, portal / fair",
+                f"{portal_ms:.1f} / {fair_ms:.1f} ms per PDF, ratio {portal_ms / fair_ms:.2f} "
+                f"({len(pages)} PDFs, {sum(p > 1 for p in pages)} of 2+ pages; {load})",
+            )
+        )
+        sizes, fair_sizes = compared.portal_bytes[lang], compared.fair_bytes[lang]
+        rows.append(
+            (
+                f"PDF size {lang}, portal / fair",
+                f"mean {mean(sizes) / 1024:.0f} KB, max {max(sizes) / 1024:.0f} KB / "
+                f"mean {mean(fair_sizes) / 1024:.0f} KB",
+            )
+        )
+    if naive_ms:
+        rows.append(
+            ("render, naive caller", f"{naive_ms:.1f} ms per PDF ({loads['naive caller']})")
+        )
+    for workers in (1, 2):
+        for name in ("portal", "fair"):
+            per_second = throughput[name, workers]
+            label = f"throughput {name}, {workers} process" + ("es" if workers > 1 else "")
+            rows.append(
+                (
+                    label,
+                    f"{per_second:.1f} PDFs/s = {per_second / 2:.1f} letters/s ({loads[label]})",
+                )
+            )
+        rows.append(
+            (
+                f"  ratio portal / fair time, {workers}",
+                f"{throughput['fair', workers] / throughput['portal', workers]:.2f}",
+            )
+        )
+    for export in exports:
         label = f"export, {export.workers} worker" + ("s" if export.workers > 1 else "")
         rows.append(
             (
                 label,
-                f"{export.seconds:.1f} s ({export.letters_per_second:.2f} letters/s, "
-                f"{export.letters} letters, ZIP {export.zip_mib:.1f} MiB)",
+                f"{2 * export.letters_per_second:.1f} PDFs/s = {export.letters_per_second:.2f} "
+                f"letters/s ({export.letters} letters in {export.seconds:.1f} s, "
+                f"ZIP {export.zip_mib:.1f} MiB; {loads[label]})",
             )
         )
     rows += [
-        ("speed-up 2 / 1", f"{one.seconds / two.seconds:.2f}"),
-        ("peak RSS, render worker", f"{worker_text} (largest worker of the 2-worker export)"),
-        ("  main process RSS at fork", f"{mib(two.rss_before_kib):.0f} MiB (shared copy-on-write)"),
-        ("peak RSS, main process", f"{mib(main_after_exports_kib):.0f} MiB (up to the exports)"),
-        ("peak RSS, main process, end", f"{mib(main_end_kib):.0f} MiB (after bare WeasyPrint)"),
+        (
+            "render worker RSS",
+            f"{mib(memory.after_warm_up_kib):.0f} MiB after warm-up, steady "
+            f"{mib(memory.steady_kib):.0f} MiB, peak {mib(memory.peak_kib):.0f} MiB over "
+            f"{memory.pdfs} PDFs ({loads['render worker memory']})",
+        ),
+        ("  RSS every 50 PDFs", " ".join(f"{mib(kib):.0f}" for kib in memory.samples_kib)),
+        ("  1 process over them", f"{memory.pdfs_per_second:.1f} PDFs/s"),
     ]
     width = max(len(label) for label, _value in rows)
     for label, value in rows:

@@ -159,10 +159,17 @@ def seal_svg(name: str, footer: str, *, ring: bool = True) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=32)
 def seal_data_uri(name: str, footer: str = "") -> str:
+    """The seal as a data URI: the same string for every letter, so the renderer's image cache
+    (portal/letters/pdf.py) parses its SVG once per process."""
     return _data_uri(seal_svg(name, footer))
 
 
+@lru_cache(maxsize=256)
 def qr_data_uri(url: str) -> str:
-    """The QR code of ``url`` as an SVG data URI (error correction M, a quiet zone of 2)."""
-    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+    """The QR code of ``url`` as a PNG data URI (error correction M, a quiet zone of 2): one
+    pixel a module, some 400 bytes, drawn unsmoothed (``image-rendering: pixelated`` in
+    letter.css), so its edges stay as sharp as a vector's at any size; as a PNG it costs the
+    renderer nothing to draw, where an SVG path is parsed again for every PDF."""
+    return segno.make(url, error="m", micro=False).png_data_uri(scale=1, border=2)
