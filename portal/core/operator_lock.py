@@ -1,0 +1,106 @@
+"""One run at a time of an operator command, across every host of the deployment.
+
+Scheduled commands (``letters issue-due``, ``publicity advance``, ``files sweep``, ``tallies
+rebuild``, ``tasks daily``, ``dispatch send``, ``reports remind`` ...) may be started by cron
+on each host at once. Each takes a lock named after it for the whole run:
+
+- on PostgreSQL, a session advisory lock (``pg_try_advisory_lock``) on a connection of its own,
+  outside the command's transactions, so that every host sharing the database sees it; a
+  process that dies loses its connection and with it the lock;
+- on SQLite (one host by design), an ``flock`` on a file in the instance folder, released by
+  the kernel when the process ends.
+
+A run that finds the lock taken says "already running" and exits 0: the other run is doing the
+work. The commands are also idempotent, so a run that starts after the first has finished
+finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from sqlalchemy import text
+
+from portal.core.extensions import db
+
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks from a command's name."""
+    return int.from_bytes(
+        hashlib.sha256(f"portal:{name}".encode()).digest()[:8], "big", signed=True
+    )
+
+
+@contextmanager
+def single_run(name: str) -> Iterator[bool]:
+    """Hold the cluster-wide lock ``name`` while the block runs; yields False (and holds
+    nothing) when another process holds it."""
+    if db.engine.dialect.name == "postgresql":
+        with _advisory_lock(lock_key(name)) as mine:
+            yield mine
+    else:
+        with _file_lock(name) as mine:
+            yield mine
+
+
+@contextmanager
+def _advisory_lock(key: int) -> Iterator[bool]:
+    with db.engine.connect() as connection:
+        mine = bool(connection.execute(_TRY_LOCK, {"key": key}).scalar())
+        connection.commit()  # the lock is the session's, not the transaction's
+        try:
+            yield mine
+        finally:
+            if mine:
+                connection.execute(_UNLOCK, {"key": key})
+                connection.commit()
+
+
+@contextmanager
+def _file_lock(name: str) -> Iterator[bool]:
+    folder = Path(current_app.instance_path) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".lock")
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+ALREADY_RUNNING = "{name}: already running elsewhere (another host or process): nothing done."
+
+
+def one_at_a_time(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make a click command take the lock ``name`` (put it right above the ``def``, below
+    the options); a second run prints ``ALREADY_RUNNING`` and exits 0."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with single_run(name) as mine:
+                if not mine:
+                    click.echo(ALREADY_RUNNING.format(name=name))
+                    return None
+                return command(*args, **kwargs)
+
+        return run
+
+    return decorate
