@@ -12,7 +12,8 @@ export FLASK_APP := portal
 PYTEST_ARGS ?= -n auto --dist loadfile
 
 # Debian packages: WeasyPrint's libraries and Chinese fonts to run (unicode-data: the list of the
-# 通用规范汉字表 the letter fonts cover); a browser and poppler to test, nginx as the proxy of the multi-host tests.
+# 通用规范汉字表 the letter fonts cover); a browser and poppler to test, nginx as the proxy of
+# the multi-host tests.
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk unicode-data
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils nginx-light
 

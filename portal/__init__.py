@@ -52,6 +52,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # WeasyPrint narrates every step of every PDF at INFO: noise in a command's output.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     if app.config["PROXY_FIX_HOPS"]:
         # Only behind a configured proxy do we believe X-Forwarded-*; Flask-Login's strong

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from portal.core import audit
-from portal.notifications import objectors, services, tasks  # noqa: F401  (they declare the mail jobs)
+from portal.notifications import (  # noqa: F401  (the mail jobs, the catch-up command)
+    catch_up,
+    objectors,
+    services,
+    tasks,
+)
 
 
 def init_notifications(app: Flask) -> None:
