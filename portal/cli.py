@@ -13,6 +13,7 @@ from portal.accounts import services
 from portal.accounts.models import Role
 from portal.core.domain import DomainError
 from portal.core.extensions import db
+from portal.core.operator_lock import one_at_a_time
 from portal.core.uploads import human_size
 from portal.demo_post_award import seed_post_award
 from portal.demo_tasks import seed_demo as seed_wall_map
@@ -101,8 +102,13 @@ def check_tallies_command() -> None:
 
 @tallies_cli.command("rebuild")
 @with_appcontext
+@one_at_a_time("tallies rebuild")
 def rebuild_tallies_command() -> None:
-    """Recount every tally from the applications, assignments and tranches."""
+    """Recount every tally from the applications, assignments and tranches (when any differs
+    from a full count)."""
+    if not check_tallies() + check_money_tallies():
+        click.echo("Nothing to do: the tallies agree with a full count.")
+        return
     rebuild_tallies()
     rebuild_money_tallies()
     db.session.commit()
@@ -123,6 +129,7 @@ files_cli = AppGroup("files", help="The file store: uploads, letters and exports
 )
 @click.option("--dry-run", is_flag=True, help="Report what would go; delete nothing.")
 @with_appcontext
+@one_at_a_time("files sweep")
 def sweep_files_command(hours: int, dry_run: bool) -> None:
     """Delete stored files no row points at, and writes that never finished (left by a
     process killed mid-way); report rows whose file is missing (exit 1 when there are)."""
@@ -142,6 +149,8 @@ def sweep_files_command(hours: int, dry_run: bool) -> None:
         f" ({human_size(report.leftovers.bytes)}) {gone}."
     )
     click.echo(f"Referenced but missing: {len(report.missing)}.")
+    if not (report.orphans.count or report.leftovers.count):
+        click.echo(f"Nothing to do: no file to delete older than {hours} h.")
     for key in report.missing:
         click.echo(f"missing: {key}", err=True)
     if report.missing:

@@ -28,7 +28,8 @@ from typing import Any
 
 import click
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.core.extensions import db
 
@@ -64,8 +65,18 @@ def _advisory_lock(key: int) -> Iterator[bool]:
             yield mine
         finally:
             if mine:
-                connection.execute(_UNLOCK, {"key": key})
-                connection.commit()
+                _release(connection, key)
+
+
+def _release(connection: Connection, key: int) -> None:
+    """Unlock. When that fails, the connection was lost meanwhile (PostgreSQL restarted, the
+    backend terminated) and the lock went with it, so the command's own outcome stands; the
+    connection is dropped rather than pooled, so that no lock can outlive it."""
+    try:
+        connection.execute(_UNLOCK, {"key": key})
+        connection.commit()
+    except SQLAlchemyError:
+        connection.invalidate()
 
 
 @contextmanager

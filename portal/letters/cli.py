@@ -13,6 +13,7 @@ from sqlalchemy import select
 from portal.core.extensions import db
 from portal.core.files import file_store
 from portal.core.jobs import commit, run_worker
+from portal.core.operator_lock import one_at_a_time
 from portal.letters.export import run_export
 from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
 from portal.letters.models import LetterExport
@@ -65,8 +66,13 @@ def export(program_code: str, out: str, workers: int) -> None:
 
 @letters_cli.command("issue-due")
 @click.option("--program", "program_code", default="", help="Only this programme.")
+@one_at_a_time("letters issue-due")
 def issue_due(program_code: str) -> None:
-    """Issue every letter that is due and missing (a final decision without its letter)."""
+    """Issue every letter that is due and missing (a final decision without its letter).
+
+    Cron may start it on every host: one run at a time issues, the others say "already
+    running". Even without that lock a letter is issued once (``issue_due_letters`` locks the
+    applications' rows)."""
     programs = (
         [_program(program_code)] if program_code else db.session.scalars(select(Program)).all()
     )
@@ -76,7 +82,10 @@ def issue_due(program_code: str) -> None:
         for start in range(0, len(due), ISSUE_CHUNK):
             issued += len(issue_due_letters(due[start : start + ISSUE_CHUNK]))
             commit()
-    click.echo(f"{issued} letter(s) issued.")
+    if issued:
+        click.echo(f"{issued} letter(s) issued.")
+    else:
+        click.echo("0 letter(s) issued. Nothing to do: no letter is due.")
 
 
 @jobs_cli.command("worker")

@@ -115,13 +115,26 @@ def due_application_ids(program_id: int) -> list[int]:
     )
 
 
-def _load(application_ids: Sequence[int]) -> list[Application]:
+def _load_locked(application_ids: Sequence[int]) -> list[Application]:
+    """The applications, their rows locked until the transaction ends and read again.
+
+    Two issuers of the same applications at once (two hosts' ``letters issue-due``, the job and
+    the export) would otherwise both find no current letter and both insert one: the second
+    dies on ``uq_letters_current_per_application``. With the lock the second waits for the
+    first's commit; its next statement then sees the first's letters (READ COMMITTED) and it
+    skips them. Locked in id order, so that two overlapping batches never wait crosswise;
+    ``FOR NO KEY UPDATE`` so that rows merely pointing at an application (audit events,
+    notifications) are not held up while the letters render. SQLite has no row locks and needs
+    none: its writers already queue for the whole database (BEGIN IMMEDIATE).
+    """
     return list(
         db.session.scalars(
             select(Application)
             .where(Application.id.in_(list(application_ids)))
             .options(selectinload(Application.program), selectinload(Application.enterprise))
             .order_by(Application.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -134,8 +147,9 @@ def issue_due_letters(
     today: date | None = None,
 ) -> list[Letter]:
     """Issue the letter of every given application whose decision is final and which has no
-    current letter yet; others are skipped (so running it twice issues nothing twice)."""
-    applications = _load(application_ids)
+    current letter yet; others are skipped (so running it twice issues nothing twice, and two
+    runs at once issue each letter once: see ``_load_locked``)."""
+    applications = _load_locked(application_ids)
     existing = current_letters([a.id for a in applications])
     drafts = []
     for application in applications:

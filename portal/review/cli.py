@@ -1,7 +1,8 @@
 """``flask --app portal publicity advance``: make final the awards whose publicity has ended.
 
-Meant to run once a day (cron or a systemd timer); running it twice moves nothing the second
-time.
+Meant to run once a day (cron or a systemd timer), on any or every host: one run at a time
+moves the awards (a second run meanwhile says "already running"), and running it twice moves
+nothing the second time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask.cli import AppGroup
 
 from portal.core.extensions import db
 from portal.core.jobs import commit
+from portal.core.operator_lock import one_at_a_time
 from portal.core.timeutil import bureau_today
 from portal.review.publicity import advance_publicity
 
@@ -27,6 +29,7 @@ publicity_cli = AppGroup("publicity", help="Publicity periods of released awards
     metavar="YYYY-MM-DD",
     help="The date to count from (default: today in Asia/Shanghai).",
 )
+@one_at_a_time("publicity advance")
 def advance(today_text: str) -> None:
     """Award every approval whose publicity period has ended without an open objection."""
     try:
