@@ -48,8 +48,10 @@ bench: setup
 	$(BIN)/python benchmarks/pages.py --sizes 1000,10000 --repeat 10
 bench-letters: setup
 	$(BIN)/python benchmarks/letters.py
-# Deadline day: firms sign in, fill and submit at once against gunicorn and PostgreSQL (about
-# 65 s; options in benchmarks/README.md, e.g. make load LOAD_ARGS="--firms 500 --users 80").
+# Deadline day: firms sign in, fill and submit at once against gunicorn and PostgreSQL, on one
+# host and then on two hosts behind nginx (Redis database 15), side by side (about 3 minutes;
+# options in benchmarks/README.md, e.g. make load LOAD_ARGS="--hosts 1 --firms 500 --users 80").
+LOAD_ARGS ?= --compare-hosts 1,2
 load: setup
 	@$(BIN)/python -c "import locust, gunicorn" 2>/dev/null || $(BIN)/pip install --quiet -e '.[load]'
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)

@@ -1,14 +1,17 @@
 """Deadline-day load test: many firms sign in, fill and submit at once against gunicorn.
 
-    make load
+    make load                          # one host, then two hosts behind nginx, side by side
     .venv/bin/python benchmarks/load.py [--firms 200] [--users 40] [--spawn-rate 10]
         [--duration 60] [--database-url URL] [--workers 2] [--double-submit 0.1]
+        [--hosts 1 | --compare-hosts 1,2] [--redis-url URL]
 
 1. Creates a fresh database (``portal_load`` on PostgreSQL by default; a SQLite URL works
    too), migrates it, loads the demo data and bulk-inserts N firm accounts whose profiles
    qualify for the programme (one password hash shared by all of them).
 2. Starts gunicorn (2 sync workers) on a free port of 127.0.0.1 with its own instance
-   folder, and waits until /healthz answers.
+   folder, and waits until /healthz answers. With ``--hosts N`` (N >= 2) it starts N hosts
+   instead through ``tools/cluster.py`` (one database, one Redis, one files folder, one secret,
+   the workers shared out between them) with nginx in front, and loads the proxy.
 3. Runs Locust headless (``benchmarks/locustfile.py``): each virtual user takes firm after
    firm and goes through the whole journey in the browser's requests, with short think times.
    The run ends when every firm has submitted or when the time limit is reached.
@@ -16,6 +19,10 @@
    errors (any answer outside 2xx/3xx, any page without what it must show), and checks the
    database: every application a virtual user saw submitted is there once, submitted once;
    no firm has two applications to the programme; nothing was submitted that no user sent.
+
+``--compare-hosts 1,2`` runs the whole test once per number of hosts (each run in a process of
+its own, on a fresh database, with the same firms, users, duration and seed) and prints the
+figures side by side at the end.
 
 Exits non-zero when there was any error or the check failed. gunicorn, Locust and the database
 are removed at the end, on failure and on Ctrl-C too (``--keep-database`` keeps the database).
@@ -46,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 BIN = Path(sys.executable).parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_load"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"  # with several hosts (a database of the run's own)
 PASSWORD = "Load-Firm-2026"  # noqa: S105  (made-up accounts in a throw-away database)
 EMAIL = "load-firm-{:05d}@example.com"
 USCC_PREFIX = "91210900ML"  # Fuxin region; "ML" keeps clear of the demo and seeded firms
@@ -321,6 +329,82 @@ def forget_queued_jobs(redis_url: str) -> None:
         log(f"could not empty the job queue in {redis_url}: {error}")
 
 
+class OneHost:
+    """gunicorn alone, reached directly: the one-host run."""
+
+    def __init__(self, args, url: str, instance: Path, output: Path) -> None:
+        self.args, self.url, self.instance, self.output = args, url, instance, output
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.log_file = None
+
+    def start(self) -> None:
+        env = server_env(self.url, self.instance, self.port, self.args.redis_url)
+        self.log_file = open(self.output / "gunicorn.log", "wb")  # noqa: SIM115 (see stop)
+        self.process = start_server(env, self.port, self.args.workers, self.log_file)
+        wait_until_healthy(self.base, self.process)
+        log(f"gunicorn: {self.args.workers} workers on {self.base}")
+
+    def stop(self) -> None:
+        stop(self.process, "gunicorn")
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
+
+    def log_text(self) -> str:
+        path = self.output / "gunicorn.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+class ProxiedHosts:
+    """N hosts (``tools/cluster.py``) behind nginx, sharing the run's workers out: the same
+    number of gunicorn sync workers in all as the one-host run, and no job worker beside them
+    either (the mails wait in the queue in both runs)."""
+
+    def __init__(self, args, url: str, work: Path) -> None:
+        from tools.cluster import Cluster
+
+        self.args = args
+        per_host = max(1, args.workers // args.hosts)
+        self.cluster = Cluster(
+            work=work,
+            database_url=url,
+            redis_url=args.redis_url,
+            hosts=args.hosts,
+            job_workers=False,
+            proxy=True,
+            web_workers=per_host,
+            web_threads=1,
+            settings={
+                "PORTAL_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT,
+                # The one-host run's worker class and timeout (portal.serving has gthread).
+                "GUNICORN_CMD_ARGS": "--worker-class sync --timeout 60",
+            },
+        )
+        self.base = self.cluster.public_url
+
+    def start(self) -> None:
+        from tools.cluster import health
+
+        # The one shared files folder (the tests' seed makes it; here no host has run yet).
+        self.cluster.files_dir.mkdir(parents=True, exist_ok=True)
+        self.cluster.start()
+        deadline = time.monotonic() + 60
+        while health(self.base)[0] != 200:  # every host answers through the proxy
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the proxy did not answer /healthz:\n{self.log_text()[-3000:]}")
+            time.sleep(0.2)
+        per_host = self.cluster.web_workers
+        log(f"{self.args.hosts} hosts x {per_host} workers behind nginx at {self.base}")
+
+    def stop(self) -> None:
+        self.cluster.stop()
+
+    def log_text(self) -> str:
+        return self.cluster.logs()
+
+
 # --- figures --------------------------------------------------------------------------------
 
 
@@ -510,7 +594,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=40, help="concurrent virtual users")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--duration", type=int, default=60, help="time limit of the run, seconds")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn sync workers (in all, over the hosts)"
+    )
+    parser.add_argument(
+        "--hosts",
+        type=int,
+        default=1,
+        help="app hosts; 2 or more: tools/cluster.py hosts behind nginx, Redis required",
+    )
+    parser.add_argument(
+        "--compare-hosts",
+        metavar="N,M",
+        help="run once per number of hosts (e.g. 1,2) and print the figures side by side",
+    )
+    parser.add_argument("--summary", help=argparse.SUPPRESS)  # a compared run's figures, JSON
     parser.add_argument("--program", default="rd-post-subsidy-2026", help="programme code")
     parser.add_argument(
         "--double-submit", type=float, default=0.1, help="share of firms that click Submit twice"
@@ -525,7 +623,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", help="keep the request log, Locust CSVs and server log here")
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the scenario")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.hosts > 1 or args.compare_hosts) and not args.redis_url:
+        # Hosts share rate limits and the job queue only through Redis; the compared runs
+        # both use it, so that the one-host run pays for it too.
+        args.redis_url = DEFAULT_REDIS
+    return args
 
 
 def _interrupt(*_) -> None:
@@ -535,9 +638,15 @@ def _interrupt(*_) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    think_min, think_max = (float(x) for x in args.think.split(","))
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)  # even where a shell started it ignoring SIGINT
+    if args.compare_hosts:
+        return compare_hosts(args, argv if argv is not None else sys.argv[1:])
+    return run_once(args)
+
+
+def run_once(args: argparse.Namespace) -> int:
+    think_min, think_max = (float(x) for x in args.think.split(","))
     work = Path(tempfile.mkdtemp(prefix="portal-load-"))
     output = Path(args.output) if args.output else work / "output"
     output.mkdir(parents=True, exist_ok=True)
@@ -545,7 +654,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PORTAL_INSTANCE_DIR"] = str(instance)
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")  # the set-up's own app
     load_before = os.getloadavg()
-    server = locust = server_log = None
+    locust = None
+    server: OneHost | ProxiedHosts | None = None
     url = args.database_url
     ok = False
     try:
@@ -560,16 +670,13 @@ def main(argv: list[str] | None = None) -> int:
         (output / "upload.pdf").write_bytes(small_pdf())
         log(f"seeded {len(emails)} firms in {time.perf_counter() - started:.1f} s")
 
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server_log = open(output / "gunicorn.log", "wb")  # noqa: SIM115 (closed in finally)
-        server = start_server(
-            server_env(url, instance, port, args.redis_url), port, args.workers, server_log
-        )
-        wait_until_healthy(base, server)
+        if args.hosts > 1:
+            server = ProxiedHosts(args, url, output / "hosts")
+        else:
+            server = OneHost(args, url, instance, output)
+        server.start()
+        base = server.base
         warm_up(base, rounds=2 * args.workers)
-        log(f"gunicorn: {args.workers} workers on {base}")
-
         events_path = output / "events.jsonl"
         events_path.unlink(missing_ok=True)
         env = {
@@ -615,16 +722,19 @@ def main(argv: list[str] | None = None) -> int:
             tail = (output / "locust.out").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"Locust sent no request (exit {locust.returncode}):\n{tail}")
         problems, counts = check_database(app, args.program, events)
-        stop(server, "gunicorn")
-        server_text = (output / "gunicorn.log").read_text(errors="replace")
-        ok = report(args, url, events, problems, counts, server_text, load_before, started)
+        server.stop()
+        server_text = server.log_text()
+        ok, summary = report(args, url, events, problems, counts, server_text, load_before, started)
+        if args.summary:
+            Path(args.summary).write_text(json.dumps(summary))
         return 0 if ok else 1
     except KeyboardInterrupt:
         log("interrupted")
         return 130
     finally:
         stop(locust, "locust")
-        stop(server, "gunicorn")
+        if server is not None:
+            server.stop()
         if not args.keep_database:
             try:
                 drop_database(url)
@@ -633,22 +743,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.redis_url:
             forget_queued_jobs(args.redis_url)
         shutil.rmtree(instance, ignore_errors=True)
-        if server_log is not None:
-            server_log.close()
         if ok and not args.output:
             shutil.rmtree(work, ignore_errors=True)
         else:
             log(f"logs kept in {output}")
 
 
-def report(args, url, events, problems, counts, server_text, load_before, started) -> bool:
+def report(
+    args, url, events, problems, counts, server_text, load_before, started
+) -> tuple[bool, dict]:
     requests = events["requests"]
     lines, errors, seconds = latency_table(requests)
     engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print()
     print(
         f"Deadline-day load test: {args.firms} firms, {args.users} virtual users "
-        f"({args.spawn_rate:g}/s), limit {args.duration} s, gunicorn {args.workers} workers, "
+        f"({args.spawn_rate:g}/s), limit {args.duration} s, {serving(args)}, "
         f"{engine}, programme {args.program}"
     )
     print()
@@ -695,7 +805,128 @@ def report(args, url, events, problems, counts, server_text, load_before, starte
     print(f"total time          : {time.perf_counter() - started:.0f} s")
     if not events["submitted"]:
         print("FAILED: no application was submitted within the time limit")
-    return errors == 0 and not problems and bool(events["submitted"])
+    ok = errors == 0 and not problems and bool(events["submitted"])
+    summary = {
+        "hosts": args.hosts,
+        "serving": serving(args),
+        "requests": len(requests),
+        "per_second": len(requests) / seconds,
+        "latency": {
+            name: [percentile(times, p) for p in (50, 95, 99)]
+            for name, times in latencies(requests).items()
+        },
+        "errors": errors,
+        "started": events["started"],
+        "submitted": len(events["submitted"]),
+        "database_check": f"FAILED ({len(problems)})" if problems else "OK",
+        "tracebacks": tracebacks,
+        "load_before": load_before[0],
+        "load_after": load_after[0],
+        "ok": ok,
+    }
+    return ok, summary
+
+
+def serving(args) -> str:
+    if args.hosts > 1:
+        per_host = max(1, args.workers // args.hosts)
+        return f"{args.hosts} hosts x {per_host} gunicorn sync workers behind nginx"
+    return f"gunicorn {args.workers} sync workers, no proxy"
+
+
+def latencies(requests: list[dict]) -> dict[str, list[float]]:
+    """Sorted times (ms) of the key requests and of all requests."""
+    by_name: dict[str, list[float]] = defaultdict(list)
+    for row in requests:
+        if row["name"] in KEY_REQUESTS:
+            by_name[row["name"]].append(row["ms"])
+        by_name["all requests"].append(row["ms"])
+    return {name: sorted(times) for name, times in by_name.items()}
+
+
+# --- several numbers of hosts, side by side --------------------------------------------------
+
+
+def compare_hosts(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run the test once per number of hosts, each in a process of its own with the same
+    options (firms, users, duration, seed, workers in all), then print the figures side by
+    side."""
+    counts = [int(n) for n in args.compare_hosts.split(",")]
+    base_argv = _without(argv, "--compare-hosts")
+    if "--redis-url" not in " ".join(argv):
+        base_argv += ["--redis-url", args.redis_url]
+    summaries: list[dict] = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="portal-load-compare-") as folder:
+        for hosts in counts:
+            summary_path = Path(folder) / f"hosts-{hosts}.json"
+            command = [sys.executable, str(Path(__file__).resolve()), *base_argv]
+            command += ["--hosts", str(hosts), "--summary", str(summary_path)]
+            if args.output:
+                command += ["--output", str(Path(args.output) / f"hosts-{hosts}")]
+            log(f"=== {hosts} host(s) ===")
+            run = subprocess.Popen(command, cwd=ROOT)  # noqa: S603 (this script)
+            try:
+                code = run.wait()
+            except KeyboardInterrupt:
+                run.send_signal(signal.SIGTERM)  # it cleans up after itself
+                run.wait()
+                return 130
+            failed = failed or code != 0
+            if summary_path.exists():
+                summaries.append(json.loads(summary_path.read_text()))
+            else:
+                log(f"the {hosts}-host run ended (exit {code}) without figures")
+                failed = True
+    print_side_by_side(args, summaries)
+    return 1 if failed else 0
+
+
+def _without(argv: list[str], option: str) -> list[str]:
+    """``argv`` less ``option`` and its value (``--option V`` or ``--option=V``)."""
+    kept, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == option:
+            skip = True
+        elif not item.startswith(f"{option}="):
+            kept.append(item)
+    return kept
+
+
+def print_side_by_side(args: argparse.Namespace, summaries: list[dict]) -> None:
+    if not summaries:
+        return
+    width, title_width = 22, 36
+    print()
+    print(
+        f"Side by side: {args.firms} firms, {args.users} virtual users, limit {args.duration} s, "
+        f"{args.workers} gunicorn sync workers in all, Redis {args.redis_url}"
+    )
+    hosts = [f"{s['hosts']} host" + ("s" if s["hosts"] > 1 else "") for s in summaries]
+    print(" " * title_width + "".join(title.rjust(width) for title in hosts))
+
+    def row(title: str, cells: list[str]) -> None:
+        print(title.ljust(title_width) + "".join(cell.rjust(width) for cell in cells))
+
+    row("serving", ["proxy: nginx" if s["hosts"] > 1 else "proxy: none" for s in summaries])
+    row("requests per second", [f"{s['per_second']:.1f} ({s['requests']})" for s in summaries])
+    for name in ("all requests", *KEY_REQUESTS):
+        if any(name in s["latency"] for s in summaries):
+            cells = [
+                "/".join(f"{ms:.0f}" for ms in s["latency"][name]) if name in s["latency"] else "-"
+                for s in summaries
+            ]
+            row(f"{name} p50/95/99 ms", cells)
+    row("errors", [str(s["errors"]) for s in summaries])
+    row("journeys submitted", [f"{s['submitted']} of {s['started']}" for s in summaries])
+    row("server tracebacks", [str(s["tracebacks"]) for s in summaries])
+    row("database check", [s["database_check"] for s in summaries])
+    row(
+        "load average (1 min)",
+        [f"{s['load_before']:.2f} -> {s['load_after']:.2f}" for s in summaries],
+    )
 
 
 if __name__ == "__main__":

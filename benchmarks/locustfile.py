@@ -52,6 +52,9 @@ FIGURE_INPUT = re.compile(
 )
 FIGURE_SELECT = re.compile(r'<select name="(value__[^"]+)"[^>]*>(.*?)</select>', re.S)
 SELECTED = re.compile(r'<option value="([^"]*)" selected>')
+# "Save and continue" goes on to the next section the firm may change (or "Check your answers");
+# the journey then looks at the application page itself, as before.
+NEXT_STEP = r"(?:/[a-z-]+)?"
 REFERENCE = re.compile(r'<a href="/applications/\d+">([0-9A-Z-]+)</a>')
 
 _firms = iter(FIRMS)
@@ -196,10 +199,10 @@ class DeadlineFirm(HttpUser):
                     "then": "continue" if last else "leave",
                 },
                 "draft save",
-                goes_to=rf"{base}$" if last else r"/applications$",
+                goes_to=rf"{base}{NEXT_STEP}$" if last else r"/applications$",
             )
             if last:
-                self.get(after, "application page", must=["status--draft"])
+                self.get(base, "application page", must=["status--draft"])
             else:
                 self.get(after, "my applications", must=[f'href="{base}"'])
                 self.wait()
@@ -259,13 +262,13 @@ class DeadlineFirm(HttpUser):
         form = self.get(f"{base}/{section}", f"{section} form", must=[f'name="{field}"'])
         data = fields(form) if callable(fields) else fields
         self.wait()
-        after = self.post(
+        self.post(
             f"{base}/{section}",
             {"csrf_token": token(form), **data, "then": "continue"},
             f"{section} save",
-            goes_to=rf"{base}$",
+            goes_to=rf"{base}{NEXT_STEP}$",
         )
-        self.get(after, "application page", must=["status--draft"])
+        self.get(base, "application page", must=["status--draft"])
 
     def double_submit(self, base: str, data: dict) -> str:
         """Two "Submit" clicks at once from the same browser: one submits, the other is told

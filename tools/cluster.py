@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
 
 def free_port() -> int:
@@ -102,6 +103,9 @@ class Cluster:
     job_workers: bool = True
     proxy: bool = False
     https: bool = False  # what the proxy tells the hosts (X-Forwarded-Proto) and PORTAL_HTTPS
+    # nginx ends TLS itself, on a self-signed certificate made for the run (``certificate``):
+    # clients speak HTTPS to the proxy, as in a real deployment, so Secure cookies come back.
+    tls: bool = False
     web_workers: int = 2
     web_threads: int = 4
     secret: str = field(default_factory=lambda: os.urandom(32).hex())
@@ -113,6 +117,8 @@ class Cluster:
     nginx: subprocess.Popen | None = None
 
     def __post_init__(self) -> None:
+        if self.tls and not self.proxy:
+            raise ValueError("tls=True is TLS at the proxy: it needs proxy=True")
         self.work.mkdir(parents=True, exist_ok=True)
         (self.work / "logs").mkdir(exist_ok=True)
         if self.proxy:
@@ -131,8 +137,13 @@ class Cluster:
     def public_url(self) -> str:
         """Where people reach the portal: the proxy, else the first host."""
         if self.proxy:
-            return f"http://127.0.0.1:{self.proxy_port}"
+            return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.proxy_port}"
         return self.members[0].url
+
+    @property
+    def certificate(self) -> Path:
+        """The proxy's self-signed certificate (with ``tls``): what clients verify against."""
+        return self.work / "nginx" / "cert.pem"
 
     def host_env(self, index: int, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
@@ -144,9 +155,7 @@ class Cluster:
             PORTAL_SECRET_KEY=self.secret,
             PORTAL_INSTANCE_DIR=str(instance),
             PORTAL_FILES_DIR=str(self.files_dir),
-            PORTAL_BASE_URL=(
-                f"http://127.0.0.1:{self.proxy_port}" if self.proxy else f"http://127.0.0.1:{port}"
-            ),
+            PORTAL_BASE_URL=self.public_url if self.proxy else f"http://127.0.0.1:{port}",
             PORTAL_LOG_LEVEL=self.log_level,
             PORTAL_WEB_WORKERS=str(self.web_workers),
             PORTAL_WEB_THREADS=str(self.web_threads),
@@ -279,6 +288,11 @@ class Cluster:
         proxy_dir = self.work / "nginx"
         upstreams = "\n".join(f"    server 127.0.0.1:{h.port};" for h in self.members)
         scheme = "https" if self.https else "$scheme"
+        listen = f"127.0.0.1:{self.proxy_port}"
+        if self.tls:
+            listen += f""" ssl;
+    ssl_certificate {self.certificate};
+    ssl_certificate_key {proxy_dir}/key.pem"""
         return f"""
 worker_processes 1;
 pid {proxy_dir}/nginx.pid;
@@ -286,7 +300,9 @@ error_log {proxy_dir}/error.log warn;
 user root;
 events {{ worker_connections 1024; }}
 http {{
-  access_log {proxy_dir}/access.log;
+  # Which host answered each request (``proxied_to``): the round robin made visible.
+  log_format upstream '$remote_addr "$request" $status $upstream_addr';
+  access_log {proxy_dir}/access.log upstream;
   client_body_temp_path {proxy_dir}/body;
   proxy_temp_path {proxy_dir}/proxy;
   fastcgi_temp_path {proxy_dir}/fastcgi;
@@ -298,7 +314,7 @@ http {{
     keepalive 16;
   }}
   server {{
-    listen 127.0.0.1:{self.proxy_port};
+    listen {listen};
     location / {{
       proxy_pass http://portal;
       proxy_http_version 1.1;
@@ -318,6 +334,8 @@ http {{
         proxy_dir = self.work / "nginx"
         proxy_dir.mkdir(exist_ok=True)
         conf = proxy_dir / "nginx.conf"
+        if self.tls and not self.certificate.exists():
+            self.make_certificate()
         conf.write_text(self.nginx_conf())
         self.nginx = self.spawn(
             [NGINX, "-p", str(proxy_dir), "-c", str(conf), "-g", "daemon off;"],
@@ -325,3 +343,37 @@ http {{
             "nginx.log",
         )
         wait_for_port(self.proxy_port)
+
+    def proxied_to(self, client: str, request: str) -> list[int]:
+        """The hosts (indexes) the proxy sent ``client``'s ``request`` lines to so far, in
+        order, e.g. ``proxied_to("127.0.0.2", "POST /login")``, from nginx's access log."""
+        ports = {f"127.0.0.1:{host.port}": host.index for host in self.members}
+        log = self.work / "nginx" / "access.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        return [
+            ports.get(line.rsplit(" ", 1)[-1], -1)
+            for line in lines
+            if line.startswith(f'{client} "{request} ')
+        ]
+
+    def make_certificate(self) -> None:
+        """A one-day self-signed certificate for 127.0.0.1 (its name and its address)."""
+        proxy_dir = self.work / "nginx"
+        subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        files = ["-keyout", str(proxy_dir / "key.pem"), "-out", str(self.certificate)]
+        subprocess.run(  # noqa: S603
+            [
+                OPENSSL,
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                *subject,
+                "-days",
+                "1",
+                *files,
+            ],
+            check=True,
+            capture_output=True,
+        )
