@@ -8,7 +8,10 @@ import re
 
 import requests
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# The token's hidden input, whatever the order of its attributes (forms rendered by WTForms
+# put ``name`` before ``type``; hand-written templates the other way round).
+CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
+CSRF_VALUE = re.compile(r'\bvalue="([^"]+)"')
 TIMEOUT = 60
 
 
@@ -38,7 +41,8 @@ class Browser:
 
     def csrf_token(self, path: str) -> str:
         page = self.get(path)
-        match = CSRF.search(page.text)
+        field = CSRF_INPUT.search(page.text)
+        match = CSRF_VALUE.search(field.group(0)) if field else None
         assert match, f"no CSRF token on {path} ({page.status_code})"
         return match.group(1)
 
