@@ -62,6 +62,7 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
     database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
     secret_key = env.get("PORTAL_SECRET_KEY") or load_or_create_secret_key(instance_path)
     redis_url = env.get("PORTAL_REDIS_URL", "")
+    redis_timeout = _int(env, "PORTAL_REDIS_TIMEOUT_SECONDS", 2)
     return {
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
@@ -92,7 +93,20 @@ def settings_from_env(env: Mapping[str, str], instance_path: Path) -> dict[str, 
         "PASSWORD_HASH_METHOD": "scrypt",
         "PROXY_FIX_HOPS": _int(env, "PORTAL_PROXY_HOPS", 0),
         "REDIS_URL": redis_url,
+        # Connect and read timeouts (seconds) of the job queue's and the rate limits' Redis
+        # connections: a dead or hung Redis fails a call in this time instead of holding it.
+        "REDIS_TIMEOUT_SECONDS": redis_timeout,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": redis_timeout, "socket_timeout": redis_timeout}
+            if redis_url
+            else {}
+        ),
+        # Redis down: fail open. Each process counts in its own memory until Redis answers
+        # again (Flask-Limiter logs a warning and checks back), and any other error of the
+        # limiter is logged, never the request's failure.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_ENABLED": _flag(env, "PORTAL_RATELIMIT", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "30 per minute"),

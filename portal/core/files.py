@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from flask import Response, current_app, send_file
-from sqlalchemy import event
+from sqlalchemy import Column, Table, event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.core.extensions import db
@@ -71,6 +71,16 @@ class StoredEntry:
     key: str | None
     size: int
     modified_at: datetime
+
+
+class StoredFileMissing(FileNotFoundError):
+    """A row points at ``key`` but the store has no such file (lost, or the shared storage is
+    not mounted on this host). A ``FileNotFoundError``, so callers that expect one still work;
+    a request that meets it answers 410 (``portal.core.errors``)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"stored file {key} is missing")
+        self.key = key
 
 
 _KEY = re.compile(r"\A[0-9]{4}/(0[1-9]|1[0-2])/[0-9a-f]{32}\Z")
@@ -134,11 +144,20 @@ class LocalFileStore:
         return path
 
     def open(self, key: str) -> BinaryIO:
-        """Raises ``FileNotFoundError`` if there is no such file."""
-        return self._path(key).open("rb")
+        """Raises ``StoredFileMissing`` (a ``FileNotFoundError``) if there is no such file."""
+        path = self._path(key)
+        try:
+            return path.open("rb")
+        except FileNotFoundError as error:
+            raise StoredFileMissing(key) from error
 
     def read(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        """Raises ``StoredFileMissing`` (a ``FileNotFoundError``) if there is no such file."""
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as error:
+            raise StoredFileMissing(key) from error
 
     def delete(self, key: str) -> None:
         """Remove the file; deleting a key that is already gone is not an error."""
@@ -295,6 +314,26 @@ def send_stored_file(
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+# --- which columns hold keys ----------------------------------------------------------------
+
+#: The names of the columns that hold a file store key (attachments and uploaded evidence, the
+#: two PDFs of letters and notices, a letters export's ZIP). Core knows no domain, so it finds
+#: them on the metadata by name: the file sweep keeps every file they point at, and the health
+#: check looks for the newest of each. tests/unit/test_health.py fails when a new ``*_key``
+#: column is neither one of these nor listed there as not a file.
+STORED_FILE_COLUMNS = frozenset({"storage_key", "pdf_key", "pdf_en_key", "file_key"})
+
+
+def stored_file_columns() -> list[tuple[Table, Column[Any]]]:
+    """Every (table, column) that holds a file store key, found on the models' metadata."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name in STORED_FILE_COLUMNS:
+                found.append((table, column))
+    return found
 
 
 # --- download names -------------------------------------------------------------------------

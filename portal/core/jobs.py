@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,9 @@ class Jobs:
         config = app.config
         immediate = bool(config["JOBS_IMMEDIATE"])
         if config["REDIS_URL"]:
-            self.huey = RedisHuey("portal", url=config["REDIS_URL"], immediate=immediate)
+            self.huey = RedisHuey(
+                "portal", connection_pool=_redis_pool(config), immediate=immediate
+            )
         else:
             Path(config["JOBS_SQLITE_PATH"]).parent.mkdir(parents=True, exist_ok=True)
             self.huey = SqliteHuey(
@@ -80,6 +82,24 @@ class Jobs:
                     db.session.remove()
 
         return run
+
+
+# The consumer waits for work in a blocking pop of this many seconds (Huey's default), which a
+# read timeout must outlast.
+_BLOCKING_POP_SECONDS = 1
+
+
+def _redis_pool(config: Mapping[str, Any]) -> Any:
+    """The queue's connections, with short timeouts: queuing a job while Redis is down (or
+    hung) fails in a couple of seconds, is logged, and the request goes on (``dispatch_ready``)."""
+    from redis import ConnectionPool
+
+    timeout = config["REDIS_TIMEOUT_SECONDS"]
+    return ConnectionPool.from_url(
+        config["REDIS_URL"],
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout + _BLOCKING_POP_SECONDS,
+    )
 
 
 def init_jobs(app: Flask) -> None:
