@@ -1,7 +1,9 @@
 """The sweep of the file store: files no row points at, and writes that never finished.
 
 Every stored file belongs to a row (an attachment, a letter's two PDFs, a letters export's
-ZIP), and the request that writes it deletes it again when its transaction rolls back. A
+ZIP, a publicity notice, a release record, a post-award document, a key task's evidence ...:
+every column that ``core.files.stored_file_columns`` finds on the models), and the request
+that writes it deletes it again when its transaction rolls back. A
 process killed between writing a file and committing its row cannot do that, though: a job
 worker killed in a letters export can leave one batch of PDFs, a ZIP, or a half-written
 scratch file behind. ``flask --app portal files sweep`` finds and deletes them.
@@ -19,14 +21,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, union
 
-from portal.applications.models import Attachment
 from portal.core import audit
 from portal.core.audit import Action
 from portal.core.extensions import db
-from portal.core.files import StoredEntry, file_store
+from portal.core.files import StoredEntry, file_store, stored_file_columns
 from portal.core.timeutil import utcnow
-from portal.letters.models import Letter, LetterExport
-from portal.payments.report_models import ReportFile
 
 #: Files younger than this are never swept (their transaction may still be running).
 DEFAULT_GRACE = timedelta(hours=24)
@@ -54,14 +53,11 @@ class SweepReport:
 
 
 def referenced_keys() -> set[str]:
-    """Every key a row points at, in one query (superseded letters and replaced attachments
-    are kept on record, so their files count too)."""
+    """Every key a row points at, in one query, whichever table holds it (superseded letters,
+    replaced attachments and removed report files are kept on record, so their files count
+    too). The columns are found on the models, so a new kind of stored file is never swept."""
     statement = union(
-        select(Attachment.storage_key),
-        select(ReportFile.storage_key),  # progress reports' files (removed ones too)
-        select(Letter.pdf_key),
-        select(Letter.pdf_en_key),
-        select(LetterExport.file_key).where(LetterExport.file_key.is_not(None)),
+        *(select(column).where(column.is_not(None)) for _table, column in stored_file_columns())
     )
     return set(db.session.scalars(statement))
 

@@ -180,3 +180,33 @@ def test_a_moved_in_file_goes_again_when_its_transaction_rolls_back(app, tmp_pat
         kept = save_in_transaction(b"kept")
         db.session.commit()
         assert store.exists(kept)
+
+
+def test_the_whole_demo_survives_a_sweep_of_old_files(app):
+    """Every kind of stored file the demo makes (letters, publicity notices, release records,
+    agreements and other post-award documents, report files, the key tasks' evidence ...),
+    made old, is still there after a sweep: each column that holds a key counts."""
+    from portal.core.files import stored_file_columns
+    from portal.demo_applications import seed_demo
+    from portal.demo_post_award import seed_post_award
+    from portal.demo_tasks import seed_demo as seed_wall_map
+
+    with app.app_context():
+        for seed in (seed_demo, seed_post_award, seed_wall_map):
+            seed(log=lambda _line: None)
+            db.session.commit()
+        kinds = {
+            table.name
+            for table, column in stored_file_columns()
+            if db.session.scalar(select(func.count()).where(column.is_not(None)))
+        }
+    assert {"letters", "publicity_notices", "post_award_documents", "task_files"} <= kinds, kinds
+    for path in root_of(app).rglob("*"):
+        if path.is_file():
+            age(path)
+
+    with app.app_context():
+        report = sweep_files()
+        db.session.commit()
+        assert report.orphans.count == 0, "no file a row points at is an orphan"
+        assert report.missing == []
