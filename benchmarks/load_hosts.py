@@ -8,7 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from benchmarks.load_processes import BIN, free_port, log, spawn, stop, wait_until_healthy
+from benchmarks.load_processes import BIN, log, spawn, stop, wait_until_healthy
+from tools.cluster import free_port
 
 # Every virtual user comes from 127.0.0.1, where a real deadline brings firms from many
 # addresses: the per-address sign-in limit (30 per minute) would refuse them, so it is raised

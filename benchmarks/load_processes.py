@@ -4,14 +4,13 @@ wait until gunicorn answers, warm it up, stop them in order; progress goes to st
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tools.cluster import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -19,12 +18,6 @@ BIN = Path(sys.executable).parent
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def spawn(command: list[str], env: dict[str, str], out) -> subprocess.Popen:
@@ -61,14 +54,7 @@ def warm_up(base: str, rounds: int) -> None:
 
 
 def stop(process: subprocess.Popen | None, name: str, grace: float = 15) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        log(f"{name} did not stop in {grace:.0f} s; killing it")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    """Stop one of them and everything it started (SIGTERM, then SIGKILL after ``grace``)."""
+    if process is not None and process.poll() is None:
+        log(f"stopping {name}")
+    stop_process(process, grace)

@@ -27,8 +27,8 @@ from portal.core.extensions import db
 from portal.core.paths import PROJECT_ROOT
 from tests.helpers import DEMO_PASSWORD, sign_in
 
-# Fixtures shared by every folder: `smtp`, a real SMTP server on loopback.
-pytest_plugins = ["tests.mail"]
+# Fixtures shared by every folder: `smtp`, a real SMTP server on loopback; `silent_listener`.
+pytest_plugins = ["tests.mail", "tests.dead_ends"]
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 TEST_CONFIG = {

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,17 +84,32 @@ def _release(connection: Connection, key: int) -> None:
 def _file_lock(name: str) -> Iterator[bool]:
     folder = Path(current_app.instance_path) / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".lock")
-    with open(path, "a+b") as handle:
+    with exclusive_flock(
+        folder / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".lock")
+    ) as mine:
+        yield mine
+
+
+@contextmanager
+def exclusive_flock(path: Path, *, remove_when_done: bool = False) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path`` (made 0600 if missing) for the block; yields
+    False, holding nothing, when another open file holds it (another process, or another
+    ``open`` in this one). The kernel lets go when the process dies. ``remove_when_done``
+    deletes the file before letting go, for a lock whose file others look for."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
         try:
             yield True
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if remove_when_done:
+                path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)  # lets go of the lock
 
 
 ALREADY_RUNNING = "{name}: already running elsewhere (another host or process): nothing done."

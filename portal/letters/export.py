@@ -40,6 +40,7 @@ from portal.core.domain import DomainError
 from portal.core.extensions import db
 from portal.core.files import delete_after_commit, file_store, move_in_transaction
 from portal.core.jobs import commit, enqueue_after_commit, job
+from portal.core.operator_lock import exclusive_flock
 from portal.core.timeutil import utcnow
 from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
 from portal.letters.models import ExportStatus, Letter, LetterExport
@@ -113,20 +114,9 @@ def _runner_lock(export_id: int) -> Iterator[bool]:
                     connection.execute(_UNLOCK, keys)
                     connection.commit()
         return
-    path = _lock_file(export_id)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            path.unlink(missing_ok=True)
-    finally:
-        os.close(fd)  # releases the lock (as the death of the process would)
+    # Removed when done: ``_runner_alive`` takes a missing file for "no runner".
+    with exclusive_flock(_lock_file(export_id), remove_when_done=True) as mine:
+        yield mine
 
 
 def _runner_alive(export_id: int) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from portal.core.access import PUBLIC, allow
 from portal.core.errors import RETRY_AFTER_SECONDS
 from portal.core.extensions import db, limiter
 from portal.core.files import LocalFileStore, StoredFileMissing
+from tests.dead_ends import free_port
 from tests.helpers import (
     add_final_decision,
     english_client,
@@ -38,21 +38,6 @@ BRIEFLY_UNAVAILABLE = "The portal is briefly unavailable; nothing was saved."
 # How long a hung Redis may hold a request before the test gives up on it (a guard against
 # hanging, not a timing assertion: the request returns after the queue's short timeouts).
 PATIENCE = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_listener():
-    """A port that accepts connections and never answers: a hung Redis."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield sock.getsockname()[1]
 
 
 @pytest.fixture

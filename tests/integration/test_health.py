@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ import redis
 
 from portal import create_app
 from portal.core.extensions import db
+from tests.dead_ends import free_port
 from tests.helpers import add_final_decision
 from tests.integration.test_decisions import RD
 
@@ -24,23 +24,6 @@ from tests.integration.test_decisions import RD
 # against hanging, not a timing assertion: the check returns after its 1-second timeouts).
 PATIENCE = 60
 MACHINE_REDIS = "redis://127.0.0.1:6379/14"  # the database number this suite may use
-
-
-def free_port() -> int:
-    """A loopback port where nothing listens (bound, then closed at once)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_listener():
-    """A loopback port that accepts connections (the kernel completes the handshake) and never
-    answers: a hung Redis."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield sock.getsockname()[1]
 
 
 def make_app(app_config, **overrides):
