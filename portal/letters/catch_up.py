@@ -10,6 +10,7 @@ it goes, and reads a bounded number of rows at a time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,10 +46,13 @@ class LettersCaughtUp:
         return self.letters + self.notices + self.release_records + self.exports
 
 
-def issue_missing_letters() -> int:
-    """Issue every letter that is due and missing, programme by programme, a chunk a commit."""
+def issue_missing_letters(program_ids: Sequence[int] | None = None) -> int:
+    """Issue every letter that is due and missing (of the given programmes, else of all),
+    programme by programme, a chunk a commit; the number issued."""
+    if program_ids is None:
+        program_ids = db.session.scalars(select(Program.id).order_by(Program.id)).all()
     issued = 0
-    for program_id in db.session.scalars(select(Program.id).order_by(Program.id)).all():
+    for program_id in program_ids:
         due = due_application_ids(program_id)
         for start in range(0, len(due), ISSUE_CHUNK):
             issued += len(issue_due_letters(due[start : start + ISSUE_CHUNK]))

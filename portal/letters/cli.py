@@ -14,8 +14,8 @@ from portal.core.extensions import db
 from portal.core.files import file_store
 from portal.core.jobs import commit, run_worker
 from portal.core.operator_lock import one_at_a_time
+from portal.letters.catch_up import issue_missing_letters
 from portal.letters.export import run_export
-from portal.letters.issuing import ISSUE_CHUNK, due_application_ids, issue_due_letters
 from portal.letters.models import LetterExport
 from portal.letters.pdf import shutdown_pools
 from portal.programs.models import Program
@@ -73,15 +73,8 @@ def issue_due(program_code: str) -> None:
     Cron may start it on every host: one run at a time issues, the others say "already
     running". Even without that lock a letter is issued once (``issue_due_letters`` locks the
     applications' rows)."""
-    programs = (
-        [_program(program_code)] if program_code else db.session.scalars(select(Program)).all()
-    )
-    issued = 0
-    for program in programs:
-        due = due_application_ids(program.id)
-        for start in range(0, len(due), ISSUE_CHUNK):
-            issued += len(issue_due_letters(due[start : start + ISSUE_CHUNK]))
-            commit()
+    program_ids = [_program(program_code).id] if program_code else None
+    issued = issue_missing_letters(program_ids)
     if issued:
         click.echo(f"{issued} letter(s) issued.")
     else:
