@@ -96,7 +96,9 @@ class Fit:
 
 
 def measure(page: Page) -> Fit:
-    """Measure the page as it is now."""
+    """Measure the page as it is now (once its document has loaded: a click's navigation may
+    still be under way; callers should also wait for something of the new page)."""
+    page.wait_for_load_state("load")
     found = page.evaluate(MEASURE_JS)
     return Fit(
         url=page.url,

@@ -101,6 +101,7 @@ def test_officer_forms_a_panel_an_expert_concludes_the_officer_issues_the_notice
     use_english(expert)
     expert.goto("/review")
     expert.get_by_role("link", name="My acceptance panels").click()
+    expect(expert.locator("table.ac-list a").first).to_be_visible()  # the new page, not the old
     fits(expert)
     expert.locator("table.ac-list a").first.click()
     expect(expert.locator("h1")).to_contain_text("Acceptance")

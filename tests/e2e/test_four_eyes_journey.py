@@ -144,6 +144,8 @@ def test_a_release_needs_an_officer_and_an_approver(app, page: Page, phone: Page
     page.reload()
     expect(page.locator(".dc-release-proposal")).to_contain_text("请补充预算说明后重新提交。")
     page.get_by_role("link", name="Check and propose the release of 2 decisions").click()
+    # measure the confirmation page, not the page the click leaves mid-navigation
+    expect(page.get_by_role("button", name="Propose this release for sign-off")).to_be_visible()
     page.set_viewport_size({"width": 390, "height": 844})
     fits(page)
     shot(page, "officer-confirm-release-390")

@@ -108,6 +108,7 @@ def test_a_task_from_creation_to_a_reported_value(
     phone.locator("#milestones tr", has_text="First contracts signed").get_by_role(
         "link", name="Mark done"
     ).click()
+    expect(phone.get_by_role("button", name="Mark done")).to_be_visible()
     fits(phone)
     phone.get_by_role("button", name="Mark done").click()
     expect(flash_success(phone)).to_contain_text("Milestone marked done")

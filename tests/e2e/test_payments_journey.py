@@ -99,6 +99,7 @@ def test_officer_batches_leader_approves_finance_confirms_firm_sees(
     phone.goto("/staff/payments/batches?status=draft")
     fits(phone)
     phone.get_by_role("link", name=number).click()
+    expect(phone.get_by_role("link", name="Check and approve")).to_be_visible()
     fits(phone)
     phone.get_by_role("link", name="Check and approve").click()
     expect(phone.locator(".pay-confirm")).to_contain_text(
