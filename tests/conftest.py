@@ -25,6 +25,7 @@ from portal import create_app
 from portal.config import normalise_database_url
 from portal.core.extensions import db
 from portal.core.paths import PROJECT_ROOT
+from tests.demo_snapshot import DemoSnapshots
 from tests.helpers import DEMO_PASSWORD, sign_in
 
 # Fixtures shared by every folder: `smtp`, a real SMTP server on loopback; `silent_listener`.
@@ -172,14 +173,16 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def demo(app):
-    """The demo accounts of `seed-demo`, committed."""
-    from portal.demo import seed_demo_data
+@pytest.fixture(scope="session")
+def demo_snapshots(tmp_path_factory) -> DemoSnapshots:
+    return DemoSnapshots(tmp_path_factory.mktemp("demo"))
 
-    with app.app_context():
-        seed_demo_data()
-        db.session.commit()
+
+@pytest.fixture
+def demo(app, demo_snapshots):
+    """The demo accounts of `seed-demo`, committed (seeded once a worker, then copied: see
+    tests/demo_snapshot.py)."""
+    demo_snapshots.fill(app)
     return app
 
 

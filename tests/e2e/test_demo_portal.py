@@ -10,16 +10,17 @@ from sqlalchemy import select
 from portal.accounts.models import Enterprise
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
-from portal.demo_applications import RD, seed_demo
+from portal.demo_applications import RD
 from portal.programs.models import Program
+from tests.demo_snapshot import APPLICATIONS
 
 
 @pytest.fixture
-def seeded(app) -> dict[str, int]:
-    """The demo seeded on this test's database; the ids of the applications looked at."""
+def seeded(app, demo_snapshots) -> dict[str, int]:
+    """The demo seeded on this test's database (once a worker, then copied:
+    tests/demo_snapshot.py); the ids of the applications looked at."""
+    demo_snapshots.fill(app, APPLICATIONS)
     with app.app_context():
-        seed_demo(log=lambda _line: None)
-        db.session.commit()
         rd_of_ent1 = db.session.scalar(
             select(Application.id)
             .join(Enterprise, Enterprise.id == Application.enterprise_id)

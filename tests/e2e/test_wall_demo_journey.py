@@ -9,25 +9,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from portal.core.extensions import db
-from portal.demo_applications import seed_demo
-from portal.demo_post_award import seed_post_award
-from portal.demo_tasks import seed_demo as seed_wall_map
 from portal.demo_tasks.tasks import SPECS
+from tests.demo_snapshot import WALL_MAP
 from tests.e2e.phone import measure
 
 SHOTS = Path("/tmp/work/shots/wall-demo")  # noqa: S108 - the team's screenshot folder
 
 
 @pytest.fixture
-def seeded(app) -> None:
-    with app.app_context():
-        seed_demo(log=lambda _line: None)
-        db.session.commit()
-        seed_post_award(log=lambda _line: None)
-        db.session.commit()
-        seed_wall_map(log=lambda _line: None)
-        db.session.commit()
+def seeded(app, demo_snapshots) -> None:
+    """The whole `seed-demo` (seeded once a worker, then copied: tests/demo_snapshot.py)."""
+    demo_snapshots.fill(app, WALL_MAP)
 
 
 def _shot(page: Page, name: str) -> None:

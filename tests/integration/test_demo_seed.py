@@ -20,6 +20,7 @@ from portal.letters.models import Letter
 from portal.notifications.models import Notification
 from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus
+from tests.demo_snapshot import APPLICATIONS
 
 EVERY_STAGE = (
     Status.DRAFT,
@@ -58,11 +59,13 @@ def _by_stage(status: Status) -> list[Application]:
 
 
 @pytest.fixture
-def seeded(app_ctx):
-    result = seed_demo(log=lambda _line: None)
-    db.session.commit()
-    assert result.applications == 10
-    return result
+def seeded(app, demo_snapshots):
+    """The whole demo of applications, seeded through the services (once a worker, then
+    copied: tests/demo_snapshot.py)."""
+    demo_snapshots.fill(app, APPLICATIONS)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Application)) == 10
+        yield
 
 
 def test_seeding_twice_gives_the_same_counts(seeded):

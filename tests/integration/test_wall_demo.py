@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 from portal.accounts.models import Department, Role, User
 from portal.core.extensions import db
 from portal.core.timeutil import bureau_today
-from portal.demo_applications import seed_demo
-from portal.demo_post_award import seed_post_award
 from portal.demo_tasks import seed_demo as seed_wall_map
 from portal.tasks.models import (
     GoalTile,
@@ -25,20 +23,17 @@ from portal.tasks.models import (
     TaskStatusMonth,
 )
 from portal.tasks.progress import load_goals, load_progress
+from tests.demo_snapshot import WALL_MAP
 
 RED, YELLOW = {2, 5, 12}, {1, 3, 9}
 
 
 @pytest.fixture
-def seeded(app):
+def seeded(app, demo_snapshots):
+    """The whole `seed-demo` (seeded once a worker, then copied: tests/demo_snapshot.py)."""
+    demo_snapshots.fill(app, WALL_MAP)
     with app.app_context():
-        seed_demo(log=lambda _line: None)
-        db.session.commit()
-        seed_post_award(log=lambda _line: None)
-        db.session.commit()
-        made = seed_wall_map(log=lambda _line: None)
-        db.session.commit()
-        assert made > 0
+        assert _count(KeyTask) == 12
         yield
 
 
