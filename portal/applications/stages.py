@@ -1,17 +1,21 @@
 """The stages an application passes through, as the firm follows them.
 
 提交 Submitted → 形式审查 Formal check → 专家评审 Expert review → 审定 Decision → 公示 Publicity →
-通知书 Letter. A stage is done, current, still to come, skipped (expert review in a programme
-without one; publicity after a rejection), or where the application stopped (returned, rejected,
-withdrawn, on hold).
+通知书 Letter → 拨付 Payment. A stage is done, current, still to come, skipped (expert review in
+a programme without one; publicity and payment after a rejection), or where the application
+stopped (returned, rejected, withdrawn, on hold).
 
 ``stage_progress`` is pure: it reads the application's status, the dated events of its history
 (the audit trail's actions, oldest first) and the programme's dates, and says where the
 application is, when each stage was reached and what comes next. The page feeds it from one
 query. Nothing here names a reviewer or gives a score: the events carry only what and when.
 
-A new stage (拨付 Paid, after the payments issue) is one member of ``Stage``, its place in
-``STAGE_ORDER`` and its lines in ``_STAGE_EVENTS`` (what reaches and what ends it).
+Payment is reached when an award's letter is issued and done when every planned payment of
+the award is paid (``Payments``, counted by the caller from the award's tranches); the funding
+agreement comes first, and what comes next says so.
+
+A new stage is one member of ``Stage``, its place in ``STAGE_ORDER`` and its lines in
+``_REACHED_BY`` and ``_FINISHED_BY`` (what reaches and what ends it).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class Stage(LabelledEnum):
     DECISION = "decision", _l("Bureau's decision")
     PUBLICITY = "publicity", _l("Publicity")
     LETTER = "letter", _l("Letter")
+    PAYMENT = "payment", _l("Payment of the award")
 
 
 STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
@@ -68,6 +73,20 @@ class ProgrammeDates:
     publicity_days: int  # working days of publicity
     expert_review: bool  # whether the programme has experts score applications
     publicity_ends_on: date | None = None  # set when an approval is released
+
+
+@dataclass(frozen=True)
+class Payments:
+    """An award's payments as the firm follows them: whether it accepted the funding agreement,
+    how many payments (tranches) are planned and how many are paid."""
+
+    agreement_accepted: bool
+    planned: int
+    paid: int
+
+    @property
+    def all_paid(self) -> bool:
+        return self.planned > 0 and self.paid >= self.planned
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,7 @@ _REACHED_BY: dict[Stage, tuple[str, ...]] = {
         "uphold_objection",
         "letter.issued",
     ),
+    Stage.PAYMENT: ("letter.issued",),
 }
 _FINISHED_BY: dict[Stage, tuple[str, ...]] = {
     Stage.SUBMITTED: ("submit", "resubmit"),
@@ -114,6 +134,7 @@ _FINISHED_BY: dict[Stage, tuple[str, ...]] = {
     Stage.DECISION: ("release_approval", "release_rejection"),
     Stage.PUBLICITY: ("finish_publicity", "uphold_objection"),
     Stage.LETTER: ("letter.issued",),
+    Stage.PAYMENT: ("payment.confirmed",),
 }
 
 # The stage each status is at (before the letter: a final status waits for its letter).
@@ -143,6 +164,7 @@ _OUTCOMES: dict[str, Text] = {
     "finish_publicity": _l("Ended: the award is final"),
     "uphold_objection": _l("Objection upheld: not approved"),
     "letter.issued": _l("Letter issued"),
+    "payment.confirmed": _l("Paid"),
 }
 
 
@@ -155,23 +177,49 @@ def _latest(events: Sequence[Event], actions: tuple[str, ...]) -> Event | None:
 
 
 def stage_progress(
-    status: Status, events: Sequence[Event], dates: ProgrammeDates, today: date
+    status: Status,
+    events: Sequence[Event],
+    dates: ProgrammeDates,
+    today: date,
+    payments: Payments | None = None,
 ) -> Progress:
-    """Where the application is on its way, with dates, and what comes next."""
+    """Where the application is on its way, with dates, and what comes next. ``payments``
+    matters once an award's letter is issued (None: nothing known of them yet)."""
     if status is Status.WITHDRAWN:
         return _withdrawn(events, dates)
     current = _STAGE_OF_STATUS[status]
     letter = _latest(events, _FINISHED_BY[Stage.LETTER])
-    ended = current is Stage.LETTER and letter is not None
+    paying = payments is not None and payments.paid > 0
+    if status is Status.AWARDED and (letter is not None or paying):
+        # after an award's letter comes its money (money sent is shown even if the letter
+        # is late)
+        current = Stage.PAYMENT
+        ended = payments is not None and payments.all_paid
+    else:
+        ended = current is Stage.LETTER and letter is not None  # a rejection's letter
     rejected_at = _rejection_stage(status, events)
     views = []
     for stage in STAGE_ORDER:
-        views.append(_view(stage, current, status, events, dates, rejected_at, ended))
+        view = _view(stage, current, status, events, dates, rejected_at, ended)
+        if view.stage is Stage.PAYMENT and view.state is StageState.CURRENT:
+            view = StageView(view.stage, view.state, view.reached_at, None, _paying(payments))
+        views.append(view)
     return Progress(
         stages=tuple(views),
         current=None if ended else current,
-        next_step=_next_step(status, dates, today, letter is not None),
+        next_step=_next_step(status, dates, today, letter is not None, payments),
     )
+
+
+def _paying(payments: Payments | None) -> Text:
+    """Where the payment of an award stands, in a few words."""
+    if payments is None or not payments.agreement_accepted:
+        return _l("After the funding agreement")
+    if payments.paid:
+        return _l(
+            "%(paid)d of %(planned)d payments made", paid=payments.paid, planned=payments.planned
+        )
+    return _l("Being paid")
 
 
 def _rejection_stage(status: Status, events: Sequence[Event]) -> Stage | None:
@@ -311,7 +359,11 @@ def _withdrawn(events: Sequence[Event], dates: ProgrammeDates) -> Progress:
 
 
 def _next_step(
-    status: Status, dates: ProgrammeDates, today: date, letter_issued: bool
+    status: Status,
+    dates: ProgrammeDates,
+    today: date,
+    letter_issued: bool,
+    payments: Payments | None = None,
 ) -> Text | None:
     """What comes next and roughly when, from the programme's dates."""
     closes = dates.closes_on
@@ -373,12 +425,28 @@ def _next_step(
         )
     if status in (Status.AWARDED, Status.REJECTED) and not letter_issued:
         return _l("Next: the bureau issues its letter, usually within a few days.")
+    if status is Status.AWARDED and not (payments and payments.all_paid):
+        if payments is None or not payments.agreement_accepted:
+            return _l(
+                "Next: accept the funding agreement and give the bank account the award is "
+                "paid into; the bureau pays once it has confirmed the account."
+            )
+        if payments.paid:
+            return _l(
+                "Next: the remaining payments, each when its condition is met (for example "
+                "after acceptance)."
+            )
+        return _l(
+            "Next: the bureau pays the award into the confirmed account; you are told when "
+            "the money is sent."
+        )
     return None
 
 
 __all__ = [
     "STAGE_ORDER",
     "Event",
+    "Payments",
     "ProgrammeDates",
     "Progress",
     "Stage",

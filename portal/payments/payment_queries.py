@@ -11,11 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Enterprise, User
+from portal.applications import stages
 from portal.applications.models import Application
 from portal.core.extensions import db
 from portal.core.money import sum_from_db
 from portal.payments.batch_models import BatchStatus, PaymentBatch
-from portal.payments.models import BankAccount, BankAccountStatus, Tranche, TrancheStatus
+from portal.payments.models import (
+    Agreement,
+    AgreementStatus,
+    BankAccount,
+    BankAccountStatus,
+    Tranche,
+    TrancheStatus,
+)
 from portal.programs.models import Program
 
 PAGE_SIZE = 50
@@ -166,4 +174,24 @@ def waiting_count() -> int:
             select(func.count(PaymentBatch.id)).where(PaymentBatch.status == BatchStatus.DRAFT)
         )
         or 0
+    )
+
+
+def payment_progress(application_id: int) -> stages.Payments:
+    """The award's payments for its stages (拨付): agreement accepted, tranches planned (not
+    cancelled) and paid, in one statement."""
+    planned = select(func.count()).where(
+        Tranche.application_id == application_id, Tranche.status != TrancheStatus.CANCELLED
+    )
+    paid = select(func.count()).where(
+        Tranche.application_id == application_id, Tranche.status == TrancheStatus.PAID
+    )
+    accepted = select(Agreement.status).where(Agreement.application_id == application_id)
+    row = db.session.execute(
+        select(accepted.scalar_subquery(), planned.scalar_subquery(), paid.scalar_subquery())
+    ).one()
+    return stages.Payments(
+        agreement_accepted=row[0] is AgreementStatus.ACCEPTED,
+        planned=row[1] or 0,
+        paid=row[2] or 0,
     )

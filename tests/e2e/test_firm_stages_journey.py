@@ -107,7 +107,7 @@ def test_a_firm_follows_its_application_to_its_letter(app, demo, page: Page, new
     use_english(page)
     page.goto(url)
     stages = page.locator(".stages__list > li")
-    expect(stages).to_have_count(6)
+    expect(stages).to_have_count(7)
     expect(page.locator(".stages h2")).to_have_text("Where your application is")
     expect_current(page, "formal_check")
     expect(page.locator('[data-stage="submitted"]')).to_contain_text(bureau_today().isoformat())
@@ -153,9 +153,12 @@ def test_a_firm_follows_its_application_to_its_letter(app, demo, page: Page, new
         assert advance_publicity(bureau_today() + timedelta(days=30)) == 2
         commit()
     page.reload()
-    expect(page.locator('.stages__list [aria-current="step"]')).to_have_count(0)
+    # the letter is issued; the money comes next, after the funding agreement
+    expect(page.locator('.stages__list [aria-current="step"]')).to_have_attribute(
+        "data-stage", "payment"
+    )
     expect(page.locator('[data-stage="letter"]')).to_contain_text("Letter issued")
-    expect(page.locator(".stages__next")).to_have_count(0)
+    expect(page.locator(".stages__next")).to_contain_text("accept the funding agreement")
     expect(page.locator(".timeline")).to_contain_text("Publicity ended: the award is final")
     shoot(page, "status-final")
 

@@ -81,6 +81,7 @@ def test_submitted_application_shows_its_stages_in_order(app, firm, rd_applicati
         "decision",
         "publicity",
         "letter",
+        "payment",
     ]
     assert state_of(items["submitted"]) == "done"
     assert bureau_today().isoformat() in items["submitted"]  # the date it was reached
@@ -134,8 +135,15 @@ def test_the_firm_follows_check_decision_publicity_and_letter(app, firm, rd_appl
         commit()
     page = page_of(firm, rd_application)
     items = stage_items(page)
-    assert [state_of(item) for key, item in items.items() if key != "expert_review"] == ["done"] * 5
-    assert current_stages(page) == []  # the journey has ended: no step is current
+    assert [state_of(item) for key, item in items.items() if key != "expert_review"] == [
+        *["done"] * 5,
+        "current",
+    ]
+    # after the letter, the money: the funding agreement comes first (the payments tests
+    # follow the stage to "Paid")
+    assert current_stages(page) == ["payment"]
+    assert "After the funding agreement" in items["payment"]
+    assert "Next: accept the funding agreement" in page
     assert "Letter issued" in items["letter"]
     assert "Publicity ended: the award is final" in page
     assert "Decision letter issued" in page

@@ -276,6 +276,10 @@ def test_manual_confirmation_pays_once_and_tells_the_firm(app, demo):
     assert "Paid 38,100.00 yuan, 2026-11-20" in text(firm.get("/notifications"))
     page = text(firm.get(f"/applications/{one['application_id']}"))
     assert "Payments" in page and "38,100.00" in page and "2026-11-20" in page
+    # the last of the stages (拨付) is done, dated by the payment; the history says so too
+    stage = page.split('data-stage="payment"', 1)[1].split("</li>", 1)[0]
+    assert "Done: Paid" in stage and 'aria-current="step"' not in page
+    assert "Payment confirmed" in page
 
 
 def test_import_reconciles_and_never_pays_twice(app, demo):

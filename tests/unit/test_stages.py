@@ -10,6 +10,7 @@ from portal.applications.models import Status
 from portal.applications.stages import (
     STAGE_ORDER,
     Event,
+    Payments,
     ProgrammeDates,
     Stage,
     StageState,
@@ -45,6 +46,7 @@ def test_the_stages_come_in_their_order():
         "decision",
         "publicity",
         "letter",
+        "payment",
     ]
 
 
@@ -120,20 +122,60 @@ def test_an_objection_puts_publicity_on_hold():
     assert "objection" in str(view_of(progress, Stage.PUBLICITY).outcome)
 
 
-def test_a_final_award_waits_for_its_letter_then_the_journey_ends():
+def test_a_final_award_waits_for_its_letter_then_its_payment_then_the_journey_ends():
     events = history("submit", "send_to_decision", "release_approval", "finish_publicity")
     waiting = stage_progress(Status.AWARDED, events, WITHOUT_REVIEW, TODAY)
     assert waiting.current is Stage.LETTER
     assert states(waiting)[Stage.PUBLICITY] is StageState.DONE
+    assert states(waiting)[Stage.PAYMENT] is StageState.UPCOMING
     assert "letter" in str(waiting.next_step)
 
-    events = [*events, Event("letter.issued", START + timedelta(days=9))]
-    done = stage_progress(Status.AWARDED, events, WITHOUT_REVIEW, TODAY)
+    letter = Event("letter.issued", START + timedelta(days=9))
+    events = [*events, letter]
+    offered = Payments(agreement_accepted=False, planned=1, paid=0)
+    paying = stage_progress(Status.AWARDED, events, WITHOUT_REVIEW, TODAY, offered)
+    assert paying.current is Stage.PAYMENT
+    assert view_of(paying, Stage.LETTER).state is StageState.DONE
+    assert view_of(paying, Stage.LETTER).finished_at == letter.at
+    assert view_of(paying, Stage.PAYMENT).reached_at == letter.at
+    assert str(view_of(paying, Stage.PAYMENT).outcome) == "After the funding agreement"
+    assert "accept the funding agreement" in str(paying.next_step)
+
+    accepted = Payments(agreement_accepted=True, planned=1, paid=0)
+    paying = stage_progress(Status.AWARDED, events, WITHOUT_REVIEW, TODAY, accepted)
+    assert str(view_of(paying, Stage.PAYMENT).outcome) == "Being paid"
+    assert "pays the award" in str(paying.next_step)
+
+    payment = Event("payment.confirmed", START + timedelta(days=20))
+    paid = Payments(agreement_accepted=True, planned=1, paid=1)
+    done = stage_progress(Status.AWARDED, [*events, payment], WITHOUT_REVIEW, TODAY, paid)
     assert done.current is None and done.next_step is None
-    assert view_of(done, Stage.LETTER).finished_at == events[-1].at
+    assert view_of(done, Stage.PAYMENT).finished_at == payment.at
+    assert str(view_of(done, Stage.PAYMENT).outcome) == "Paid"
     assert {state for stage, state in states(done).items() if stage is not Stage.EXPERT_REVIEW} == {
         StageState.DONE
     }
+
+
+def test_tranches_paid_in_part_keep_the_payment_stage_current():
+    events = history(
+        "submit", "send_to_decision", "release_approval", "finish_publicity", "letter.issued"
+    )
+    events.append(Event("payment.confirmed", START + timedelta(days=30)))
+    partly = Payments(agreement_accepted=True, planned=2, paid=1)
+    progress = stage_progress(Status.AWARDED, events, WITHOUT_REVIEW, TODAY, partly)
+    assert progress.current is Stage.PAYMENT
+    assert str(view_of(progress, Stage.PAYMENT).outcome) == "1 of 2 payments made"
+    assert "remaining payments" in str(progress.next_step)
+
+
+def test_a_final_award_without_its_payment_plan_yet_waits_at_payment():
+    events = history(
+        "submit", "send_to_decision", "release_approval", "finish_publicity", "letter.issued"
+    )
+    progress = stage_progress(Status.AWARDED, events, WITHOUT_REVIEW, TODAY)
+    assert progress.current is Stage.PAYMENT
+    assert states(progress)[Stage.PAYMENT] is StageState.CURRENT
 
 
 @pytest.mark.parametrize(
@@ -161,6 +203,7 @@ def test_a_rejection_shows_where_it_stopped_and_its_letter(actions, stopped_at, 
     for stage in skipped:
         assert states(progress)[stage] is StageState.SKIPPED
     assert states(progress)[Stage.LETTER] is StageState.CURRENT  # its letter is being prepared
+    assert states(progress)[Stage.PAYMENT] is StageState.SKIPPED  # nothing to pay
 
 
 def test_returned_for_changes_is_the_formal_check_waiting_for_the_firm():

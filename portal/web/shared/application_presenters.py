@@ -19,6 +19,7 @@ from portal.core.forms import money_message
 from portal.core.i18n import select_locale
 from portal.core.money import MoneyError, format_money, parse_money, to_cents
 from portal.core.timeutil import bureau_today, to_bureau_time
+from portal.payments.payment_queries import payment_progress
 from portal.profiles.services import profile_years
 from portal.programs.files_kinds import kind_labels
 from portal.programs.formula_steps import step_sentence
@@ -217,6 +218,10 @@ FIRM_EVENT_LABELS = {
     "finish_publicity": _l("Publicity ended: the award is final"),
 }
 
+# The award's money (portal/payments): the firm's history shows when it accepted the agreement
+# and each payment sent.
+PAYMENT_TIMELINE_ACTIONS = ("agreement.accepted", "payment.confirmed")
+
 # A recovery case's steps (portal/payments/recovery.py): both timelines show them.
 RECOVERY_TIMELINE_ACTIONS = (
     "recovery.opened",
@@ -250,6 +255,7 @@ FIRM_TIMELINE_ACTIONS = frozenset(
         "finish_publicity",
         "letter.issued",
         "letter.reissued",
+        *PAYMENT_TIMELINE_ACTIONS,
         *RECOVERY_TIMELINE_ACTIONS,
     }
 )
@@ -268,6 +274,7 @@ TIMELINE_ACTIONS = (
     *(f"application.{a}" for a in lifecycle.TRANSITIONS),
     "letter.issued",
     "letter.reissued",
+    *PAYMENT_TIMELINE_ACTIONS,
     *RECOVERY_TIMELINE_ACTIONS,
 )
 
@@ -296,6 +303,10 @@ def stages_view(application: Application, events: list[Any]) -> dict[str, Any]:
             publicity_ends_on=application.publicity_ends_on,
         ),
         bureau_today(),
+        # the money matters once the award is final (one statement, only then)
+        payment_progress(application.id)
+        if application.status is lifecycle.Status.AWARDED
+        else None,
     )
     return {
         "stages": [
