@@ -54,6 +54,7 @@ from portal.core.uploads import DetectedFile, check_upload
 from portal.demo import seed_demo_data
 from portal.letters import issuing
 from portal.letters.publicity_notice import issue_notice
+from portal.letters.release_record_pdf import render_record
 from portal.programs.models import Program
 from portal.programs.services import (
     PROGRAM_FIELDS,
@@ -65,6 +66,7 @@ from portal.review import assignment, calendar, decisions, formal_check, scoring
 from portal.review.decision_rules import APPROVE, REJECT, Choice
 from portal.review.publicity import advance_publicity
 from portal.review.ranking import snapshot_of
+from portal.review.release_record_models import ReleaseRecord
 
 # How far back the demo's history reaches, in working days: the R&D round, the oldest story,
 # was submitted then. Accounts and programmes are made a few days before it.
@@ -254,12 +256,18 @@ def approve(application: Application, officer: User) -> None:
 
 
 def release(program: Program, pending: list[Application], officer: User, day: date) -> None:
-    """Release the programme's pending decisions; its printable publicity notice is rendered
-    now (dated with the release) rather than queued, like the letters below."""
+    """Release the programme's pending decisions; its printable publicity notice and the
+    release's record (评审结果汇总表) are rendered now (dated with the release) rather than
+    queued, like the letters below: the seed commits without a job queue to hand them to."""
     decisions.release_decisions(program, actor=officer, snapshot=snapshot_of(pending), today=day)
     starts = {a.publicity_starts_on for a in pending if a.publicity_starts_on is not None}
     for starts_on in starts:
         issue_notice(program.id, starts_on)
+    unrendered = select(ReleaseRecord.id).where(
+        ReleaseRecord.program_id == program.id, ReleaseRecord.pdf_key.is_(None)
+    )
+    for record_id in db.session.scalars(unrendered).all():
+        render_record(record_id)
 
 
 def issue_letters(applications_: list[Application], officer: User, day: date) -> None:

@@ -20,6 +20,7 @@ from portal.letters.models import Letter
 from portal.notifications.models import Notification
 from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus
+from portal.review.release_record_models import ReleaseRecord
 from tests.demo_snapshot import APPLICATIONS
 
 EVERY_STAGE = (
@@ -129,6 +130,16 @@ def test_final_decisions_have_their_letters_and_pdfs(seeded):
         (letter,) = letters
         assert store.read(letter.pdf_key).startswith(b"%PDF")
         assert store.read(letter.pdf_en_key).startswith(b"%PDF")
+
+
+def test_every_release_keeps_its_record_with_its_pdfs(seeded):
+    records = db.session.scalars(select(ReleaseRecord)).all()
+    assert len(records) == 2  # the two releases in the applications' stories
+    store = file_store()
+    for record in records:
+        assert record.rendered_at is not None, record.program_name_en
+        assert store.read(record.pdf_key).startswith(b"%PDF")
+        assert store.read(record.pdf_en_key).startswith(b"%PDF")
 
 
 def test_the_rd_round_was_cut_pro_rata(seeded):
