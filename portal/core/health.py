@@ -7,11 +7,17 @@ PING with 1-second socket timeouts, and for the file store a probe file written,
 deleted, then the newest stored files the database points at looked up (one query). The last
 check is what finds a host whose shared storage is not mounted: its folder exists and takes a
 probe, but it is empty, or someone else's.
+
+The endpoint is public (a load balancer asks it without signing in), so a probe that went well
+is trusted for ``PROBE_FRESH_SECONDS`` in this process: a client calling it in a loop costs
+at most one write (and its fsync) per process in that time. The folder's presence and the
+newest files are looked at on every call, and a failed probe is never trusted.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +33,11 @@ NOT_CONFIGURED = "not configured"
 
 #: The Redis PING's connect and read timeouts (seconds): a dead or hung Redis answers fast.
 REDIS_PING_TIMEOUT = 1.0
+
+#: How long a good write probe of a store is trusted in this process (seconds).
+PROBE_FRESH_SECONDS = 5.0
+# When each store (by its folder) last took a probe file well, on time.monotonic().
+_good_probes: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,10 @@ def _probe(store: FileStore, *, expected: bool) -> str | None:
     stored creates it, and the check leaves it alone."""
     if isinstance(store, LocalFileStore) and not store.root.is_dir():
         return f"the folder {store.root} is not there" if expected else None
+    where = str(getattr(store, "root", id(store)))
+    now = time.monotonic()
+    if now - _good_probes.get(where, -PROBE_FRESH_SECONDS) < PROBE_FRESH_SECONDS:
+        return None  # written, read and deleted well a moment ago
     data = secrets.token_bytes(16)
     try:
         key = store.save(data)
@@ -124,7 +139,9 @@ def _probe(store: FileStore, *, expected: bool) -> str | None:
         finally:
             store.delete(key)
     except OSError as error:
+        _good_probes.pop(where, None)
         return f"a probe file could not be written, read and deleted ({error})"
+    _good_probes[where] = now
     return None
 
 

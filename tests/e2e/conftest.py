@@ -131,19 +131,21 @@ def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]
         context.close()
 
 
+def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> Path | None:
+    """A PNG in test-artifacts/ (``name`` may hold a folder) when PORTAL_SCREENSHOTS=1, to look
+    at; else nothing. Every e2e test keeps its screenshots this way."""
+    if os.environ.get("PORTAL_SCREENSHOTS") != "1":
+        return None
+    path = ARTIFACTS_DIR / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
 @pytest.fixture
 def screenshot():
-    """Return save(page, name): a full-page PNG in test-artifacts/ when PORTAL_SCREENSHOTS=1."""
-
-    def save(page: Page, name: str) -> Path | None:
-        if os.environ.get("PORTAL_SCREENSHOTS") != "1":
-            return None
-        ARTIFACTS_DIR.mkdir(exist_ok=True)
-        path = ARTIFACTS_DIR / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return save
+    """Return save(page, name): ``save_screenshot``."""
+    return save_screenshot
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ load-balanced. Both pages fit a 390 px phone."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
@@ -16,20 +13,16 @@ from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from portal.programs.models import Program
 from portal.review.models import Assignment, AssignmentStatus
+from tests.e2e.conftest import save_screenshot
 from tests.e2e.phone import measure
 from tests.helpers import add_bare_applications
 
 KEY = "key-above-size-2026"
 OFFICER = "officer@example.com"
-# Where screenshots go (PORTAL_SCREENSHOTS=1): test-artifacts/, or PORTAL_SHOTS_DIR.
-SHOTS = Path(os.environ.get("PORTAL_SHOTS_DIR", "test-artifacts"))
 
 
 def shoot(page: Page, name: str) -> None:
-    if os.environ.get("PORTAL_SCREENSHOTS") != "1":
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"assign-{name}.png"), full_page=True)
+    save_screenshot(page, f"assign-{name}")
 
 
 def fits_a_phone(page: Page, name: str) -> None:

@@ -6,13 +6,11 @@
   and from the last section to "Check your answers".
 - Each file input on the documents page is named after its document.
 
-Screenshots go to /tmp/work/shots/daily/ when PORTAL_SHOTS_DIR is set (or test-artifacts/
-with PORTAL_SCREENSHOTS=1).
+Screenshots go to test-artifacts/daily/ with PORTAL_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -23,13 +21,12 @@ from sqlalchemy import select
 from portal.accounts.models import Role, User
 from portal.core.extensions import db
 from tests.e2e import axe
-from tests.e2e.conftest import EXPECT_TIMEOUT_MS
+from tests.e2e.conftest import EXPECT_TIMEOUT_MS, save_screenshot
 from tests.e2e.phone import measure
 from tests.helpers import DEMO_PASSWORD, make_pdf
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-SHOTS = os.environ.get("PORTAL_SHOTS_DIR")
 
 # The role's links keep to one row, and so do the account's links (name, notifications,
 # password, sign out): each element's vertical centre within this many pixels of its row's first.
@@ -59,10 +56,7 @@ def off_the_row(items: list[dict]) -> list[str]:
 
 
 def save_shot(page: Page, name: str, *, full_page: bool = False) -> None:
-    if not SHOTS:
-        return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
+    save_screenshot(page, f"daily/{name}", full_page=full_page)
 
 
 def first_user_of(app, role: Role) -> str | None:

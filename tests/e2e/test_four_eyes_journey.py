@@ -1,14 +1,13 @@
 """Four eyes, as the officer and the bureau's leadership do it in their browsers: the officer
 checks what a release does and proposes it; the approver (on a 390-px phone) reads the same
 figures, sends one proposal back with a reason and signs the next off; an upheld objection
-goes the same way. Every new page fits the phone. Screenshots go to $FOUREYES_SHOTS when set."""
+goes the same way. Every new page fits the phone. Screenshots go to test-artifacts/four-eyes/
+with PORTAL_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -19,6 +18,7 @@ from portal.core.audit import AuditEvent
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
 from tests.e2e import axe
+from tests.e2e.conftest import save_screenshot
 from tests.e2e.phone import measure
 from tests.e2e.test_review_journey import expect_signed_in, flash_success, use_english
 from tests.integration.test_decisions import KEY, RD, make_application, make_firm, set_program
@@ -30,10 +30,7 @@ LEADER = "leader@example.com"
 
 
 def shot(page: Page, name: str) -> None:
-    folder = os.environ.get("FOUREYES_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+    save_screenshot(page, f"four-eyes/{name}")
 
 
 def fits(page: Page) -> None:

@@ -7,8 +7,6 @@ page is looked at too (its new words come with the translations' merge)."""
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
@@ -17,22 +15,16 @@ from portal.accounts.models import Enterprise
 from portal.applications.models import Application, Status
 from portal.core.extensions import db
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import EXPECT_TIMEOUT_MS
+from tests.e2e.conftest import EXPECT_TIMEOUT_MS, save_screenshot
 from tests.e2e.phone import measure
 from tests.helpers import DEMO_PASSWORD
 from tests.integration.test_officer_queue import make_applications
 
 OFFICER = "officer@example.com"
-SHOTS = Path(tempfile.gettempdir()) / "work" / "shots" / "search"
 
 
 def shot(page: Page, name: str) -> None:
-    """Keep a screenshot to look at (the search helper's folder), when it can be made."""
-    try:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    save_screenshot(page, f"search/{name}")
 
 
 def signed_in_officer(browser: Browser, live_server: str, width: int, english: bool) -> Page:

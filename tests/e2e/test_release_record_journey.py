@@ -2,15 +2,14 @@
 minutes: the programme's earlier releases, one release's ranked list as it stood (ranks,
 scores, amounts decided and released, the budget line, who proposed and who approved), its
 PDF (评审结果汇总表) and XLSX downloads; a stranger verifies the PDF by the code printed on it.
-Every page fits a 390-px phone. Screenshots with RELEASE_RECORD_SHOTS=<folder>."""
+Every page fits a 390-px phone. Screenshots in test-artifacts/release-record/ with
+PORTAL_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -25,6 +24,7 @@ from portal.programs.models import Program
 from portal.review import decisions
 from portal.review.ranking import snapshot_of
 from portal.review.release_record_models import ReleaseRecord
+from tests.e2e.conftest import save_screenshot
 from tests.e2e.phone import measure
 from tests.integration.test_decisions import (
     KEY,
@@ -36,13 +36,10 @@ from tests.integration.test_decisions import (
 
 OFFICER = "officer@example.com"
 APPROVER = "leader@example.com"
-SHOTS = os.environ.get("RELEASE_RECORD_SHOTS", "")
 
 
 def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    save_screenshot(page, f"release-record/{name}")
 
 
 @pytest.fixture

@@ -4,16 +4,13 @@ settings (which fit a phone), and the admin adds a department member with a depa
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from portal.demo_tasks.tasks import SPECS
 from tests.demo_snapshot import WALL_MAP
+from tests.e2e.conftest import save_screenshot
 from tests.e2e.phone import measure
-
-SHOTS = Path("/tmp/work/shots/wall-demo")  # noqa: S108 - the team's screenshot folder
 
 
 @pytest.fixture
@@ -23,8 +20,7 @@ def seeded(app, demo_snapshots) -> None:
 
 
 def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    save_screenshot(page, f"wall-demo/{name}")
 
 
 def _fits_phone(browser: Browser, live_server: str, storage, url: str, name: str) -> None:

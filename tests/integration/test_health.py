@@ -131,6 +131,38 @@ def test_a_folder_that_takes_no_file_is_files_unavailable(app, tmp_path, caplog)
     assert any("probe file" in m for m in health_warnings(caplog)), caplog.text
 
 
+def test_a_good_probe_is_trusted_a_few_seconds_a_bad_one_never(app, tmp_path, monkeypatch):
+    """A client calling /healthz in a loop costs one probe file per process every few seconds,
+    not one per call; a store that fails is probed again on the next call."""
+    from portal.core import health
+    from portal.core.files import LocalFileStore
+
+    written = []
+    save = LocalFileStore.save
+
+    def counted_save(store, data):
+        written.append(len(data))
+        return save(store, data)
+
+    monkeypatch.setattr(LocalFileStore, "save", counted_save)
+    (tmp_path / "files").mkdir()
+    for _ in range(5):
+        status, body = health_of(app)
+        assert (status, body["files"]) == (200, "ok")
+    assert len(written) == 1
+    # The store can no longer take a file (its year folder is a file) ...
+    year = tmp_path / "files" / f"{datetime.now(UTC):%Y}"
+    shutil.rmtree(year, ignore_errors=True)
+    year.write_bytes(b"not a folder")
+    assert health_of(app)[1]["files"] == "ok"  # ... unseen while the good probe is fresh
+    monkeypatch.setattr(health, "PROBE_FRESH_SECONDS", 0.0)  # as when the seconds have passed
+    assert health_of(app)[1]["files"] == "unavailable"
+    assert len(written) == 2
+    monkeypatch.setattr(health, "PROBE_FRESH_SECONDS", 5.0)
+    assert health_of(app)[1]["files"] == "unavailable"  # a failed probe is never trusted
+    assert len(written) == 3
+
+
 # --- Redis ------------------------------------------------------------------------------------
 
 

@@ -274,7 +274,7 @@ def test_release_mail_in_chinese_never_says_approved(app, demo, inbox):
 
 
 def test_release_mail_in_chinese_says_proposed_until_the_day(app, demo, inbox):
-    """Needs the Chinese translations of /tmp/work/zh-wording.json merged."""
+    """The Chinese mail says 拟予支持 and the publicity end, never 批准."""
     application_id = _released(app, "zh_CN")
     ends = _publicity_ends(app, application_id)
     (message,) = inbox.messages(FIRM)[-1:]
@@ -359,7 +359,7 @@ def test_the_dashboard_and_the_exports_page_use_the_same_words(app, demo):
 
 
 def test_the_chinese_terms_on_the_dashboard(app, demo):
-    """Needs the Chinese translations of /tmp/work/zh-wording.json merged."""
+    """The dashboard's Chinese award terms: 拟予支持, 公示中, 已确定."""
     client = app.test_client()
     assert sign_in(client, "officer@example.com").status_code == 302
     page = page_text(client)
