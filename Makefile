@@ -26,7 +26,8 @@ run: setup seed
 	@echo
 	@echo "  Subsidy portal: http://$(HOST):$(PORT)/"
 	@echo "  Demo sign-ins (password: $${PORTAL_DEMO_PASSWORD:-Demo-Portal-2026}):"
-	@echo "    admin@example.com  officer@example.com  reviewer1..3@example.com  ent1..5@example.com"
+	@echo "    admin@example.com  officer@example.com  leader@example.com (approver)  reviewer1..3@example.com"
+	@echo "    supervisor@example.com (wall map)  ent1..5@example.com (firms)  -- the README lists them all"
 	@echo
 	@# Files under instance/ are the portal's alone (the app sets umask 077 for new ones).
 	@chmod -R go= instance
