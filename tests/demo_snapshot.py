@@ -7,9 +7,10 @@ and 8 to 20 seconds for the whole; a copy takes a few milliseconds. The first te
 for a given demo seeds it for real and keeps what it wrote:
 
 - on SQLite, a copy of the database file (SQLite's backup API, so the WAL is included);
-- on PostgreSQL, a copy of every table's rows in a schema of its own (``demo_snapshot_N``)
-  and the id sequences' positions;
-- and the files the seed stored (letters' PDFs) on both.
+- and the files the seed stored (letters' PDFs).
+
+On PostgreSQL every test seeds for real: a copy of the rows (tried first) clashed with rows
+that later tests insert.
 
 Later tests get those rows back. A copy is only used where seeding would have written the
 same: the same seed settings and the same day on the portal's clock (a test that stops the
@@ -25,11 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import text
 
 from portal.core.extensions import db
 
-SNAPSHOT_SCHEMA = "demo_snapshot"
 # The settings the seeds read: a copy made under other values is not used.
 SEED_SETTINGS = ("DEMO_PASSWORD", "PASSWORD_HASH_METHOD", "LETTER_WORKERS")
 
@@ -91,19 +90,13 @@ class DemoSnapshots:
             files = Path(app.config["FILES_DIR"])
             kept = self.saved.get(key)
             if kept is not None:
-                if db.engine.dialect.name == "sqlite":
-                    self._restore_sqlite(kept["database"])
-                else:
-                    self._restore_postgresql(kept["database"])
+                self._restore_sqlite(kept["database"])
                 if kept["files"] is not None:
                     shutil.copytree(kept["files"], files, dirs_exist_ok=True)
                 return
             _seed(parts)
             number = len(self.saved)
-            if db.engine.dialect.name == "sqlite":
-                database: Any = self._save_sqlite(number)
-            else:
-                database = self._save_postgresql(f"{SNAPSHOT_SCHEMA}_{number}")
+            database = self._save_sqlite(number)
             files_copy = None
             if files.is_dir():
                 files_copy = self.folder / f"files-{number}"
@@ -134,52 +127,3 @@ class DemoSnapshots:
             target.close()
             source.close()
         return copy
-
-    # PostgreSQL: every table's rows in a schema of its own, and the sequences.
-    def _save_postgresql(self, schema: str) -> dict[str, Any]:
-        with db.engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-            tables = conn.scalars(
-                text(
-                    "SELECT table_name FROM information_schema.tables"
-                    " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-                    " AND table_name <> 'alembic_version' ORDER BY table_name"
-                )
-            ).all()
-            kept = []
-            for table in tables:
-                # table names come from the catalogue, not from input
-                exists = f'SELECT EXISTS (SELECT 1 FROM public."{table}")'  # noqa: S608
-                if conn.scalar(text(exists)):
-                    conn.execute(text(f'CREATE TABLE {schema}."{table}" AS TABLE public."{table}"'))
-                    kept.append(table)
-            sequences = conn.execute(
-                text(
-                    "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
-                )
-            ).all()
-        return {
-            "schema": schema,
-            "tables": kept,
-            "sequences": [tuple(row) for row in sequences],
-        }
-
-    def _restore_postgresql(self, snapshot: dict[str, Any]) -> None:
-        with db.engine.begin() as conn:
-            # Triggers off (tallies and the append-only audit log are copied as they were).
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in snapshot["tables"]:
-                # table names from the catalogue, not from input
-                copy = "INSERT INTO public.{0} OVERRIDING SYSTEM VALUE SELECT * FROM {1}.{0}"
-                copy = copy.format(f'"{table}"', snapshot["schema"])
-                conn.execute(text(copy))
-            for name, last_value in snapshot["sequences"]:
-                conn.execute(
-                    text("SELECT setval(CAST(:name AS regclass), :value, :called)"),
-                    {
-                        "name": f'public."{name}"',
-                        "value": last_value or 1,
-                        "called": last_value is not None,
-                    },
-                )
